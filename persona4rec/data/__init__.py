@@ -1,0 +1,1 @@
+"""Data: loaders for real review datasets into one canonical schema, cleaning, k-core and splitting."""

@@ -1,0 +1,1 @@
+"""Offline reasoning: item summaries, review aspects, personas, user profiles and alignment."""
