@@ -34,3 +34,12 @@ class WorkspaceError(Persona4RecError):
 
 class ConfigError(Persona4RecError):
     """A configuration file, flag or environment variable has a bad value."""
+
+
+class BudgetExceeded(Persona4RecError):
+    """The next LLM call would pass --max-cost: the stage stops cleanly, finished units are kept."""
+
+
+class LLMUnavailable(Persona4RecError):
+    """The LLM server stayed unreachable (or kept failing) after all retries: the stage stops, and a
+    re-run resumes from the finished units. Not a per-unit failure: the unit is not recorded as failed."""
