@@ -1,0 +1,152 @@
+"""CLI verbs: `persona4rec db upgrade|current` and `persona4rec study create|list|export|results`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+
+URL_HELP = "SQLAlchemy database URL (default: PERSONA4REC_DB_URL, else sqlite:///db/persona4rec.sqlite)"
+
+
+def register(subparsers) -> None:
+    db = subparsers.add_parser("db", help="the annotation database: schema migrations")
+    db_verbs = db.add_subparsers(dest="db_command", metavar="VERB", required=True)
+    up = db_verbs.add_parser("upgrade", help="create or upgrade the schema to the newest migration")
+    up.add_argument("--url", help=URL_HELP)
+    up.add_argument("--revision", default="head", help="target revision (default: head)")
+    up.set_defaults(func=_db_upgrade)
+    cur = db_verbs.add_parser("current", help="print the schema revision the database is at")
+    cur.add_argument("--url", help=URL_HELP)
+    cur.set_defaults(func=_db_current)
+
+    study = subparsers.add_parser("study", help="pairwise human-rating studies")
+    verbs = study.add_subparsers(dest="study_command", metavar="VERB", required=True)
+    create = verbs.add_parser("create", help="create a study from an examples JSONL file")
+    create.add_argument("--url", help=URL_HELP)
+    create.add_argument("--name", required=True)
+    create.add_argument("--criteria", choices=["explanation", "persona"], default="explanation",
+                        help="criteria set (default: explanation)")
+    create.add_argument("--system-a", required=True, help="system that wrote explanation_a, e.g. multi_persona")
+    create.add_argument("--system-b", required=True, help="system that wrote explanation_b, e.g. single_persona")
+    create.add_argument("--examples", required=True, help="JSONL: user_id, item_id, explanation_a, "
+                        "explanation_b, optional history/item_title/workspace")
+    create.add_argument("--examples-per-study", type=int, help="use a seeded sample of this many examples")
+    create.add_argument("--annotators-per-example", type=int, default=3)
+    create.add_argument("--seed", type=int, default=0)
+    create.add_argument("--token-env", metavar="VAR",
+                        help="name of an environment variable holding the study's access token "
+                             "(kept off the command line, where other users could read it)")
+    create.set_defaults(func=_study_create)
+
+    listing = verbs.add_parser("list", help="list studies with their progress")
+    listing.add_argument("--url", help=URL_HELP)
+    listing.set_defaults(func=_study_list)
+
+    export = verbs.add_parser("export", help="write every rating of a study as CSV or JSON")
+    export.add_argument("--url", help=URL_HELP)
+    export.add_argument("--name", required=True, help="study name or id")
+    export.add_argument("--out", required=True, help="output file (.csv or .json)")
+    export.add_argument("--format", choices=["csv", "json"], help="default: from the --out suffix")
+    export.set_defaults(func=_study_export)
+
+    results = verbs.add_parser("results", help="per-criterion win/tie/loss rates, sign test, agreement")
+    results.add_argument("--url", help=URL_HELP)
+    results.add_argument("--name", required=True, help="study name or id")
+    results.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    results.set_defaults(func=_study_results)
+
+
+def _study_ref(value: str) -> int | str:
+    return int(value) if value.isdigit() else value
+
+
+def _db_upgrade(args: argparse.Namespace) -> int:
+    from .db import resolve_url
+    from .migrate import upgrade
+
+    url = resolve_url(args.url)
+    revision = upgrade(url, revision=args.revision)
+    print(f"{url}: schema at revision {revision}")
+    return 0
+
+
+def _db_current(args: argparse.Namespace) -> int:
+    from .db import make_engine, resolve_url
+    from .migrate import current_revision, head_revision
+
+    url = resolve_url(args.url)
+    engine = make_engine(url)
+    try:
+        at = current_revision(engine)
+    finally:
+        engine.dispose()
+    print(f"{url}: at {at or '(empty)'}, newest {head_revision()}")
+    return 0
+
+
+def _study_create(args: argparse.Namespace) -> int:
+    from ..errors import ConfigError
+    from .db import open_database
+    from .examples_io import read_examples_jsonl
+    from .study import create_study
+
+    token = None
+    if args.token_env:
+        token = os.environ.get(args.token_env)
+        if not token:
+            raise ConfigError(f"environment variable {args.token_env} (--token-env) is empty or unset")
+    examples = read_examples_jsonl(args.examples)
+    db = open_database(args.url)
+    info = create_study(db, args.name, args.criteria, args.system_a, args.system_b, examples,
+                        annotators_per_example=args.annotators_per_example, seed=args.seed,
+                        access_token=token, examples_per_study=args.examples_per_study)
+    print(f"study {info.name!r} (id {info.id}): {info.examples_per_study} examples x "
+          f"{info.annotators_per_example} annotators, {info.criteria_set} criteria, "
+          f"{info.system_a} vs {info.system_b}{', access token required' if info.requires_token else ''}")
+    return 0
+
+
+def _study_list(args: argparse.Namespace) -> int:
+    from .db import open_database
+    from .study import list_studies, study_progress
+
+    db = open_database(args.url)
+    studies = list_studies(db)
+    if not studies:
+        print("no studies")
+    for info in studies:
+        progress = study_progress(db, info.id)
+        print(f"{info.id}\t{info.name}\t{info.criteria_set}\t{info.system_a} vs {info.system_b}\t"
+              f"{progress.done}/{progress.needed} assignments done\t"
+              f"{progress.complete_examples}/{progress.examples} examples complete\t"
+              f"{len(progress.annotators)} annotators")
+    return 0
+
+
+def _study_export(args: argparse.Namespace) -> int:
+    from .db import open_database
+    from .export import export_ratings
+
+    db = open_database(args.url)
+    n = export_ratings(db, _study_ref(args.name), args.out, args.format)
+    print(f"wrote {n} ratings to {args.out}")
+    return 0
+
+
+def _study_results(args: argparse.Namespace) -> int:
+    from .db import open_database
+    from .stats import study_results
+
+    db = open_database(args.url)
+    results = study_results(db, _study_ref(args.name))
+    if args.json:
+        print(json.dumps([r.as_dict() for r in results], indent=2, default=str))
+        return 0
+    print(f"{'criterion':<20}{'n':>5}{'A win':>8}{'tie':>8}{'B win':>8}  {'A win 95% CI':<16}{'sign p':>8}"
+          f"{'alpha':>8}{'kappa':>8}")
+    for r in results:
+        print(f"{r.name:<20}{r.n:>5}{r.win_rate:>8.3f}{r.tie_rate:>8.3f}{r.loss_rate:>8.3f}  "
+              f"[{r.win_ci[0]:.3f}, {r.win_ci[1]:.3f}]  {r.sign_test_p:>8.4f}{r.krippendorff_alpha:>8.3f}"
+              f"{r.fleiss_kappa:>8.3f}")
+    return 0

@@ -1,0 +1,167 @@
+"""Statistics of a pairwise study: win/tie/loss rates with Wilson intervals, the sign test, and agreement.
+
+Every rating row is one observation (annotator x example x criterion), in study terms: system A won,
+system B won, or tie. Per criterion:
+- win/tie/loss rates of system A against B, each with a Wilson score interval (it stays inside [0, 1] and
+  keeps its coverage for small n and rates near 0 or 1, where the normal approximation fails);
+- a two-sided exact sign test of wins against losses, ties excluded (H0: either system is preferred with
+  probability 1/2), via scipy.stats.binomtest;
+- inter-annotator agreement over the examples with at least two ratings: Krippendorff's alpha (nominal)
+  and Fleiss' kappa (in the form that allows a different number of raters per example; with a constant
+  number it is the textbook formula). Both are NaN where undefined (no pairable ratings, or every rating
+  in one category, so chance agreement is already perfect).
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter, defaultdict
+from dataclasses import asdict, dataclass
+from typing import Any, Hashable, Iterable, Mapping, Sequence
+
+OUTCOMES = ("system_a", "system_b", "tie")
+
+
+def wilson_interval(successes: int, n: int, confidence: float = 0.95) -> tuple[float, float]:
+    """Wilson score interval for a proportion successes/n; (nan, nan) when n == 0."""
+    if n == 0:
+        return (math.nan, math.nan)
+    if not 0 <= successes <= n:
+        raise ValueError(f"successes={successes} outside 0..{n}")
+    from scipy.stats import norm
+
+    z = float(norm.ppf(0.5 + confidence / 2))
+    p = successes / n
+    denominator = 1 + z * z / n
+    centre = (p + z * z / (2 * n)) / denominator
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denominator
+    return (max(0.0, centre - half), min(1.0, centre + half))
+
+
+def sign_test(wins: int, losses: int) -> float:
+    """Two-sided exact binomial (sign) test p-value of wins vs losses, ties already excluded; 1.0 if none."""
+    if wins + losses == 0:
+        return 1.0
+    from scipy.stats import binomtest
+
+    return float(binomtest(wins, wins + losses, 0.5, alternative="two-sided").pvalue)
+
+
+def fleiss_kappa(counts: Sequence[Sequence[int]]) -> float:
+    """Fleiss' kappa from a subjects x categories table of rating counts. Subjects with fewer than two
+    ratings are skipped; the number of raters may differ between subjects."""
+    rows = [list(map(int, row)) for row in counts if sum(row) >= 2]
+    if not rows:
+        return math.nan
+    per_subject = [(sum(c * c for c in row) - sum(row)) / (sum(row) * (sum(row) - 1)) for row in rows]
+    observed = sum(per_subject) / len(per_subject)
+    total = sum(sum(row) for row in rows)
+    category_share = [sum(row[j] for row in rows) / total for j in range(len(rows[0]))]
+    expected = sum(p * p for p in category_share)
+    if math.isclose(expected, 1.0):
+        return math.nan
+    return (observed - expected) / (1 - expected)
+
+
+def krippendorff_alpha_nominal(units: Iterable[Sequence[Hashable]]) -> float:
+    """Krippendorff's alpha for nominal data. Each unit is the list of values it received (missing
+    ratings simply absent); units with fewer than two values are not pairable and are skipped."""
+    coincidence: dict[tuple[Hashable, Hashable], float] = defaultdict(float)
+    for values in units:
+        m = len(values)
+        if m < 2:
+            continue
+        tally = Counter(values)
+        for c, n_c in tally.items():
+            for k, n_k in tally.items():
+                pairs = n_c * (n_k - 1) if c == k else n_c * n_k
+                coincidence[(c, k)] += pairs / (m - 1)
+    margins: dict[Hashable, float] = defaultdict(float)
+    for (c, _k), o in coincidence.items():
+        margins[c] += o
+    n = sum(margins.values())
+    if n <= 1:
+        return math.nan
+    observed_disagreement = sum(o for (c, k), o in coincidence.items() if c != k)
+    expected_disagreement = sum(margins[c] * margins[k] for c in margins for k in margins if c != k) / (n - 1)
+    if expected_disagreement == 0:
+        return math.nan
+    return 1 - observed_disagreement / expected_disagreement
+
+
+@dataclass(frozen=True)
+class CriterionResult:
+    criterion: str
+    name: str
+    n: int                      # ratings
+    wins: int                   # system A preferred
+    ties: int
+    losses: int                 # system B preferred
+    win_rate: float
+    tie_rate: float
+    loss_rate: float
+    win_ci: tuple[float, float]
+    tie_ci: tuple[float, float]
+    loss_ci: tuple[float, float]
+    sign_test_p: float
+    agreement_examples: int     # examples with >= 2 ratings, the ones agreement is computed on
+    krippendorff_alpha: float
+    fleiss_kappa: float
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def criterion_result(criterion: str, name: str, ratings: Sequence[Mapping[str, Any]],
+                     confidence: float = 0.95) -> CriterionResult:
+    """Rates, intervals, sign test and agreement for one criterion. `ratings` are dicts with at least
+    `example_id` and `outcome` ("system_a" | "system_b" | "tie")."""
+    tally = Counter(r["outcome"] for r in ratings)
+    unknown = set(tally) - set(OUTCOMES)
+    if unknown:
+        raise ValueError(f"unknown outcomes {sorted(unknown)}; expected {OUTCOMES}")
+    wins, losses, ties = tally["system_a"], tally["system_b"], tally["tie"]
+    n = wins + losses + ties
+    by_example: dict[Any, list[str]] = defaultdict(list)
+    for r in ratings:
+        by_example[r["example_id"]].append(r["outcome"])
+    pairable = [values for values in by_example.values() if len(values) >= 2]
+    rate = (lambda k: k / n) if n else (lambda k: math.nan)
+    return CriterionResult(
+        criterion=criterion, name=name, n=n, wins=wins, ties=ties, losses=losses,
+        win_rate=rate(wins), tie_rate=rate(ties), loss_rate=rate(losses),
+        win_ci=wilson_interval(wins, n, confidence), tie_ci=wilson_interval(ties, n, confidence),
+        loss_ci=wilson_interval(losses, n, confidence), sign_test_p=sign_test(wins, losses),
+        agreement_examples=len(pairable), krippendorff_alpha=krippendorff_alpha_nominal(pairable),
+        fleiss_kappa=fleiss_kappa([[Counter(v)[o] for o in OUTCOMES] for v in pairable]))
+
+
+def criteria_results(ratings: Sequence[Mapping[str, Any]], criteria: Sequence[Any],
+                     confidence: float = 0.95) -> list[CriterionResult]:
+    """One CriterionResult per criterion (objects with .key and .name), in the criteria's order."""
+    by_criterion: dict[str, list[Mapping[str, Any]]] = defaultdict(list)
+    for r in ratings:
+        by_criterion[r["criterion"]].append(r)
+    return [criterion_result(c.key, c.name, by_criterion.get(c.key, []), confidence) for c in criteria]
+
+
+def study_results(db, study, confidence: float = 0.95) -> list[CriterionResult]:
+    """The per-criterion results of a study in the database (db: annotation.db.Database)."""
+    from .export import rating_records
+    from .study import get_study
+
+    info = get_study(db, study.id if hasattr(study, "id") else study)
+    return criteria_results(rating_records(db, info.id), info.criteria, confidence)
+
+
+def results_frame(results: Sequence[CriterionResult]):
+    """A pandas DataFrame of results, one row per criterion, intervals split into low/high columns."""
+    import pandas as pd
+
+    rows = []
+    for r in results:
+        row = r.as_dict()
+        for name in ("win_ci", "tie_ci", "loss_ci"):
+            row[f"{name}_low"], row[f"{name}_high"] = row.pop(name)
+        rows.append(row)
+    return pd.DataFrame(rows)
