@@ -17,6 +17,7 @@ from .errors import Persona4RecError
 # Modules that register verbs. Keep each cheap to import: no torch/faiss/pandas at module level.
 COMMAND_MODULES = [
     "persona4rec.data.commands",
+    "persona4rec.annotation.commands",
 ]
 
 
