@@ -357,6 +357,14 @@ def summary_source(item_input: ItemInput) -> str:
     return "reviews" if item_input.review_texts else "title"
 
 
+def _review_text(title: str, text: str) -> str:
+    """Title and body as one text, the title its own sentence."""
+    title = title.strip()
+    if title and title[-1] not in ".!?":
+        title += "."
+    return f"{title} {text.strip()}".strip()
+
+
 def _summary_units(tables: Tables, item_ids: list[str]) -> list[_Unit]:
     train = tables.train
     train = train[~train["textless"]].sort_values(["item_id", "timestamp", "user_id"])
@@ -364,7 +372,7 @@ def _summary_units(tables: Tables, item_ids: list[str]) -> list[_Unit]:
     for row in train.itertuples(index=False):
         texts = texts_by_item.setdefault(str(row.item_id), [])
         if len(texts) < MAX_SUMMARY_REVIEWS:
-            texts.append(" ".join(t for t in (_str(row.title), _str(row.text)) if t.strip()))
+            texts.append(_review_text(_str(row.title), _str(row.text)))
     wanted = set(item_ids)
     units = []
     for item in tables.items.sort_values("item_id").itertuples(index=False):

@@ -1,0 +1,337 @@
+"""The extractive backend: summaries, aspects, personas and alignment without an LLM.
+
+Deterministic and review-grounded; every text it writes is either item metadata or a quoted review phrase.
+- summarize: title and category, then the first sentences of the description (2-3 sentences in all); an
+  item without metadata gets its reviews' most central sentences (nearest the mean of all of them).
+- extract_aspects: each review sentence (title included) is embedded and assigned to the slot whose
+  prototype phrasings (offline/slots.py) it is nearest, if that similarity passes `slot_threshold`; each
+  slot keeps its best sentence, the reason quotes it. Slots without a sentence stay null.
+- generate_personas: each review of the pool is the mean embedding of its slot values; the reviews are
+  clustered (k in [2, max] chosen by silhouette; 1 for a single review or in single mode); each cluster is
+  a persona whose name comes from its distinctive terms (class-based TF-IDF against the item's other
+  clusters) and whose description and rationale quote its most central phrases. `evidence` maps each
+  persona id to its reviews' keys. Personas are ordered by cluster size (P1 is the largest).
+- align: the persona nearest the user's profile embedding (decay-weighted mean, weight gamma^(l-1) for the
+  l-th most recent entry, each entry = summary + aspect values); the justification quotes the closest pair
+  of a past phrase and a persona phrase.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Sequence
+
+import numpy as np
+
+from .backend import AlignmentRequest, ItemInput, PersonaRequest, ReviewInput, UnitResult, Usage
+from .schema import ASPECT_SLOTS, AspectTuple, ItemSummary, Persona, PersonaSelection, PersonaSet
+from .slots import PERSONA_NOUNS, slot_prototypes
+from .text import clean, quote, quoted_phrases, sentences, trim
+
+SLOT_VERBS = {"category_preference": "like", "purchase_purpose": "buy it for",
+              "quality_criteria": "judge it by", "usage_context": "use it"}
+
+
+class GroundedPersonaSet(PersonaSet):
+    """A persona set that also says which reviews each persona was built from (persona id -> review keys)."""
+    evidence: dict[str, list[str]] = {}
+
+
+@dataclass
+class ExtractiveConfig:
+    slot_threshold: float = 0.30       # cosine below which a sentence is evidence for no slot
+    max_sentences_per_review: int = 12
+    cluster_sample: int = 300          # reviews used to choose and fit clusters on a very popular item
+    decay: float = 0.9                 # gamma of the user profile embedding
+    summary_sentences: int = 3
+
+
+@dataclass
+class ExtractiveBackend:
+    encoder: str | None = None
+    domain: str = "generic"
+    config: ExtractiveConfig = field(default_factory=ExtractiveConfig)
+    batch_size: int = 32
+
+    def __post_init__(self):
+        from ..encoder.model import short_name
+        self.name = f"extractive:{short_name(self.encoder)}"
+        self._prototypes: tuple[list[str], np.ndarray] | None = None
+
+    # -- shared ------------------------------------------------------------------------------------
+    def _encode(self, texts: Sequence[str]) -> np.ndarray:
+        from ..encoder.model import encode
+        if not texts:
+            return np.zeros((0, 1), dtype="float32")
+        return encode(list(texts), self.encoder)
+
+    def estimate(self, task: str, inputs: Sequence) -> Usage:
+        return Usage()  # no LLM: nothing to pay for
+
+    # -- summaries ---------------------------------------------------------------------------------
+    def summarize(self, items: Sequence[ItemInput]) -> list[UnitResult[ItemSummary]]:
+        review_sentences = {it.item_id: [s for t in it.review_texts for s in sentences(clean(t), 4)]
+                            for it in items if it.review_texts}
+        flat = [s for ss in review_sentences.values() for s in ss]
+        vectors = self._encode(flat)
+        results, offset = [], 0
+        for item in items:
+            pool = review_sentences.get(item.item_id, [])
+            central = _most_central(pool, vectors[offset:offset + len(pool)], 2) if pool else []
+            offset += len(pool)
+            summary = self._summary_text(item, central)
+            results.append(UnitResult(key=item.item_id, value=ItemSummary(summary=summary)))
+        return results
+
+    def _summary_text(self, item: ItemInput, central_review_sentences: list[str]) -> str:
+        title = clean(item.title)
+        categories = [c for c in dict.fromkeys(clean(c) for c in item.categories) if c]
+        lead = title or f"Item {item.item_id}"
+        if categories:
+            lead += f" ({' > '.join(categories[-2:])})"
+        parts = [lead.rstrip(".") + "."]
+        description = sentences(clean(item.description), 3)
+        if description:
+            parts += [trim(s, 40) for s in description[:self.config.summary_sentences - 1]]
+        elif central_review_sentences:
+            parts.append("Reviewers describe it: " + "; ".join(quote(s, 25) for s in central_review_sentences) + ".")
+        elif item.attributes:
+            shown = [f"{k}: {clean(str(v))}" for k, v in sorted(item.attributes.items()) if clean(str(v))][:4]
+            if shown:
+                parts.append(trim("; ".join(shown), 40) + ".")
+        return " ".join(parts)
+
+    # -- aspects -----------------------------------------------------------------------------------
+    def _slot_matrix(self) -> tuple[list[str], np.ndarray]:
+        if self._prototypes is None:
+            protos = slot_prototypes(self.domain)
+            labels = [slot for slot in ASPECT_SLOTS for _ in protos[slot]]
+            self._prototypes = (labels, self._encode([p for slot in ASPECT_SLOTS for p in protos[slot]]))
+        return self._prototypes
+
+    def extract_aspects(self, reviews: Sequence[ReviewInput]) -> list[UnitResult[AspectTuple]]:
+        per_review = [self._review_sentences(r) for r in reviews]
+        flat = [s for ss in per_review for s in ss]
+        labels, protos = self._slot_matrix()
+        scores = self._encode(flat) @ protos.T if flat else np.zeros((0, len(labels)))
+        slot_index = {slot: [j for j, label in enumerate(labels) if label == slot] for slot in ASPECT_SLOTS}
+        per_slot = np.stack([scores[:, slot_index[s]].max(axis=1) for s in ASPECT_SLOTS], axis=1) \
+            if flat else np.zeros((0, len(ASPECT_SLOTS)))
+        results, offset = [], 0
+        for review, sents in zip(reviews, per_review):
+            block = per_slot[offset:offset + len(sents)]
+            offset += len(sents)
+            results.append(UnitResult(key=review.key, value=self._assign(sents, block)))
+        return results
+
+    def _review_sentences(self, review: ReviewInput) -> list[str]:
+        found = sentences(clean(review.title), 3) + sentences(clean(review.text), 3)
+        return list(dict.fromkeys(found))[:self.config.max_sentences_per_review]
+
+    def _assign(self, sents: list[str], block: np.ndarray) -> AspectTuple:
+        """Each sentence goes to its nearest slot (if near enough); each slot keeps its best sentence."""
+        best: dict[str, tuple[float, str]] = {}
+        for sentence, row in zip(sents, block):
+            k = int(np.argmax(row))
+            score = float(row[k])
+            slot = ASPECT_SLOTS[k]
+            if score >= self.config.slot_threshold and score > best.get(slot, (-1.0, ""))[0]:
+                best[slot] = (score, sentence)
+        fields: dict[str, str] = {}
+        for slot, (score, sentence) in best.items():
+            fields[slot] = trim(sentence, 30)
+            fields[f"{slot}_reason"] = f"The review says {quote(sentence, 25)} (similarity {score:.2f} to {slot.replace('_', ' ')})."
+        return AspectTuple(**fields)
+
+    # -- personas ----------------------------------------------------------------------------------
+    def generate_personas(self, requests: Sequence[PersonaRequest]) -> list[UnitResult[PersonaSet]]:
+        phrases = [[getattr(a, s) for s in ASPECT_SLOTS if getattr(a, s)] for r in requests for a in r.aspects]
+        flat = [p for ps in phrases for p in ps]
+        vectors = self._encode(flat)
+        results, offset, row = [], 0, 0
+        for request in requests:
+            review_phrases = phrases[row:row + len(request.aspects)]
+            row += len(request.aspects)
+            n_flat = sum(len(ps) for ps in review_phrases)
+            results.append(UnitResult(key=request.item_id,
+                                      value=self._personas_for(request, review_phrases, vectors[offset:offset + n_flat])))
+            offset += n_flat
+        return results
+
+    def _personas_for(self, request: PersonaRequest, review_phrases: list[list[str]],
+                      phrase_vectors: np.ndarray) -> GroundedPersonaSet:
+        bounds = np.cumsum([0] + [len(ps) for ps in review_phrases])
+        review_vectors = _normalise(np.stack([phrase_vectors[a:b].mean(axis=0) for a, b in zip(bounds[:-1], bounds[1:])]))
+        max_k = 1 if request.single else request.max_personas
+        labels = cluster_reviews(review_vectors, max_k, self.config.cluster_sample)
+        clusters = sorted(set(labels), key=lambda c: (-int((labels == c).sum()), int(np.flatnonzero(labels == c)[0])))
+        cluster_docs = [" ".join(p for i in np.flatnonzero(labels == c) for p in review_phrases[i]) for c in clusters]
+        terms = distinctive_terms(cluster_docs, stop_extra=request.item_title)
+        personas, evidence = [], {}
+        for rank, c in enumerate(clusters, start=1):
+            members = np.flatnonzero(labels == c)
+            pid = f"P{rank}"
+            personas.append(self._compose(pid, request, members, review_phrases, phrase_vectors, bounds,
+                                          review_vectors, terms[rank - 1]))
+            evidence[pid] = [request.reviews[i].key for i in members]
+        return GroundedPersonaSet(personas=personas, evidence=evidence)
+
+    def _compose(self, pid: str, request: PersonaRequest, members: np.ndarray, review_phrases, phrase_vectors,
+                 bounds, review_vectors, terms: list[str]) -> Persona:
+        centroid = _normalise(review_vectors[members].mean(axis=0, keepdims=True))[0]
+        order = members[np.argsort(-(review_vectors[members] @ centroid), kind="stable")]
+        ratings = [request.reviews[i].rating for i in members if request.reviews[i].rating is not None]
+        mean_rating = float(np.mean(ratings)) if ratings else None
+        noun = PERSONA_NOUNS.get(self.domain, "buyers")
+        critical = mean_rating is not None and mean_rating <= 2.5
+        head = " & ".join(t.title() for t in terms[:2]) or "General"
+        name = f"{'Critical ' if critical else ''}{head} {noun.title()}"
+        slot_quotes = []
+        for slot in ASPECT_SLOTS:
+            value = next((getattr(request.aspects[i], slot) for i in order if getattr(request.aspects[i], slot)), None)
+            if value:
+                slot_quotes.append(f"{SLOT_VERBS[slot]} {quote(value, 15)}")
+        share = f"{len(members)} of {len(request.reviews)} reviewer{'s' if len(request.reviews) != 1 else ''}"
+        rating = f", rating it {mean_rating:.1f}/5 on average" if mean_rating is not None else ""
+        description = f"{share}{rating}. They " + "; ".join(slot_quotes) + "."
+        central = []
+        for i in order[:3]:
+            vecs = phrase_vectors[bounds[i]:bounds[i + 1]]
+            central.append(review_phrases[i][int(np.argmax(vecs @ centroid))])
+        rationale = ("Their reviews say " + ", ".join(quote(p, 20) for p in dict.fromkeys(central))
+                     + (f"; distinctive words: {', '.join(terms[:4])}." if terms else "."))
+        return Persona(id=pid, name=name, description=description, preference_rationale=rationale)
+
+    # -- alignment ---------------------------------------------------------------------------------
+    def align(self, requests: Sequence[AlignmentRequest]) -> list[UnitResult[PersonaSelection]]:
+        entry_texts = [[_entry_text(e) for e in r.profile] for r in requests]
+        persona_texts = [[f"{p.name}. {p.description} {p.preference_rationale}" for p in r.personas] for r in requests]
+        entry_phrases = [[ph for e in r.profile for ph in _entry_phrases(e)] for r in requests]
+        persona_phrases = [[ph for p in r.personas for ph in (quoted_phrases(p.description + " " + p.preference_rationale)
+                                                              or [p.description])] for r in requests]
+        groups = [entry_texts, persona_texts, entry_phrases, persona_phrases]
+        flat = [t for group in groups for per_request in group for t in per_request]
+        vectors = self._encode(flat)
+        cursor = 0
+        sliced = []
+        for group in groups:
+            per = []
+            for texts in group:
+                per.append(vectors[cursor:cursor + len(texts)])
+                cursor += len(texts)
+            sliced.append(per)
+        results = []
+        for k, request in enumerate(requests):
+            selection = self._select(request, *(s[k] for s in sliced), entry_phrases[k], persona_phrases[k])
+            results.append(UnitResult(key=request.key, value=selection))
+        return results
+
+    def _select(self, request: AlignmentRequest, entry_vecs, persona_vecs, entry_phrase_vecs, persona_phrase_vecs,
+                entry_phrases, persona_phrases) -> PersonaSelection:
+        if not request.profile:
+            first = request.personas[0]
+            return PersonaSelection(persona_id=first.id, justification=(
+                f"The user has no earlier training history to compare with, so the item's most common persona, "
+                f"{first.id} ({first.name}), is taken."))
+        user = profile_embedding(entry_vecs, self.config.decay)
+        sims = persona_vecs @ user
+        order = np.argsort(-sims, kind="stable")
+        chosen = request.personas[int(order[0])]
+        runner_up = f", next best {sims[order[1]]:.2f}" if len(order) > 1 else ""
+        text = (f"{chosen.id} ({chosen.name}) is the persona nearest to the user's recent history "
+                f"(similarity {sims[order[0]]:.2f}{runner_up}).")
+        own = [j for j, ph in enumerate(persona_phrases) if _phrase_of(ph, chosen)]
+        if own and len(entry_phrases):
+            pair = entry_phrase_vecs @ persona_phrase_vecs[own].T
+            a, b = np.unravel_index(int(np.argmax(pair)), pair.shape)
+            text += (f" Earlier the user wrote or bought {quote(entry_phrases[a], 15)}, closest to this persona's "
+                     f"{quote(persona_phrases[own[b]], 15)}.")
+        return PersonaSelection(persona_id=chosen.id, justification=text)
+
+
+# -- helpers -----------------------------------------------------------------------------------------
+
+def _normalise(m: np.ndarray) -> np.ndarray:
+    norms = np.linalg.norm(m, axis=1, keepdims=True)
+    return (m / np.where(norms == 0, 1, norms)).astype("float32")
+
+
+def _most_central(texts: list[str], vectors: np.ndarray, n: int) -> list[str]:
+    centroid = _normalise(vectors.mean(axis=0, keepdims=True))[0]
+    order = np.argsort(-(vectors @ centroid), kind="stable")
+    return [texts[i] for i in order[:n]]
+
+
+def _entry_text(entry) -> str:
+    values = [getattr(entry.aspects, s) for s in ASPECT_SLOTS if entry.aspects is not None and getattr(entry.aspects, s)]
+    return " ".join([entry.summary, *values])
+
+
+def _entry_phrases(entry) -> list[str]:
+    values = [getattr(entry.aspects, s) for s in ASPECT_SLOTS if entry.aspects is not None and getattr(entry.aspects, s)]
+    return values or [trim(entry.summary, 20)]
+
+
+def _phrase_of(phrase: str, persona: Persona) -> bool:
+    return phrase in persona.description or phrase in persona.preference_rationale
+
+
+def profile_embedding(entry_vectors: np.ndarray, decay: float) -> np.ndarray:
+    """Decay-weighted mean of a history (oldest first): weight decay^(l-1) for the l-th most recent."""
+    n = len(entry_vectors)
+    weights = decay ** np.arange(n - 1, -1, -1, dtype="float64")
+    return _normalise((weights[:, None] * entry_vectors).sum(axis=0, keepdims=True))[0]
+
+
+def cluster_reviews(vectors: np.ndarray, max_k: int, sample: int = 300) -> np.ndarray:
+    """Cluster labels for the item's reviews: 1 cluster for one review or max_k=1; else k in [2, max_k]
+    (at most n-1, so silhouette is defined; 2 reviews give 2 clusters) with the best cosine silhouette.
+    A very popular item is clustered on an evenly spaced sample, the rest joins the nearest centroid."""
+    n = len(vectors)
+    if n == 1 or max_k == 1:
+        return np.zeros(n, dtype=int)
+    if n == 2:
+        return np.arange(2)
+    from sklearn.cluster import KMeans
+    from sklearn.metrics import silhouette_score
+    fit_idx = np.linspace(0, n - 1, num=min(n, sample)).round().astype(int)
+    fit = vectors[fit_idx]
+    best_labels, best_score = None, -np.inf
+    for k in range(2, min(max_k, len(fit) - 1) + 1):
+        model = KMeans(n_clusters=k, n_init=10, random_state=0).fit(fit)
+        if len(set(model.labels_)) < 2:
+            break  # identical points: no more distinct clusters to find
+        score = silhouette_score(fit, model.labels_, metric="cosine")
+        if score > best_score + 1e-9:
+            best_labels, best_score, best_centers = model.labels_, score, model.cluster_centers_
+    if best_labels is None:
+        return np.zeros(n, dtype=int)
+    if len(fit) == n:
+        return np.asarray(best_labels)
+    return np.argmax(vectors @ _normalise(best_centers).T, axis=1)
+
+
+_TOKEN = re.compile(r"(?u)\b[a-zA-Z][a-zA-Z'-]{2,}\b")
+
+
+def distinctive_terms(docs: list[str], stop_extra: str = "", top: int = 4) -> list[list[str]]:
+    """Class-based TF-IDF: for each cluster document, the terms frequent in it and rare in the other
+    clusters (weight tf * log(1 + mean words per cluster / term frequency over all clusters))."""
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, CountVectorizer
+    stop = set(ENGLISH_STOP_WORDS) | {w.lower() for w in _TOKEN.findall(stop_extra)} | {
+        "really", "just", "like", "good", "great", "love", "product", "item", "one", "get", "got", "use", "bought"}
+    try:
+        counts = CountVectorizer(token_pattern=_TOKEN.pattern, stop_words=sorted(stop), lowercase=True).fit(docs)
+    except ValueError:  # nothing but stop words
+        return [[] for _ in docs]
+    matrix = counts.transform(docs).toarray().astype("float64")
+    vocab = counts.get_feature_names_out()
+    tf = matrix / np.maximum(matrix.sum(axis=1, keepdims=True), 1)
+    avg_words = matrix.sum() / max(len(docs), 1)
+    weights = tf * np.log1p(avg_words / np.maximum(matrix.sum(axis=0), 1))
+    out = []
+    for row, raw in zip(weights, matrix):
+        order = sorted(range(len(vocab)), key=lambda j: (-row[j], vocab[j]))
+        out.append([str(vocab[j]) for j in order[:top] if raw[j] > 0])
+    return out

@@ -1,0 +1,46 @@
+"""Small, deterministic text helpers the extractive backend builds on: clean, split, trim, quote."""
+
+from __future__ import annotations
+
+import html
+import re
+
+_TAG = re.compile(r"<[^>]+>")
+_SPACE = re.compile(r"\s+")
+# A sentence ends at . ! ? (optionally followed by closing quotes/brackets) before whitespace; newlines
+# and bullet-like separators also end one.
+_SENTENCE_END = re.compile(r"(?<=[.!?])[\"'”’)\]]*\s+|\s*[\n\r•|]+\s*")
+_QUOTED = re.compile(r"\"([^\"]+)\"")
+
+
+def clean(text: str) -> str:
+    """Plain text: HTML tags and entities removed, whitespace collapsed."""
+    return _SPACE.sub(" ", html.unescape(_TAG.sub(" ", text or ""))).strip()
+
+
+def sentences(text: str, min_words: int = 2) -> list[str]:
+    """The sentences of `text` that have at least `min_words` words, in order."""
+    raw = _SENTENCE_END.split(html.unescape(_TAG.sub("\n", text or "")))
+    out = []
+    for part in raw:
+        part = _SPACE.sub(" ", part).strip(" -*\t")
+        if len(part.split()) >= min_words:
+            out.append(part)
+    return out
+
+
+def trim(text: str, max_words: int = 25) -> str:
+    """At most `max_words` words; a cut is marked with an ellipsis."""
+    words = text.split()
+    if len(words) <= max_words:
+        return text.strip()
+    return " ".join(words[:max_words]).rstrip(",;:") + "…"
+
+
+def quote(text: str, max_words: int = 20) -> str:
+    """A review phrase as a quotation (inner double quotes become single so quotes stay parseable)."""
+    return '"' + trim(text, max_words).replace('"', "'") + '"'
+
+
+def quoted_phrases(text: str) -> list[str]:
+    return [m.strip() for m in _QUOTED.findall(text or "") if m.strip()]
