@@ -18,6 +18,7 @@ from .errors import Persona4RecError
 COMMAND_MODULES = [
     "persona4rec.data.commands",
     "persona4rec.annotation.commands",
+    "persona4rec.offline.commands",
 ]
 
 

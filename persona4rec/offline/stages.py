@@ -147,23 +147,17 @@ class Tables:
 def load_tables(ws: Workspace) -> Tables:
     import pandas as pd
 
-    from ..data.schema import as_reviews, items_from_disk
-    paths = {name: ws.data_dir / f"{name}.parquet" for name in ("reviews", "items", "split")}
-    for name, path in paths.items():
-        if not path.exists():
-            raise WorkspaceError(f"{path}: missing; import data first (`persona4rec data import ...`)")
-    reviews = as_reviews(pd.read_parquet(paths["reviews"]))
-    items = items_from_disk(pd.read_parquet(paths["items"]))
-    split = pd.read_parquet(paths["split"])[["user_id", "item_id", "split"]].astype("string")
+    from ..data.importer import load_workspace_tables
+    from ..data.schema import as_items
+    reviews, items, split = load_workspace_tables(ws)
     reviews = reviews.merge(split, on=["user_id", "item_id"], how="left")
     if reviews["split"].isna().any():
         missing = reviews[reviews["split"].isna()].iloc[0]
-        raise WorkspaceError(f"{paths['split']}: no split for interaction "
-                             f"({missing['user_id']}, {missing['item_id']}) of {paths['reviews']}")
+        raise WorkspaceError(f"{ws.data_dir / 'split.parquet'}: no split for interaction "
+                             f"({missing['user_id']}, {missing['item_id']}) of data/reviews.parquet")
     # Items that only appear in reviews still get a (title-less) row, so every reviewed item is a unit.
     extra = sorted(set(reviews["item_id"]) - set(items["item_id"]))
     if extra:
-        from ..data.schema import as_items
         items = pd.concat([items, as_items(pd.DataFrame({"item_id": extra}))], ignore_index=True)
     return Tables(reviews=reviews, items=items)
 

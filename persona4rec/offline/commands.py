@@ -1,0 +1,134 @@
+"""`persona4rec offline {summarize,aspects,personas,profiles,align,all} WS`: the offline stages.
+
+Each verb runs one stage (`all` runs the five in order), resumes where an earlier run stopped, and prints
+one summary line per stage. Exit codes: 0 done, 2 bad input or workspace, 3 stopped by --max-cost or an
+unreachable LLM server (finished units are kept; the same command resumes). Other modules add verbs to the
+group with `offline_group(subparsers)`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+GROUP = "offline"
+EXIT_STOPPED = 3
+VERBS = {
+    "summarize": "stage 1: a 2-3 sentence summary per item (metadata, else reviews)",
+    "aspects": "stage 2: four aspect slots per review; >75%-null tuples dropped and counted",
+    "personas": "stage 3: 2-7 personas per item from its summary and train aspects (--single: one)",
+    "profiles": "stage 4: each user's last L train interactions (no backend)",
+    "align": "stage 5: the persona that explains each training interaction",
+    "all": "the five stages in order",
+}
+
+
+def offline_group(subparsers: argparse._SubParsersAction) -> argparse._SubParsersAction:
+    """The `offline` group's sub-parsers, created on first use."""
+    parser = subparsers.choices.get(GROUP)
+    if parser is None:
+        parser = subparsers.add_parser(GROUP, help="offline reasoning: summaries, aspects, personas, profiles, alignment")
+        parser.set_defaults(func=lambda args: (parser.print_help(), 1)[1])
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            return action
+    return parser.add_subparsers(dest="offline_command", metavar="VERB")
+
+
+def _add_llm_arguments(parser: argparse.ArgumentParser) -> None:
+    try:
+        from ..llm.config import add_llm_arguments
+    except ImportError:  # the LLM package is optional for the no-LLM path
+        return
+    add_llm_arguments(parser)
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    verbs = offline_group(subparsers)
+    for verb, help_text in VERBS.items():
+        p = verbs.add_parser(verb, help=help_text, description=help_text)
+        p.add_argument("workspace", type=Path, help="workspace folder (made by `persona4rec data import`)")
+        p.add_argument("--backend", choices=("extractive", "llm"), default="extractive",
+                       help="extractive (no LLM, default) or llm (any OpenAI-compatible server)")
+        p.add_argument("--encoder", default=None, help="sentence-transformers model for the extractive backend "
+                                                       "(default: the bundled all-MiniLM-L6-v2)")
+        p.add_argument("--domain", choices=("generic", "books", "restaurants"), default="generic",
+                       help="prompt / slot-phrasing domain")
+        if verb in ("summarize", "aspects", "personas", "all"):
+            p.add_argument("--items", type=int, help="only the first N items by sorted id (cheap trials)")
+        if verb in ("aspects", "profiles", "align", "all"):
+            p.add_argument("--users", type=int, help="only the first N users by sorted id (cheap trials)")
+        if verb in ("personas", "all"):
+            p.add_argument("--single", action="store_true", help="one aggregated persona per item "
+                                                                "(offline/personas_single.jsonl; `all` builds both)")
+            p.add_argument("--max-personas", type=int, default=7, help="at most this many personas per item (1-7)")
+        if verb in ("profiles", "align", "all"):
+            p.add_argument("--history-length", type=int, default=10, help="L, the interactions in a profile")
+        p.add_argument("--dry-run", action="store_true", help="count the units and estimate tokens and cost; "
+                                                              "call and write nothing")
+        p.add_argument("--retry-failed", action="store_true", help="also re-run units recorded as failed")
+        p.add_argument("--batch-size", type=int, help="units per backend call (default: the backend's)")
+        p.add_argument("--overwrite", action="store_true",
+                       help="redo a stage whose records were made by another backend")
+        p.add_argument("--no-progress", action="store_true", help="no progress bar")
+        p.add_argument("--json", action="store_true", help="print the stage reports as JSON")
+        _add_llm_arguments(p)
+        p.set_defaults(func=run_offline, offline_verb=verb)
+
+
+def _backend(args, ws):
+    from .backends import make_backend
+    if args.backend != "llm":
+        return make_backend(ws, "extractive", encoder=args.encoder, domain=args.domain)
+    from ..llm.config import llm_config_from_args
+    return make_backend(ws, "llm", llm_config=llm_config_from_args(args), domain=args.domain)
+
+
+def run_offline(args: argparse.Namespace) -> int:
+    from ..errors import BudgetExceeded, LLMUnavailable
+    from ..workspace import Workspace
+    from . import stages
+
+    ws = Workspace.open(args.workspace)
+    reports = []
+
+    def show(report):
+        reports.append(report)
+        if not args.json:
+            print(report.line(), flush=True)
+
+    try:
+        backend = None if args.offline_verb == "profiles" else _backend(args, ws)
+        opts = {"dry_run": args.dry_run, "progress": not args.no_progress and sys.stderr.isatty()}
+        if backend is not None:
+            opts.update(retry_failed=args.retry_failed, batch_size=args.batch_size, overwrite=args.overwrite)
+        verb = args.offline_verb
+        if verb == "summarize":
+            show(stages.run_summaries(ws, backend, items=args.items, **opts))
+        elif verb == "aspects":
+            show(stages.run_aspects(ws, backend, items=args.items, users=args.users, **opts))
+        elif verb == "personas":
+            show(stages.run_personas(ws, backend, single=args.single, items=args.items,
+                                     max_personas=args.max_personas, **opts))
+        elif verb == "profiles":
+            show(stages.build_profiles(ws, history_length=args.history_length, users=args.users,
+                                       dry_run=args.dry_run))
+        elif verb == "align":
+            show(stages.run_alignment(ws, backend, users=args.users, history_length=args.history_length, **opts))
+        else:
+            stages.run_all(ws, backend, items=args.items, users=args.users, single=args.single,
+                           max_personas=args.max_personas, history_length=args.history_length,
+                           on_report=show, **opts)
+    except (BudgetExceeded, LLMUnavailable) as exc:
+        print(f"stopped: {exc}; finished units are kept, re-run the same command to resume", file=sys.stderr)
+        return EXIT_STOPPED
+    if args.json:
+        print(json.dumps([r.to_dict() for r in reports], indent=2))
+    stopped = [r for r in reports if r.stopped_reason]
+    if stopped:
+        print(f"stopped during {stopped[-1].stage}: {stopped[-1].stopped_reason}; finished units are kept, "
+              f"re-run the same command to resume", file=sys.stderr)
+        return EXIT_STOPPED
+    return 0
