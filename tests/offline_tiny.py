@@ -42,9 +42,12 @@ REVIEWS = [
     ("u6", "B2", 4, "Gift", "Bought it as a gift for my nephew who is learning guitar.", 16),
     ("u5", "D4", 4, "Travel", "I take it with me when I travel so I can practice in hotel rooms.", 17),
     ("u6", "D4", 5, "Drummer gift", "A present for my drummer friend, he uses it every day.", 18),
+    ("u7", "B2", 5, "Zoo tuner", "I tune the xylophone at the zoo with it before every zebra show.", 19),  # held out
 ]
 # Held-out interactions (valid/test); everything else is train.
-HELD_OUT = {("u3", "C3"): "test", ("u6", "D4"): "test", ("u5", "D4"): "valid", ("u4", "B2"): "test"}
+HELD_OUT = {("u3", "C3"): "test", ("u6", "D4"): "test", ("u5", "D4"): "valid", ("u4", "B2"): "test",
+            ("u7", "B2"): "test"}
+HELD_OUT_WORD = "zebra"  # appears only in a held-out review: must never reach a summary or a persona
 
 
 def build_tiny_workspace(root: Path) -> Workspace:
@@ -57,3 +60,43 @@ def build_tiny_workspace(root: Path) -> Workspace:
         write_parquet(ws.data_dir / "items.parquet", items_to_disk(as_items(pd.DataFrame(ITEMS))))
         write_parquet(ws.data_dir / "split.parquet", split)
     return Workspace.open(root)
+
+
+class CountingBackend:
+    """The real extractive backend, wrapped to count the units it is asked for and, to test resume and
+    clean stops, to raise `fail_with` once `fail_after` units of `fail_task` have been done."""
+
+    TASKS = ("summarize", "extract_aspects", "generate_personas", "align")
+
+    def __init__(self, inner, fail_task: str | None = None, fail_after: int = 0, fail_with: Exception | None = None,
+                 error_keys: set[str] = frozenset()):
+        self.inner, self.name, self.batch_size = inner, inner.name, inner.batch_size
+        self.units = {task: 0 for task in self.TASKS}
+        self.fail_task, self.fail_after, self.fail_with = fail_task, fail_after, fail_with
+        self.error_keys = set(error_keys)  # these units come back as validation failures
+
+    def estimate(self, task, inputs):
+        self.estimated = (task, len(inputs))
+        return self.inner.estimate(task, inputs)
+
+    def _call(self, task, units):
+        if task == self.fail_task and self.units[task] + len(units) > self.fail_after:
+            raise self.fail_with
+        self.units[task] += len(units)
+        results = getattr(self.inner, task)(units)
+        for result in results:
+            if result.key in self.error_keys:
+                result.value, result.error, result.raw = None, "answer failed validation", '{"bad": true}'
+        return results
+
+    def summarize(self, units):
+        return self._call("summarize", units)
+
+    def extract_aspects(self, units):
+        return self._call("extract_aspects", units)
+
+    def generate_personas(self, units):
+        return self._call("generate_personas", units)
+
+    def align(self, units):
+        return self._call("align", units)
