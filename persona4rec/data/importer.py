@@ -7,6 +7,7 @@ no staging folder behind. The manifest's "data" stage records the source, the co
 
 from __future__ import annotations
 
+import logging
 import re
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,8 @@ from .cleaning import clean_items, clean_reviews
 from .kcore import kcore as kcore_filter
 from .schema import SPLIT_DTYPES, as_items, as_reviews, items_from_disk, items_to_disk
 from .split import leave_one_out
+
+log = logging.getLogger(__name__)
 
 STAGE = "data"
 REVIEW_FILE, ITEM_FILE, SPLIT_FILE, REPORT_FILE = ("reviews.parquet", "items.parquet", "split.parquet",
@@ -120,6 +123,8 @@ def build_workspace(out: str | Path, reviews, items, *, kcore: int = 5, report: 
             write_json(ws.data_dir / REPORT_FILE, full_report)
             info["counts"] = {**prepared["counts_after"], **prepared["split"],
                               "bad_lines_skipped": int(report.get("bad_lines_skipped", 0))}
+    log.info("workspace %s: %s before, %s after cleaning and the %d-core", out, prepared["counts_before"],
+             prepared["counts_after"], kcore)
     return ws
 
 

@@ -75,13 +75,18 @@ def _open_binary(path: Path):
     return gzip.open(path, "rb") if magic == GZIP_MAGIC else open(path, "rb")
 
 
-def _raw_lines(path: Path, bad: BadLines) -> Iterator[tuple[int, bytes]]:
+def _raw_lines(path: Path, bad: BadLines, progress: bool) -> Iterator[tuple[int, bytes]]:
     """Yield (line number, raw bytes) of each line; a truncated/corrupt gzip stops here with an error."""
+    from tqdm import tqdm
+
     line_no = 0
-    with _open_binary(path) as fh:
+    # disable=None: the bar shows on a terminal only, never in logs, pipes or tests.
+    with _open_binary(path) as fh, tqdm(desc=path.name, unit=" lines", disable=None if progress else True,
+                                        mininterval=0.5, leave=False) as bar:
         try:
             for raw in fh:
                 line_no += 1
+                bar.update()
                 yield line_no, raw
         except (EOFError, gzip.BadGzipFile, zlib.error) as exc:
             # The partial line at the cut is lost; what was read before it is complete and kept.
@@ -121,7 +126,7 @@ def iter_records(path: str | Path, bad: BadLines, *, allow_literal: bool = False
     """Yield (line number, record) for each non-blank line; bad lines go to `bad` (raise or count)."""
     path = Path(path)
     produced = 0
-    for line_no, raw in _raw_lines(path, bad):
+    for line_no, raw in _raw_lines(path, bad, progress=limit is None):
         try:
             text = _decode(raw, path, line_no)
             if not text.strip():

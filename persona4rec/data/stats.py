@@ -103,7 +103,7 @@ def format_stats(stats: dict[str, Any]) -> str:
         "cleaning",
         f"  before       {before.get('interactions', 0):,} interactions, {before.get('users', 0):,} users, "
         f"{before.get('items', 0):,} items",
-        f"  HTML         " + (", ".join(f"{k} {v:,}" for k, v in c["html_stripped"].items()) or "none found"),
+        f"  HTML         tags/entities removed: " + (", ".join(f"{k} {v:,}" for k, v in c["html_stripped"].items()) or "none found"),
         f"  Unicode      " + (", ".join(f"{k} {v:,}" for k, v in c["unicode_normalised"].items()) or "none changed"),
         f"  titles       {c['titles_replaced']} markup-only titles replaced"
         + (f" (from {', '.join(f'{k} {v}' for k, v in c['titles_replaced_from'].items())})"

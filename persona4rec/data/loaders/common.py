@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -9,6 +10,8 @@ from typing import Any, Callable
 from ..fields import Fields
 from ..reading import BadLines, BadRecord, iter_records
 from ...errors import InputError
+
+log = logging.getLogger(__name__)
 
 # A review parser returns (user_id, item_id, rating, title, text, timestamp_ms).
 ReviewRow = tuple[str, str, float, str, str, int]
@@ -59,6 +62,8 @@ def read_reviews(path: Path, parse: Callable[[Fields], ReviewRow | None], *, ski
     report.records = len(rows)
     if filtered:
         report.notes["filtered_out"] = filtered
+    log.info("%s: %d reviews read, %d filtered out, %d bad lines skipped", path, len(rows), filtered,
+             report.bad.total)
     if not rows:
         raise InputError("no usable review records" + (f" ({report.bad.total} bad lines skipped)"
                                                        if report.bad.total else ""), path=path)
@@ -89,6 +94,8 @@ def read_items(path: Path, parse: Callable[[Fields], ItemRow], *, skip_bad_lines
             rows[item_id] = row
     report.records = len(rows)
     report.notes.update(duplicate_items=duplicates, items_without_reviews=unreviewed)
+    log.info("%s: %d items kept, %d not reviewed, %d duplicates, %d bad lines skipped", path, len(rows),
+             unreviewed, duplicates, report.bad.total)
     frame = pd.DataFrame(list(rows.values()), columns=["item_id", "title", "description", "categories",
                                                         "attributes"])
     return frame, report
