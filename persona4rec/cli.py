@@ -19,6 +19,8 @@ COMMAND_MODULES = [
     "persona4rec.data.commands",
     "persona4rec.annotation.commands",
     "persona4rec.offline.commands",
+    "persona4rec.candidates.commands",
+    "persona4rec.evaluation.commands",
 ]
 
 
