@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Callable
 
 from ..errors import ConfigError, InputError
 from .loaders.common import LoadedDataset
@@ -100,7 +100,3 @@ def load_dataset(request: ImportRequest) -> LoadedDataset:
     dataset.report.setdefault("format_detected", request.config.format == "auto")
     return dataset
 
-
-def describe(request: ImportRequest) -> dict[str, Any]:
-    return {"reviews": str(request.reviews), "meta": str(request.meta) if request.meta else None,
-            "business": str(request.business) if request.business else None}

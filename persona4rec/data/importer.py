@@ -17,7 +17,7 @@ from ..io import sha256_file, write_json, write_parquet
 from ..workspace import Workspace
 from .cleaning import clean_items, clean_reviews
 from .kcore import kcore as kcore_filter
-from .schema import SPLIT_DTYPES, as_items, as_reviews, items_from_disk, items_to_disk
+from .schema import SPLIT_DTYPES, as_items, as_reviews, empty_items, items_from_disk, items_to_disk
 from .split import leave_one_out
 
 log = logging.getLogger(__name__)
@@ -74,7 +74,7 @@ def prepare_tables(reviews, items, *, kcore: int = 5) -> tuple[Any, Any, Any, di
         raise InputError(f"nothing survives the {kcore}-core ({raw_counts['interactions']} interactions, "
                          f"{raw_counts['users']} users, {raw_counts['items']} items before): "
                          f"lower --kcore (0 turns it off)")
-    item_rows, without_meta = _items_for(cored, items if items is not None else as_items(_empty_items()))
+    item_rows, without_meta = _items_for(cored, items if items is not None else empty_items())
     item_rows, item_cleaning = clean_items(item_rows)
     split, split_counts = leave_one_out(cored)
     report = {
@@ -87,11 +87,6 @@ def prepare_tables(reviews, items, *, kcore: int = 5) -> tuple[Any, Any, Any, di
         "split": split_counts,
     }
     return as_reviews(cored), item_rows, split, report
-
-
-def _empty_items():
-    from .schema import empty_items
-    return empty_items()
 
 
 def build_workspace(out: str | Path, reviews, items, *, kcore: int = 5, report: dict[str, Any],

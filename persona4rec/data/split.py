@@ -19,7 +19,6 @@ MIN_SPLITTABLE = 3
 def leave_one_out(reviews) -> tuple[Any, dict[str, Any]]:
     """One (user_id, item_id, split) row per interaction, in the order of `reviews`; and counts."""
     import numpy as np
-    import pandas as pd
 
     from .schema import SPLIT_DTYPES
 
