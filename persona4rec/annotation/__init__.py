@@ -19,7 +19,7 @@ _EXPORTS = {
     "criteria": ("Criterion", "CRITERIA_SETS", "EXPLANATION_CRITERIA", "PERSONA_CRITERIA", "CHOICES",
                  "criteria_for", "criterion_keys"),
     "db": ("Database", "DbConfig", "DEFAULT_URL", "open_database", "resolve_url", "make_engine"),
-    "migrate": ("upgrade", "current_revision", "head_revision", "ensure_current"),
+    "migrate": ("upgrade", "downgrade", "current_revision", "head_revision", "ensure_current"),
     "study": ("AccessDenied", "ExampleInput", "StudyInfo", "AnnotatorInfo", "AssignmentView", "QueueEntry",
               "SubmitResult", "AnnotatorProgress", "StudyProgress", "KNOWN_SYSTEMS", "create_study",
               "list_studies", "get_study", "check_access", "identify_annotator", "next_assignment",

@@ -64,6 +64,23 @@ def upgrade(url: str | None = None, *, revision: str = "head", engine: Engine | 
             engine.dispose()
 
 
+def downgrade(url: str | None, revision: str, *, engine: Engine | None = None) -> str | None:
+    """Step the schema back to `revision` ("base" drops every table). Returns the revision afterwards."""
+    from alembic import command
+
+    from .db import make_engine, resolve_url
+
+    url = resolve_url(url)
+    own_engine = engine is None
+    engine = engine or make_engine(url)
+    try:
+        command.downgrade(alembic_config(url, engine), revision)
+        return current_revision(engine)
+    finally:
+        if own_engine:
+            engine.dispose()
+
+
 def make_revision(message: str, url: str) -> str:
     """Draft a new migration script from the difference between models.py and the database at `url`
     (which must be at head). For developers; the draft must be read and corrected before committing."""

@@ -1,0 +1,104 @@
+"""The annotation database: migrations build exactly the models' schema; SQLite runs in WAL with a busy
+timeout, foreign keys and write transactions that take the write lock up front."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import inspect, text
+from sqlalchemy.exc import IntegrityError
+
+from persona4rec.annotation.db import DEFAULT_URL, Database, open_database, resolve_url
+from persona4rec.annotation.migrate import current_revision, downgrade, head_revision, upgrade
+from persona4rec.annotation.models import Base
+from persona4rec.errors import WorkspaceError
+
+
+@pytest.fixture(scope="module")
+def migrated(tmp_path_factory):
+    path = tmp_path_factory.mktemp("annotation_db") / "nested" / "studies.sqlite"
+    url = f"sqlite:///{path}"
+    assert upgrade(url) == head_revision()
+    db = Database(url)
+    yield db, path
+    db.dispose()
+
+
+def test_upgrade_of_an_empty_database_matches_the_models(migrated):
+    db, path = migrated
+    assert path.is_file()                              # the folder was created too
+    with db.engine.connect() as connection:
+        diff = compare_metadata(MigrationContext.configure(connection), Base.metadata)
+    assert diff == []
+    tables = set(inspect(db.engine).get_table_names())
+    assert {"studies", "systems", "examples", "annotators", "assignments", "ratings", "rating_history",
+            "submissions", "alembic_version"} <= tables
+
+
+def test_upgrade_is_idempotent_and_downgrade_then_upgrade_round_trips(tmp_path):
+    url = f"sqlite:///{tmp_path / 'x.sqlite'}"
+    assert upgrade(url) == upgrade(url) == head_revision()
+    assert downgrade(url, "base") is None
+    db = Database(url)
+    assert set(inspect(db.engine).get_table_names()) == {"alembic_version"}
+    assert upgrade(url, engine=db.engine) == head_revision()
+    db.dispose()
+
+
+def test_sqlite_connections_use_wal_busy_timeout_and_foreign_keys(migrated):
+    db, _ = migrated
+    with db.engine.connect() as connection:
+        assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert connection.exec_driver_sql("PRAGMA busy_timeout").scalar() == 30000
+        assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+
+
+def test_foreign_keys_are_enforced(migrated):
+    db, _ = migrated
+    with pytest.raises(IntegrityError):
+        with db.write() as session:
+            session.execute(text("INSERT INTO examples (study_id, position, user_id, item_id, item_title, "
+                                 "history, explanation_a, explanation_b, system_a_id, system_b_id, workspace) "
+                                 "VALUES (999, 0, 'u', 'i', '', '[]', 'a', 'b', 998, 997, '')"))
+
+
+def test_write_sessions_take_the_write_lock_before_their_first_statement(migrated):
+    db, path = migrated
+    other = sqlite3.connect(path, timeout=0, isolation_level=None)
+    try:
+        with db.write() as session:
+            session.execute(text("SELECT 1"))         # a read only; the lock must already be held
+            with pytest.raises(sqlite3.OperationalError, match="locked"):
+                other.execute("BEGIN IMMEDIATE")
+        other.execute("BEGIN IMMEDIATE")                 # released at commit
+        other.execute("ROLLBACK")
+        with db.read() as session:                     # read sessions stay deferred: no lock held
+            session.execute(text("SELECT 1"))
+            other.execute("BEGIN IMMEDIATE")
+            other.execute("ROLLBACK")
+    finally:
+        other.close()
+
+
+def test_open_database_upgrades_or_refuses_a_stale_schema(tmp_path):
+    url = f"sqlite:///{tmp_path / 'fresh.sqlite'}"
+    with pytest.raises(WorkspaceError, match="db upgrade"):
+        open_database(url, migrate=False)
+    db = open_database(url)
+    assert current_revision(db.engine) == head_revision()
+    open_database(url, migrate=False).dispose()
+    db.dispose()
+
+
+def test_url_resolution_order(monkeypatch, tmp_path):
+    monkeypatch.delenv("PERSONA4REC_DB_URL", raising=False)
+    assert resolve_url() == DEFAULT_URL == "sqlite:///db/persona4rec.sqlite"
+    config = tmp_path / "p4r.toml"
+    config.write_text('[db]\nurl = "sqlite:///from-file.sqlite"\n')
+    assert resolve_url(config_path=config) == "sqlite:///from-file.sqlite"
+    monkeypatch.setenv("PERSONA4REC_DB_URL", "sqlite:///from-env.sqlite")
+    assert resolve_url(config_path=config) == "sqlite:///from-env.sqlite"
+    assert resolve_url("sqlite:///explicit.sqlite", config_path=config) == "sqlite:///explicit.sqlite"
