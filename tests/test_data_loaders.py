@@ -208,3 +208,18 @@ def test_build_workspace_writes_tables_manifest_and_extra_tables(amazon2014_file
     report = json.loads((ws.data_dir / "import_report.json").read_text())
     assert report["format"] == "amazon2014" and report["split"]["users_train_only"] == 2
     assert set(split["split"]) == {"train"}  # two interactions per user: too few to hold out valid+test
+
+
+# -- cleaning of single strings ------------------------------------------------------------------------
+@pytest.mark.parametrize("raw, clean", [
+    ("<p>Great&nbsp;tone</p><br/>Solid build", "Great tone Solid build"),
+    ("<script>var aPageStart = 1;</script>Real text<style>.a{}</style>", "Real text"),
+    ("&lt;b&gt;escaped markup&lt;/b&gt; &amp; more", "escaped markup & more"),
+    ("if a < b and c > d, 3<5", "if a < b and c > d, 3<5"),  # prose comparisons are not tags
+    ("ﬁne\u00a0tuning\u3000works\x00\x85 now\r\n", "fine tuning works now"),
+    ("<!-- hidden -->shown", "shown"),
+])
+def test_text_cleaner(raw, clean):
+    from persona4rec.data.cleaning import TextCleaner
+    cleaner = TextCleaner()
+    assert cleaner.clean(raw, "f") == clean

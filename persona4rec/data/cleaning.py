@@ -23,8 +23,8 @@ _BLOCKS = re.compile(r"<(script|style)\b[^>]*>.*?</\1\s*>", re.IGNORECASE | re.D
 _COMMENTS = re.compile(r"<!--.*?-->", re.DOTALL)
 # A tag must start with a letter (or /letter) right after '<', so "a < b > c" in prose is left alone.
 _TAGS = re.compile(r"</?[A-Za-z][A-Za-z0-9:-]*(?:\s[^<>]*)?/?>")
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
-_SPACE = re.compile(r"\s+")
+# Control characters become spaces and runs of whitespace one space, in a single pass.
+_SPACE_OR_CONTROL = re.compile(r"[\s\x00-\x08\x0e-\x1f\x7f-\x9f]+")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s")
 MAX_TITLE_CHARS = 100
 
@@ -54,7 +54,7 @@ class TextCleaner:
         normalised = unicodedata.normalize("NFKC", stripped)
         if normalised != stripped:
             self.unicode[field] += 1
-        return _SPACE.sub(" ", _CONTROL.sub(" ", normalised)).strip()
+        return _SPACE_OR_CONTROL.sub(" ", normalised).strip()
 
     def clean_value(self, value: Any, field: str) -> Any:
         """Clean strings inside attribute values (lists and maps too); other values pass unchanged."""
