@@ -130,3 +130,17 @@ def test_criteria_results_keep_the_criteria_order_and_cover_unrated_ones():
 def test_unknown_outcome_is_rejected():
     with pytest.raises(ValueError, match="unknown outcomes"):
         criterion_result("x", "X", [{"example_id": 1, "outcome": "A"}])
+
+
+def test_example_unit_counts_each_examples_majority():
+    per_example = [["system_a"] * 3, ["system_a", "system_a", "tie"], ["system_b"] * 3,
+                   ["system_a", "system_b", "tie"], ["system_b", "system_a"]]
+    r = criterion_result("clarity", "Clarity", _ratings("clarity", per_example), unit="example")
+    # majorities: A, A, B, tie (1-1-1), tie (1-1)
+    assert (r.n, r.wins, r.losses, r.ties) == (5, 2, 1, 2)
+    assert r.sign_test_p == pytest.approx(1.0)              # 2 vs 1: P = 2 * (3 + 1) / 8 = 1
+    assert r.agreement_examples == 5                        # agreement still from the ratings
+    by_rating = criterion_result("clarity", "Clarity", _ratings("clarity", per_example))
+    assert r.krippendorff_alpha == pytest.approx(by_rating.krippendorff_alpha)
+    with pytest.raises(ValueError, match="unit"):
+        criterion_result("clarity", "Clarity", [], unit="annotator")

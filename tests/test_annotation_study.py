@@ -11,13 +11,13 @@ from sqlalchemy import func, select
 
 from persona4rec.annotation.criteria import EXPLANATION_CRITERIA, PERSONA_CRITERIA, criterion_keys
 from persona4rec.annotation.db import open_database
-from persona4rec.annotation.export import EXPORT_COLUMNS, export_ratings, rating_records
+from persona4rec.annotation.export import EXPORT_COLUMNS, export_ratings, progress_frame, rating_records
 from persona4rec.annotation.models import Assignment, Rating, RatingHistory, Submission
 from persona4rec.annotation.stats import study_results
 from persona4rec.annotation.study import (AccessDenied, ExampleInput, annotator_progress, annotator_queue,
                                           create_study, get_assignment, get_study, identify_annotator,
                                           left_is_a_for, list_studies, next_assignment, rating_history,
-                                          study_progress, submit_ratings)
+                                          release_stale_assignments, study_progress, submit_ratings)
 from persona4rec.cli import main as cli_main
 from persona4rec.errors import InputError
 
@@ -122,6 +122,28 @@ def test_queue_gives_each_example_to_k_distinct_annotators_then_runs_dry(db):
     first = annotator_queue(db, study, annotators[0].id)
     assert [q.queue_position for q in first] == list(range(len(first))) and all(q.status == "done" for q in first)
     assert annotator_progress(db, study, identify_annotator(db, study, "q-late").id).assigned == 0
+    frame = progress_frame(progress)
+    assert sorted(frame["annotator"]) == names[:2] and frame["done"].sum() == 6   # the third found none left
+    assert frame["share_of_needed"].sum() == pytest.approx(1.0)
+
+
+def test_stale_pending_assignments_are_released_to_others(db):
+    import datetime as dt
+
+    study = create_study(db, "stale", "explanation", "multi_persona", "single_persona", examples(2),
+                         annotators_per_example=1)
+    leaver, rater, other = (identify_annotator(db, study, n) for n in ("s-leaver", "s-rater", "s-other"))
+    taken = next_assignment(db, study, leaver.id)
+    rated = next_assignment(db, study, rater.id)
+    submit_ratings(db, rated.assignment_id, all_criteria("A"))
+    assert next_assignment(db, study, other.id) is None          # both slots are held
+    assert release_stale_assignments(db, study, dt.timedelta(hours=1)) == 0
+    assert release_stale_assignments(db, study, dt.timedelta(0)) == 1   # only the unrated one
+    freed = next_assignment(db, study, other.id)
+    assert freed.example_id == taken.example_id
+    assert rating_records(db, study.id)[0]["annotator"] == "s-rater"
+    again = next_assignment(db, study, leaver.id)                 # the leaver comes back: nothing left
+    assert again is None and annotator_queue(db, study, leaver.id) == []
 
 
 def test_left_right_order_is_seeded_recorded_and_mapped_back_to_systems(db):

@@ -23,11 +23,11 @@ _EXPORTS = {
     "study": ("AccessDenied", "ExampleInput", "StudyInfo", "AnnotatorInfo", "AssignmentView", "QueueEntry",
               "SubmitResult", "AnnotatorProgress", "StudyProgress", "KNOWN_SYSTEMS", "create_study",
               "list_studies", "get_study", "check_access", "identify_annotator", "next_assignment",
-              "get_assignment", "annotator_queue", "submit_ratings", "rating_history", "study_progress",
-              "annotator_progress", "normalise_choices", "left_is_a_for"),
+              "get_assignment", "annotator_queue", "release_stale_assignments", "submit_ratings",
+              "rating_history", "study_progress", "annotator_progress", "normalise_choices", "left_is_a_for"),
     "stats": ("CriterionResult", "wilson_interval", "sign_test", "fleiss_kappa", "krippendorff_alpha_nominal",
               "criterion_result", "criteria_results", "study_results", "results_frame"),
-    "export": ("EXPORT_COLUMNS", "rating_records", "ratings_frame", "export_ratings"),
+    "export": ("EXPORT_COLUMNS", "rating_records", "ratings_frame", "progress_frame", "export_ratings"),
     "examples_io": ("read_examples_jsonl",),
 }
 _WHERE = {name: module for module, names in _EXPORTS.items() for name in names}

@@ -53,6 +53,8 @@ def register(subparsers) -> None:
     results = verbs.add_parser("results", help="per-criterion win/tie/loss rates, sign test, agreement")
     results.add_argument("--url", help=URL_HELP)
     results.add_argument("--name", required=True, help="study name or id")
+    results.add_argument("--unit", choices=["rating", "example"], default="rating",
+                         help="count every rating (default) or each example's majority outcome")
     results.add_argument("--json", action="store_true", help="print JSON instead of a table")
     results.set_defaults(func=_study_results)
 
@@ -139,7 +141,7 @@ def _study_results(args: argparse.Namespace) -> int:
     from .stats import study_results
 
     db = open_database(args.url)
-    results = study_results(db, _study_ref(args.name))
+    results = study_results(db, _study_ref(args.name), unit=args.unit)
     if args.json:
         print(json.dumps([r.as_dict() for r in results], indent=2, default=str))
         return 0

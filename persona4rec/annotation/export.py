@@ -110,3 +110,16 @@ def export_ratings(db: Database, study: int | str, path: str | Path, fmt: str | 
                         "ratings": records}
             tmp.write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     return len(records)
+
+
+def progress_frame(progress) -> "Any":
+    """A study's per-annotator progress (study.StudyProgress) as a pandas DataFrame, one row per annotator:
+    annotator, assigned, done, pending, ratings, share_of_needed (done / examples x annotators_per_example)."""
+    import pandas as pd
+
+    rows = [{"annotator": a.annotator, "annotator_id": a.annotator_id, "assigned": a.assigned, "done": a.done,
+             "pending": a.pending, "ratings": a.ratings,
+             "share_of_needed": a.done / progress.needed if progress.needed else 0.0}
+            for a in progress.annotators]
+    return pd.DataFrame(rows, columns=["annotator", "annotator_id", "assigned", "done", "pending", "ratings",
+                                       "share_of_needed"])

@@ -1,7 +1,7 @@
 """Statistics of a pairwise study: win/tie/loss rates with Wilson intervals, the sign test, and agreement.
 
 Every rating row is one observation (annotator x example x criterion), in study terms: system A won,
-system B won, or tie. Per criterion:
+system B won, or tie (or, with unit="example", each example's majority outcome is). Per criterion:
 - win/tie/loss rates of system A against B, each with a Wilson score interval (it stays inside [0, 1] and
   keeps its coverage for small n and rates near 0 or 1, where the normal approximation fails);
 - a two-sided exact sign test of wins against losses, ties excluded (H0: either system is preferred with
@@ -93,7 +93,7 @@ def krippendorff_alpha_nominal(units: Iterable[Sequence[Hashable]]) -> float:
 class CriterionResult:
     criterion: str
     name: str
-    n: int                      # ratings
+    n: int                      # ratings (or examples, for unit="example")
     wins: int                   # system A preferred
     ties: int
     losses: int                 # system B preferred
@@ -112,19 +112,35 @@ class CriterionResult:
         return asdict(self)
 
 
+def majority(outcomes: Sequence[str]) -> str:
+    """The outcome most annotators chose for one example; "tie" when the top counts are equal."""
+    ranked = Counter(outcomes).most_common()
+    if len(ranked) > 1 and ranked[0][1] == ranked[1][1]:
+        return "tie"
+    return ranked[0][0]
+
+
 def criterion_result(criterion: str, name: str, ratings: Sequence[Mapping[str, Any]],
-                     confidence: float = 0.95) -> CriterionResult:
+                     confidence: float = 0.95, unit: str = "rating") -> CriterionResult:
     """Rates, intervals, sign test and agreement for one criterion. `ratings` are dicts with at least
-    `example_id` and `outcome` ("system_a" | "system_b" | "tie")."""
-    tally = Counter(r["outcome"] for r in ratings)
+    `example_id` and `outcome` ("system_a" | "system_b" | "tie").
+
+    unit="rating" counts every rating (the usual report); unit="example" first reduces each example to
+    its majority outcome, so rates, intervals and the sign test rest on independent units (ratings of
+    one example by several annotators are not independent). Agreement always uses the ratings."""
+    if unit not in ("rating", "example"):
+        raise ValueError(f"unit must be 'rating' or 'example', got {unit!r}")
+    by_example: dict[Any, list[str]] = defaultdict(list)
+    for r in ratings:
+        by_example[r["example_id"]].append(r["outcome"])
+    observations = ([r["outcome"] for r in ratings] if unit == "rating"
+                    else [majority(v) for v in by_example.values()])
+    tally = Counter(observations)
     unknown = set(tally) - set(OUTCOMES)
     if unknown:
         raise ValueError(f"unknown outcomes {sorted(unknown)}; expected {OUTCOMES}")
     wins, losses, ties = tally["system_a"], tally["system_b"], tally["tie"]
     n = wins + losses + ties
-    by_example: dict[Any, list[str]] = defaultdict(list)
-    for r in ratings:
-        by_example[r["example_id"]].append(r["outcome"])
     pairable = [values for values in by_example.values() if len(values) >= 2]
     rate = (lambda k: k / n) if n else (lambda k: math.nan)
     return CriterionResult(
@@ -137,21 +153,22 @@ def criterion_result(criterion: str, name: str, ratings: Sequence[Mapping[str, A
 
 
 def criteria_results(ratings: Sequence[Mapping[str, Any]], criteria: Sequence[Any],
-                     confidence: float = 0.95) -> list[CriterionResult]:
+                     confidence: float = 0.95, unit: str = "rating") -> list[CriterionResult]:
     """One CriterionResult per criterion (objects with .key and .name), in the criteria's order."""
     by_criterion: dict[str, list[Mapping[str, Any]]] = defaultdict(list)
     for r in ratings:
         by_criterion[r["criterion"]].append(r)
-    return [criterion_result(c.key, c.name, by_criterion.get(c.key, []), confidence) for c in criteria]
+    return [criterion_result(c.key, c.name, by_criterion.get(c.key, []), confidence, unit) for c in criteria]
 
 
-def study_results(db, study, confidence: float = 0.95) -> list[CriterionResult]:
-    """The per-criterion results of a study in the database (db: annotation.db.Database)."""
+def study_results(db, study, confidence: float = 0.95, unit: str = "rating") -> list[CriterionResult]:
+    """The per-criterion results of a study in the database (db: annotation.db.Database; study: id,
+    name or StudyInfo); unit as in criterion_result."""
     from .export import rating_records
     from .study import get_study
 
     info = get_study(db, study.id if hasattr(study, "id") else study)
-    return criteria_results(rating_records(db, info.id), info.criteria, confidence)
+    return criteria_results(rating_records(db, info.id), info.criteria, confidence, unit)
 
 
 def results_frame(results: Sequence[CriterionResult]):

@@ -345,7 +345,8 @@ def _allocate(session: Session, study: Study, annotator_id: int) -> Assignment |
     if not rows:
         return None
     example_id, _ = min(rows, key=lambda r: (-r[1], _seeded_unit(study.seed, "queue", annotator_id, r[0])))
-    position = session.scalar(select(func.count()).select_from(Assignment).where(
+    # max + 1, not count: released assignments leave gaps in a queue
+    position = session.scalar(select(func.coalesce(func.max(Assignment.queue_position) + 1, 0)).where(
         Assignment.study_id == study.id, Assignment.annotator_id == annotator_id))
     assignment = Assignment(study_id=study.id, example_id=example_id, annotator_id=annotator_id,
                             queue_position=position, status="pending", created_at=utcnow(),
@@ -391,6 +392,23 @@ def annotator_queue(db: Database, study: int | str | StudyInfo, annotator_id: in
             .where(Assignment.study_id == found.id, Assignment.annotator_id == annotator_id)
             .order_by(Assignment.queue_position)).all()
         return [QueueEntry(*row) for row in rows]
+
+
+def release_stale_assignments(db: Database, study: int | str | StudyInfo, older_than: dt.timedelta) -> int:
+    """Give back the slots of pending, never-rated assignments handed out more than `older_than` ago
+    (an annotator who took an example and left), so other annotators can get those examples. Returns
+    how many were released."""
+    def work(session: Session) -> int:
+        found = _load_study(session, study)
+        cutoff = utcnow() - older_than
+        stale = session.scalars(select(Assignment).where(
+            Assignment.study_id == found.id, Assignment.status == "pending", Assignment.created_at < cutoff,
+            ~select(Rating.id).where(Rating.assignment_id == Assignment.id).exists())).all()
+        for assignment in stale:
+            session.delete(assignment)
+        return len(stale)
+
+    return _in_write(db, work)
 
 
 # ---------------------------------------------------------------------------------------------- ratings
