@@ -56,12 +56,14 @@ def workspace_stats(ws: Workspace) -> dict[str, Any]:
     """Every figure `persona4rec data stats` prints, as a JSON-friendly dict."""
     reviews, items, split = load_workspace_tables(ws)
     report = load_import_report(ws)
+    manifest = ws.manifest()
     users, n_items, n = reviews["user_id"].nunique(), reviews["item_id"].nunique(), len(reviews)
     texts = reviews.loc[~reviews["textless"], "text"].str.len()
     split_counts = split["split"].value_counts()
     return {
         "workspace": str(ws.root),
-        "source": ws.manifest().get("source") or report.get("source"),
+        "source": manifest.get("source") or report.get("source"),
+        "synthetic": bool(manifest.get("synthetic", False)),
         "users": int(users), "items": int(n_items), "interactions": int(n),
         "density": round(n / (users * n_items), 6) if users and n_items else 0.0,
         "ratings": _rating_histogram(reviews["rating"]),
@@ -88,7 +90,8 @@ def format_stats(stats: dict[str, Any]) -> str:
     before = stats.get("counts_before") or {}
     kcore = c.get("kcore") or {}
     lines = [
-        f"workspace      {stats['workspace']}  (source: {stats['source']})",
+        f"workspace      {stats['workspace']}  (source: {stats['source']}"
+        + (", SYNTHETIC data" if stats.get("synthetic") else "") + ")",
         f"users          {stats['users']:,}",
         f"items          {stats['items']:,}",
         f"interactions   {stats['interactions']:,}",
