@@ -17,6 +17,8 @@ from .errors import Persona4RecError
 # Modules that register verbs. Keep each cheap to import: no torch/faiss/pandas at module level.
 COMMAND_MODULES = [
     "persona4rec.data.commands",
+    "persona4rec.data.demo_commands",
+    "persona4rec.offline.authors_commands",
     "persona4rec.annotation.commands",
     "persona4rec.offline.commands",
     "persona4rec.candidates.commands",
