@@ -124,6 +124,14 @@ def test_failed_overwrite_keeps_the_old_workspace(tmp_path, capsys):
     assert rc == 2 and "already exists" in capsys.readouterr().err
 
 
+def test_overwrite_never_replaces_a_folder_that_is_not_a_workspace(tmp_path, capsys):
+    (tmp_path / "ws").mkdir()
+    (tmp_path / "ws" / "thesis.tex").write_text("precious")
+    rc, out = run_import(tmp_path, lines_with(json.dumps(good(99)).encode()), "--overwrite")
+    assert rc == 2 and "is not a workspace" in capsys.readouterr().err
+    assert (out / "thesis.tex").read_text() == "precious"
+
+
 def test_undetectable_format_and_missing_file(tmp_path, capsys):
     path = tmp_path / "other.json"
     path.write_text(json.dumps({"foo": 1}) + "\n")

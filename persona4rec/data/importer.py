@@ -57,6 +57,12 @@ def _items_for(reviews, items) -> tuple[Any, int]:
     return as_items(merged), without_meta
 
 
+def _check_target(out: Path, overwrite: bool) -> None:
+    """--overwrite replaces a workspace, never an unrelated non-empty folder that happens to be at --out."""
+    if overwrite and out.is_dir() and not (out / "manifest.json").exists() and any(out.iterdir()):
+        raise WorkspaceError(f"{out}: exists and is not a workspace (no manifest.json); refusing to replace it")
+
+
 def _input_entries(inputs: list[Path]) -> list[dict[str, Any]]:
     entries = []
     for path in inputs:
@@ -100,6 +106,7 @@ def build_workspace(out: str | Path, reviews, items, *, kcore: int = 5, report: 
     data/import_report.json. `extra_tables` become data/<name>.parquet as given (e.g. planted truth).
     """
     extra_tables = dict(extra_tables or {})
+    _check_target(Path(out), overwrite)
     _check_frames(reviews, extra_tables)
     if kcore < 0:
         raise InputError(f"kcore must be >= 0, got {kcore}", field="kcore")
