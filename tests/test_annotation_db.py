@@ -102,3 +102,11 @@ def test_url_resolution_order(monkeypatch, tmp_path):
     monkeypatch.setenv("PERSONA4REC_DB_URL", "sqlite:///from-env.sqlite")
     assert resolve_url(config_path=config) == "sqlite:///from-env.sqlite"
     assert resolve_url("sqlite:///explicit.sqlite", config_path=config) == "sqlite:///explicit.sqlite"
+
+
+def test_every_public_name_of_the_package_resolves():
+    import persona4rec.annotation as annotation
+
+    assert all(getattr(annotation, name) is not None for name in annotation.__all__)
+    with pytest.raises(AttributeError):
+        annotation.no_such_name

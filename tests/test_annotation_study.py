@@ -17,7 +17,8 @@ from persona4rec.annotation.stats import study_results
 from persona4rec.annotation.study import (AccessDenied, ExampleInput, annotator_progress, annotator_queue,
                                           create_study, get_assignment, get_study, identify_annotator,
                                           left_is_a_for, list_studies, next_assignment, rating_history,
-                                          release_stale_assignments, study_progress, submit_ratings)
+                                          release_stale_assignments, set_access_token, study_progress,
+                                          submit_ratings)
 from persona4rec.cli import main as cli_main
 from persona4rec.errors import InputError
 
@@ -100,6 +101,11 @@ def test_access_token_is_checked_and_only_its_hash_stored(db):
         from persona4rec.annotation.models import Study
         stored = session.scalar(select(Study.access_token_hash).where(Study.name == "closed"))
     assert "s3cret" not in stored and len(stored) == 64
+    assert set_access_token(db, "closed", "new").requires_token
+    with pytest.raises(AccessDenied):
+        identify_annotator(db, "closed", "dana", "s3cret")
+    assert not set_access_token(db, "closed", None).requires_token
+    assert identify_annotator(db, "closed", "dana").id == me.id
 
 
 def test_queue_gives_each_example_to_k_distinct_annotators_then_runs_dry(db):

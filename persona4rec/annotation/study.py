@@ -273,6 +273,17 @@ def create_study(db: Database, name: str, criteria_set: str, system_a: str, syst
     return _in_write(db, work)
 
 
+def set_access_token(db: Database, study: int | str | StudyInfo, access_token: str | None) -> StudyInfo:
+    """Set, change or (with None or "") remove the study's access token."""
+    def work(session: Session) -> StudyInfo:
+        found = _load_study(session, study)
+        found.access_token_hash = hash_token(access_token) if access_token else None
+        session.flush()
+        return _study_info(found)
+
+    return _in_write(db, work)
+
+
 def list_studies(db: Database) -> list[StudyInfo]:
     with db.read() as session:
         return [_study_info(s) for s in session.scalars(select(Study).order_by(Study.created_at, Study.id))]
@@ -358,15 +369,23 @@ def _allocate(session: Session, study: Study, annotator_id: int) -> Assignment |
 
 def next_assignment(db: Database, study: int | str | StudyInfo, annotator_id: int) -> AssignmentView | None:
     """The annotator's first unfinished assignment (resuming where they left off), else a newly allocated
-    one; None when nothing is left for them in this study."""
-    def work(session: Session) -> AssignmentView | None:
-        found = _load_study(session, study)
+    one; None when nothing is left for them in this study. (Streamlit calls this on every rerun: the
+    common case, a pending assignment, is answered by a read without taking the write lock.)"""
+    def first_pending(session: Session, found: Study) -> Assignment | None:
         if session.get(Annotator, annotator_id) is None:
             raise InputError(f"no annotator with id {annotator_id}", field="annotator")
-        pending = session.scalar(
+        return session.scalar(
             select(Assignment).where(Assignment.study_id == found.id, Assignment.annotator_id == annotator_id,
                                      Assignment.status == "pending").order_by(Assignment.queue_position))
-        assignment = pending or _allocate(session, found, annotator_id)
+
+    with db.read() as session:
+        pending = first_pending(session, _load_study(session, study))
+        if pending is not None:
+            return _view(session, pending)
+
+    def work(session: Session) -> AssignmentView | None:
+        found = _load_study(session, study)
+        assignment = first_pending(session, found) or _allocate(session, found, annotator_id)
         return _view(session, assignment) if assignment else None
 
     return _in_write(db, work)
