@@ -239,18 +239,26 @@ def _sentiment(pick: _Pick, rng, config: DemoConfig, final: bool) -> str:
 def _user_history(rng, user_id: str, prefs: dict[str, float], items: list[_Item],
                   by_reason: dict[str, list[_Item]], reasons, config: DemoConfig):
     n = min(config.max_interactions, config.min_interactions + int(rng.poisson(config.mean_extra_interactions)))
-    t = START_MS + int(rng.integers(0, 365 * DAY_MS))
     seen: set[str] = set()
-    reviews, truth = [], []
-    for position in range(n):
-        final = position >= n - 2  # the valid and test items of leave-one-out
-        pick = _pick(rng, items, by_reason, prefs, seen, noise_allowed=not final, config=config)
-        if pick is None:
-            pick = _pick(rng, items, by_reason, prefs, seen, noise_allowed=True, config=config)
+    # The last two picks (leave-one-out's valid and test items) are chosen first, from the user's
+    # preferences, so a long history cannot use up the items that carry them.
+    finals = []
+    for _ in range(2):
+        pick = _pick(rng, items, by_reason, prefs, seen, noise_allowed=False, config=config)
+        if pick is not None:
+            finals.append(pick)
+            seen.add(pick.item.item_id)
+    earlier = []
+    for _ in range(n - len(finals)):
+        pick = _pick(rng, items, by_reason, prefs, seen, noise_allowed=True, config=config)
         if pick is None:
             break
+        earlier.append(pick)
         seen.add(pick.item.item_id)
-        sentiment = _sentiment(pick, rng, config, final)
+    t = START_MS + int(rng.integers(0, 365 * DAY_MS))
+    reviews, truth = [], []
+    for position, pick in enumerate(earlier + finals):
+        sentiment = _sentiment(pick, rng, config, final=position >= len(earlier))
         reason = reasons[pick.reason][1] if pick.reason else None
         rating, title, text = _compose(pick, sentiment, reason, rng, config)
         # strictly increasing times (>= 1 hour apart): the leave-one-out order is never a tie

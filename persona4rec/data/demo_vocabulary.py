@@ -298,7 +298,7 @@ BOOTS = Category(
                ("grip", "traction", "slippery", "slick", "lugs"),
                ("The grip on {name} is incredible on wet, slippery rock.",
                 "{thing} have great traction even on slick mud.",
-                "Sticky soles, I never slipped on icy bridges.",
+                "Sticky soles with real grip, I never slipped on icy bridges.",
                 "The lugs bite into slippery slopes and give me grip.",
                 "Best traction I've had on slick granite."),
                ("I trust the grip on steep descents.",
