@@ -7,7 +7,6 @@ are spawned and import only SQLAlchemy and persona4rec.annotation (no torch)."""
 from __future__ import annotations
 
 import multiprocessing
-import threading
 import time
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from pathlib import Path

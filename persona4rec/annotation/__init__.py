@@ -30,6 +30,8 @@ _EXPORTS = {
               "criterion_result", "criteria_results", "study_results", "results_frame"),
     "export": ("EXPORT_COLUMNS", "rating_records", "ratings_frame", "progress_frame", "export_ratings"),
     "examples_io": ("read_examples_jsonl",),
+    "workspace_examples": ("build_examples", "persona_explanation", "reranker_explainer", "summary_explainer",
+                           "built_in_explainer"),
 }
 _WHERE = {name: module for module, names in _EXPORTS.items() for name in names}
 
