@@ -29,9 +29,15 @@ def register(subparsers) -> None:
                         help="criteria set (default: explanation)")
     create.add_argument("--system-a", required=True, help="system that wrote explanation_a, e.g. multi_persona")
     create.add_argument("--system-b", required=True, help="system that wrote explanation_b, e.g. single_persona")
-    create.add_argument("--examples", required=True, help="JSONL: user_id, item_id, explanation_a, "
-                        "explanation_b, optional history/item_title/workspace")
-    create.add_argument("--examples-per-study", type=int, help="use a seeded sample of this many examples")
+    source = create.add_mutually_exclusive_group(required=True)
+    source.add_argument("--examples", help="JSONL: user_id, item_id, explanation_a, explanation_b, optional "
+                        "history/item_title/workspace")
+    source.add_argument("--workspace", help="build examples from this workspace (systems multi_persona, "
+                        "single_persona, summary_profile): sampled users' held-out items")
+    create.add_argument("--examples-per-study", type=int,
+                        help="use a seeded sample of this many examples (with --workspace: default 50)")
+    create.add_argument("--split", choices=["test", "valid"], default="test",
+                        help="with --workspace: whose held-out items to explain (default: test)")
     create.add_argument("--annotators-per-example", type=int, default=3)
     create.add_argument("--seed", type=int, default=0)
     create.add_argument("--token-env", metavar="VAR",
@@ -88,7 +94,7 @@ def _db_current(args: argparse.Namespace) -> int:
 
 
 def _study_create(args: argparse.Namespace) -> int:
-    from ..errors import ConfigError
+    from ..errors import ConfigError, InputError
     from .db import open_database
     from .examples_io import read_examples_jsonl
     from .study import create_study
@@ -98,7 +104,16 @@ def _study_create(args: argparse.Namespace) -> int:
         token = os.environ.get(args.token_env)
         if not token:
             raise ConfigError(f"environment variable {args.token_env} (--token-env) is empty or unset")
-    examples = read_examples_jsonl(args.examples)
+    if args.workspace:
+        from ..workspace import Workspace
+        from .workspace_examples import build_examples
+
+        examples = build_examples(Workspace.open(args.workspace), args.system_a, args.system_b,
+                                  args.examples_per_study or 50, seed=args.seed, split=args.split)
+        if not examples:
+            raise InputError("no user of the workspace has both explanations", path=args.workspace)
+    else:
+        examples = read_examples_jsonl(args.examples)
     db = open_database(args.url)
     info = create_study(db, args.name, args.criteria, args.system_a, args.system_b, examples,
                         annotators_per_example=args.annotators_per_example, seed=args.seed,

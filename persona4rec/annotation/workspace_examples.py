@@ -15,7 +15,7 @@ from __future__ import annotations
 import random
 from typing import Any, Callable, Mapping
 
-from ..errors import InputError
+from ..errors import InputError, WorkspaceError
 from ..workspace import Workspace
 from .study import ExampleInput
 
@@ -56,7 +56,11 @@ def built_in_explainer(ws: Workspace, system: str, split: str = "test") -> Expla
     if system == "summary_profile":
         return summary_explainer(ws)
     if system in ("multi_persona", "single_persona"):
-        from ..rerank import Reranker
+        try:
+            from ..rerank import Reranker
+        except ImportError as exc:
+            raise WorkspaceError(f"explaining with {system!r} needs the reranker, which cannot be "
+                                 f"imported here: {exc}") from None
 
         variant = "multi" if system == "multi_persona" else "single"
         return reranker_explainer(Reranker.from_workspace(ws, variant=variant), split)
