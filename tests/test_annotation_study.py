@@ -158,8 +158,8 @@ def test_left_right_order_is_seeded_recorded_and_mapped_back_to_systems(db):
     person = identify_annotator(db, study, "o-ann")
     orders = []
     while (shown := next_assignment(db, study, person.id)) is not None:
-        expected_left_a = left_is_a_for(5, person.id, shown.example_id)
         position = int(shown.item_id.lstrip("i"))
+        expected_left_a = left_is_a_for(5, "o-ann", position)
         assert shown.explanation_shown_a == (f"multi {position}" if expected_left_a else f"single {position}")
         assert shown.explanation_shown_b == (f"single {position}" if expected_left_a else f"multi {position}")
         orders.append(expected_left_a)
@@ -174,6 +174,24 @@ def test_left_right_order_is_seeded_recorded_and_mapped_back_to_systems(db):
         assert r["shown_choice"] == "A"
         assert r["chosen_system"] == r["shown_left_system"]
         assert r["outcome"] == ("system_a" if r["left_is_a"] else "system_b")
+
+
+def test_orders_and_queues_replay_in_a_fresh_database(db, tmp_path):
+    def run(database, study_name, names):
+        study = create_study(database, study_name, "explanation", "sys_one", "sys_two", examples(6), seed=9,
+                             annotators_per_example=2)
+        seen = []
+        for name in names:
+            person = identify_annotator(database, study, name)
+            while (shown := next_assignment(database, study, person.id)) is not None:
+                seen.append((name, shown.item_id, shown.explanation_shown_a))
+                submit_ratings(database, shown.assignment_id, all_criteria("tie"))
+        return seen
+
+    identify_annotator(db, "order", "someone-registered-first")   # shifts annotator ids in `db` only
+    fresh = open_database(f"sqlite:///{tmp_path / 'fresh.sqlite'}")
+    assert run(db, "replay", ["rp-1", "rp-2"]) == run(fresh, "replay", ["rp-1", "rp-2"])
+    fresh.dispose()
 
 
 def test_submit_is_idempotent_and_revisions_keep_history(db):

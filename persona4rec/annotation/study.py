@@ -8,7 +8,7 @@ Assignment policy: an annotator's queue grows one example at a time, when they a
 example chosen is one they have not seen that still has fewer than `annotators_per_example` annotators,
 preferring the example closest to complete (so finished examples, the ones agreement can be computed on,
 accumulate early), ties broken by a per-annotator seeded order. The left/right order of the two
-explanations is drawn from (study seed, annotator, example) and recorded on the assignment.
+explanations is drawn from (study seed, annotator name, example position) and recorded on the assignment.
 """
 
 from __future__ import annotations
@@ -157,9 +157,10 @@ def _seeded_unit(*parts: object) -> float:
     return int.from_bytes(digest[:8], "big") / 2**64
 
 
-def left_is_a_for(seed: int, annotator_id: int, example_id: int) -> bool:
-    """Whether system A's explanation is shown on the left, for this annotator and example."""
-    return _seeded_unit(seed, "order", annotator_id, example_id) < 0.5
+def left_is_a_for(seed: int, annotator: str, example_position: int) -> bool:
+    """Whether system A's explanation is shown on the left, for this annotator (by name) and example (by
+    its position in the study): the same study re-created from the same inputs shows the same orders."""
+    return _seeded_unit(seed, "order", annotator, example_position) < 0.5
 
 
 def _in_write(db: Database, work: Callable[[Session], T], attempts: int = 3) -> T:
@@ -349,19 +350,21 @@ def _allocate(session: Session, study: Study, annotator_id: int) -> Assignment |
     mine = select(Assignment.example_id).where(Assignment.study_id == study.id,
                                                Assignment.annotator_id == annotator_id)
     rows = session.execute(
-        select(Example.id, func.coalesce(taken.c.n, 0))
+        select(Example.id, Example.position, func.coalesce(taken.c.n, 0))
         .outerjoin(taken, taken.c.example_id == Example.id)
         .where(Example.study_id == study.id, Example.id.not_in(mine),
                func.coalesce(taken.c.n, 0) < study.annotators_per_example)).all()
     if not rows:
         return None
-    example_id, _ = min(rows, key=lambda r: (-r[1], _seeded_unit(study.seed, "queue", annotator_id, r[0])))
+    name = session.get(Annotator, annotator_id).name
+    example_id, position_in_study, _ = min(
+        rows, key=lambda r: (-r[2], _seeded_unit(study.seed, "queue", name, r[1])))
     # max + 1, not count: released assignments leave gaps in a queue
     position = session.scalar(select(func.coalesce(func.max(Assignment.queue_position) + 1, 0)).where(
         Assignment.study_id == study.id, Assignment.annotator_id == annotator_id))
     assignment = Assignment(study_id=study.id, example_id=example_id, annotator_id=annotator_id,
                             queue_position=position, status="pending", created_at=utcnow(),
-                            left_is_a=left_is_a_for(study.seed, annotator_id, example_id))
+                            left_is_a=left_is_a_for(study.seed, name, position_in_study))
     session.add(assignment)
     session.flush()
     return assignment
