@@ -286,3 +286,32 @@ def test_sample_round_trip_gives_equal_records_and_tables(sample_round_trip):
     first, second = _records(ws), _records(again)
     for name in first:
         assert first[name] == second[name], name
+
+
+def test_offline_group_aliases_import_and_export(tmp_path):
+    folder = _amazon_folder(tmp_path / "amazon")
+    assert cli_main(["offline", "import-authors", str(folder), "--out", str(tmp_path / "ws")]) == 0
+    assert cli_main(["offline", "export-authors", str(tmp_path / "ws"), "--out", str(tmp_path / "out"),
+                     "--gzip"]) == 0
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == sorted(f"{n}.jsonl.gz" for n in FILES)
+    assert cli_main(["offline", "export-authors", str(tmp_path / "ws"), "--out", str(tmp_path / "out")]) == 2
+    again = import_authors(tmp_path / "out", tmp_path / "ws2")
+    assert _records(again)["aspects"] == _records(import_authors(folder, tmp_path / "ws3"))["aspects"]
+
+
+def test_a_workspace_without_offline_records_exports_its_reviews_whole(tmp_path):
+    from persona4rec.data.demo import build_demo_workspace
+
+    ws = build_demo_workspace(tmp_path / "demo", seed=1, n_items=40, n_users=160)
+    result = export_authors(ws, tmp_path / "out")
+    assert result["lines"]["1_aspects"] == len(pd.read_parquet(ws.data_dir / "reviews.parquet"))
+    assert result["lines"]["3_personas"] == 0
+    back = import_authors(tmp_path / "out", tmp_path / "back")
+    assert _records(back)["reviews"] == _records_of(ws, "reviews")
+    assert _records(back)["split"] == _records_of(ws, "split")
+    assert back.manifest()["stages"]["aspects"]["counts"]["reviews"] == 0
+
+
+def _records_of(ws, table: str) -> list[str]:
+    frame = pd.read_parquet(ws.data_dir / f"{table}.parquet")
+    return sorted(json.dumps(r, sort_keys=True, default=str) for r in frame.to_dict("records"))

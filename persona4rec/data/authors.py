@@ -22,6 +22,9 @@ cuisine_category -> category_preference, visit_purpose -> purchase_purpose, qual
 quality_criteria (its evidence, specific_dishes_or_attributes, -> quality_criteria_reason), visit_context
 -> usage_context; the mapping is one-to-one, so writing back restores the same keys.
 
+On export, 1_aspects holds every review (with "extracted_aspects": null where none was extracted yet),
+so review texts travel even from a workspace whose aspects stage has not run.
+
 This module is the format only: it reads a folder into plain rows and dicts (`AuthorsArtifacts`) with
 each record's file and line kept for error messages, and writes such rows back with exactly the
 authors' keys. Turning them into a workspace and offline records is persona4rec/offline/authors_import.py.
@@ -268,9 +271,9 @@ class _Reader:
 
     # -- parsing the lines of each file ----------------------------------------------------------
     def aspect_obs(self, rec: _Fields) -> ReviewObs:
-        aspects = _aspects(rec, "extracted_aspects", self.dialects)
-        if aspects is None:
+        if "extracted_aspects" not in rec.record:
             raise rec._error(MISSING_FIELD, "extracted_aspects", "required field is missing")
+        aspects = _aspects(rec, "extracted_aspects", self.dialects)  # null: not extracted yet
         return ReviewObs(user_id=rec.id("user_id"), item_id=rec.id("item_id"), rating=rec.number("rating"),
                          timestamp=rec.time_ms("timestamp"),
                          title=rec.text("review_title") if "review_title" in rec.record else None,
@@ -494,7 +497,6 @@ class _Writer:
 
     def lines(self) -> dict[str, list[dict[str, Any]]]:
         art = self.art
-        with_aspects = [r for r in art.reviews.values() if r.aspects is not None]
         by_item: dict[str, list[ReviewObs]] = {}
         by_user: dict[str, list[ReviewObs]] = {}
         for r in sorted(art.reviews.values(), key=lambda r: (r.timestamp, r.item_id)):
@@ -502,7 +504,8 @@ class _Writer:
             if r.aspects is not None:
                 by_item.setdefault(r.item_id, []).append(r)
         out: dict[str, list[dict[str, Any]]] = {name: [] for name in FILES}
-        out["1_aspects"] = [self.aspect_line(r) for r in with_aspects]
+        # every review, so that its text travels; "extracted_aspects": null where none was extracted
+        out["1_aspects"] = [self.aspect_line(r) for r in art.reviews.values()]
         out["2_summary"] = [self.item_head(i) for i in art.summaries]
         out["2.5_grouped"] = [{**self.item_head(i), "aspects": [self.aspect_line(r) for r in by_item[i]],
                                "aspect_count": len(by_item[i])} for i in art.summaries if i in by_item]

@@ -1,5 +1,6 @@
-"""`persona4rec authors import DIR --out WS` and `persona4rec authors export WS --out DIR`: the paper
-authors' gpt-4o-mini artifact files in and out of a workspace (persona4rec/offline/authors_import.py)."""
+"""`persona4rec authors import DIR --out WS` and `persona4rec authors export WS --out DIR` (also
+`persona4rec offline import-authors` / `export-authors`): the paper authors' gpt-4o-mini artifact files
+in and out of a workspace (persona4rec/offline/authors_import.py)."""
 
 from __future__ import annotations
 
@@ -10,17 +11,33 @@ from pathlib import Path
 GROUP = "authors"
 
 
+IMPORT_HELP = "one workspace from one authors' folder (e.g. .../amazon)"
+IMPORT_DESCRIPTION = ("Read 1_aspects, 2_summary, 2.5_grouped, 3_personas, 3.5_history(_loo), 3.5_gt, "
+                      "3.5_persona_with_summary and 4_selected_personas (.jsonl or .jsonl.gz, whichever are "
+                      "present) into a workspace: data tables without k-core, and offline summaries/aspects/"
+                      "personas/alignment labeled authors:gpt-4o-mini.")
+EXPORT_HELP = "write a workspace as the authors' files"
+EXPORT_DESCRIPTION = ("Write the workspace's reviews, summaries, aspects, personas and alignment as the "
+                      "authors' nine files with exactly their keys.")
+
+
 def register(subparsers: argparse._SubParsersAction) -> None:
+    """`authors import|export`, and the same verbs as `offline import-authors|export-authors`."""
+    from .commands import offline_group
+
     group = subparsers.add_parser(GROUP, help="import/export the paper authors' artifact files (gpt-4o-mini outputs)")
     group.set_defaults(func=lambda args: (group.print_help(), 1)[1])
     verbs = group.add_subparsers(dest="authors_command", metavar="VERB")
+    offline_verbs = offline_group(subparsers)
+    for parser in (verbs.add_parser("import", help=IMPORT_HELP, description=IMPORT_DESCRIPTION),
+                   offline_verbs.add_parser("import-authors", help=IMPORT_HELP, description=IMPORT_DESCRIPTION)):
+        _import_arguments(parser)
+    for parser in (verbs.add_parser("export", help=EXPORT_HELP, description=EXPORT_DESCRIPTION),
+                   offline_verbs.add_parser("export-authors", help=EXPORT_HELP, description=EXPORT_DESCRIPTION)):
+        _export_arguments(parser)
 
-    imp = verbs.add_parser("import", help="one workspace from one authors' folder (e.g. .../amazon)",
-                           description="Read 1_aspects, 2_summary, 2.5_grouped, 3_personas, 3.5_history(_loo), "
-                                       "3.5_gt, 3.5_persona_with_summary and 4_selected_personas (.jsonl or "
-                                       ".jsonl.gz, whichever are present) into a workspace: data tables without "
-                                       "k-core, and offline summaries/aspects/personas/alignment labeled "
-                                       "authors:gpt-4o-mini.")
+
+def _import_arguments(imp: argparse.ArgumentParser) -> None:
     imp.add_argument("folder", type=Path, help="folder of one domain's artifact files")
     imp.add_argument("--out", type=Path, required=True, help="workspace folder to create")
     imp.add_argument("--overwrite", action="store_true", help="replace an existing workspace at --out")
@@ -28,9 +45,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                      help="skip malformed lines and count them in the import report instead of stopping")
     imp.set_defaults(func=run_import)
 
-    exp = verbs.add_parser("export", help="write a workspace as the authors' files",
-                           description="Write the workspace's reviews, summaries, aspects, personas and alignment "
-                                       "as the authors' nine files with exactly their keys.")
+
+def _export_arguments(exp: argparse.ArgumentParser) -> None:
     exp.add_argument("workspace", type=Path)
     exp.add_argument("--out", type=Path, required=True, help="folder to write the files into")
     exp.add_argument("--dialect", choices=("amazon", "yelp"), default=None,
