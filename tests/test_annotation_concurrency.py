@@ -17,8 +17,8 @@ from sqlalchemy import case, func, select
 EXAMPLES = 60
 ANNOTATORS_PER_EXAMPLE = 3
 MAIN_THREADS = 16
-PROCESSES = 2
-THREADS_PER_PROCESS = 8
+PROCESSES = 3
+THREADS_PER_PROCESS = 6
 CRITERIA = ("intuitiveness", "relatability", "consistency", "persuasiveness", "specificity")
 
 
