@@ -49,6 +49,11 @@ def main(argv: list[str] | None = None) -> int:
     except Persona4RecError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:
+        # `persona4rec data stats WS | head`: the reader left; nothing more to say.
+        import os
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except KeyboardInterrupt:
         print("interrupted; finished work is kept and a re-run resumes from it", file=sys.stderr)
         return 130
