@@ -110,3 +110,14 @@ def test_every_public_name_of_the_package_resolves():
     assert all(getattr(annotation, name) is not None for name in annotation.__all__)
     with pytest.raises(AttributeError):
         annotation.no_such_name
+
+
+def test_cli_db_upgrade_uses_the_default_file_relative_to_the_working_directory(tmp_path, monkeypatch, capsys):
+    from persona4rec.cli import main as cli_main
+
+    monkeypatch.delenv("PERSONA4REC_DB_URL", raising=False)
+    monkeypatch.chdir(tmp_path)
+    assert cli_main(["db", "upgrade"]) == 0
+    assert (tmp_path / "db" / "persona4rec.sqlite").is_file()
+    assert cli_main(["db", "current"]) == 0
+    assert f"at {head_revision()}, newest {head_revision()}" in capsys.readouterr().out
