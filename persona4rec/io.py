@@ -34,6 +34,28 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
         raise
 
 
+@contextlib.contextmanager
+def atomic_dir(path: str | Path) -> Iterator[Path]:
+    """Yield an empty hidden sibling folder; on success it replaces the folder `path` whole."""
+    import shutil
+    import time
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{path.name}.building-", dir=path.parent))
+    try:
+        yield staging
+        if path.exists():
+            trash = path.parent / f".{path.name}.old-{os.getpid()}-{time.monotonic_ns()}"
+            os.replace(path, trash)
+            os.replace(staging, path)
+            shutil.rmtree(trash, ignore_errors=True)
+        else:
+            os.replace(staging, path)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+
+
 def write_text(path: str | Path, text: str) -> None:
     with atomic_path(path) as tmp:
         tmp.write_text(text, encoding="utf-8")

@@ -65,3 +65,27 @@ def encode(texts, name_or_path=None, batch_size: int = 64, show_progress: bool =
     vecs = model.encode(list(texts), batch_size=batch_size, normalize_embeddings=True,
                         convert_to_numpy=True, show_progress_bar=show_progress)
     return np.asarray(vecs, dtype="float32")
+
+
+def forget_encoder(name_or_path: str | os.PathLike | None = None) -> None:
+    """Drop a loaded model from the per-process cache (after training rewrote its directory)."""
+    target = resolve_model(name_or_path)
+    with _lock:
+        for key in [k for k in _cache if k[0] == target]:
+            del _cache[key]
+
+
+def encoder_identity(name_or_path: str | os.PathLike | None = None) -> str:
+    """A short fingerprint of the model files: it changes when the model at that path is retrained.
+
+    Built from the resolved path and each weight/config file's name, size and mtime (cheap: no hashing
+    of the weights), so caches of vectors made by an older model are recognised as stale."""
+    import hashlib
+    target = Path(resolve_model(name_or_path))
+    h = hashlib.sha256(str(target.resolve() if target.exists() else target).encode())
+    if target.is_dir():
+        for file in sorted(target.rglob("*")):
+            if file.is_file() and file.suffix in (".safetensors", ".bin", ".json", ".txt"):
+                stat = file.stat()
+                h.update(f"{file.relative_to(target)}:{stat.st_size}:{stat.st_mtime_ns}".encode())
+    return h.hexdigest()[:16]

@@ -1,0 +1,164 @@
+"""User embeddings: a decay-weighted mean of the user's last L interaction embeddings.
+
+    e_u = normalise( sum_l gamma^(l-1) * E(x_l) )    l = 1 for the most recent interaction
+
+Interaction embeddings E(x) are computed once per encoder and cached on disk under
+index/interactions<slot>.npy (+ .keys.parquet, .json), so embedding a user online is a weighted sum of
+a few cached rows, with no model call. The cache is invalidated whole when the encoder identity changes,
+and per interaction when that interaction's text changed (e.g. its aspects were re-extracted).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from typing import Callable, Sequence
+
+import numpy as np
+
+from ..errors import ConfigError
+from ..io import atomic_path, read_json, write_json, write_parquet
+from ..offline.records import review_key
+from ..workspace import Workspace
+from .selection import EncoderChoice, choose_encoder
+from .timeline import Timelines, interaction_texts
+
+log = logging.getLogger(__name__)
+DEFAULT_GAMMA = 0.9
+DEFAULT_HISTORY_LENGTH = 10
+
+
+def decay_weights(n: int, gamma: float) -> np.ndarray:
+    """Weights for n interactions given OLDEST FIRST: the newest gets gamma^0 = 1, the oldest gamma^(n-1)."""
+    if not 0.0 < gamma <= 1.0:
+        raise ConfigError(f"gamma must be in (0, 1], got {gamma}")
+    return (gamma ** np.arange(n - 1, -1, -1, dtype=np.float64)).astype(np.float32)
+
+
+def weighted_user_vector(vectors: np.ndarray, gamma: float) -> np.ndarray:
+    """Decay-weighted mean of interaction vectors (oldest first), L2-normalised; zeros when empty."""
+    if len(vectors) == 0:
+        return np.zeros(vectors.shape[1] if vectors.ndim == 2 else 0, dtype=np.float32)
+    vec = decay_weights(len(vectors), gamma) @ vectors
+    norm = float(np.linalg.norm(vec))
+    return (vec / norm).astype(np.float32) if norm > 0 else vec.astype(np.float32)
+
+
+def text_hash(text: str) -> str:
+    return hashlib.sha1(text.encode("utf-8")).hexdigest()[:16]
+
+
+class InteractionCache:
+    """Interaction vectors by review key, on disk beside the index, for one encoder slot."""
+
+    def __init__(self, ws: Workspace, choice: EncoderChoice):
+        base = ws.index_dir / f"interactions{choice.slot}"
+        self.vectors_path = base.with_suffix(".npy")
+        self.keys_path = base.with_suffix(".keys.parquet")
+        self.meta_path = base.with_suffix(".json")
+        self.choice = choice
+        self.keys: list[str] = []
+        self.hashes: list[str] = []
+        self.vectors = np.zeros((0, 0), dtype=np.float32)
+
+    def _load(self, identity: str) -> bool:
+        import pandas as pd
+        if not (self.meta_path.exists() and self.vectors_path.exists() and self.keys_path.exists()):
+            return False
+        meta = read_json(self.meta_path)
+        if meta.get("encoder_identity") != identity:
+            log.info("interaction cache %s was made by another encoder: rebuilding", self.vectors_path)
+            return False
+        keys = pd.read_parquet(self.keys_path)
+        vectors = np.load(self.vectors_path)
+        if len(keys) != len(vectors) or meta.get("count") != len(vectors):
+            return False  # files from two different runs (a crash between writes): start over
+        self.keys, self.hashes, self.vectors = keys["key"].tolist(), keys["text_hash"].tolist(), vectors
+        return True
+
+    def sync(self, texts: dict[str, str], encode_fn: Callable[[list[str]], np.ndarray]) -> int:
+        """Make the cache hold exactly `texts` (key -> text); encode only new or changed ones.
+        Returns how many were encoded."""
+        import pandas as pd
+        identity = self.choice.identity()
+        self._load(identity)
+        old = {k: (h, row) for row, (k, h) in enumerate(zip(self.keys, self.hashes))}
+        keys = list(texts)
+        hashes = [text_hash(texts[k]) for k in keys]
+        todo = [n for n, (k, h) in enumerate(zip(keys, hashes)) if old.get(k, (None,))[0] != h]
+        if not todo and len(keys) == len(self.keys):
+            self.keys, self.hashes = keys, hashes
+            self.vectors = self.vectors[[old[k][1] for k in keys]] if keys else self.vectors
+            return 0
+        fresh = encode_fn([texts[keys[n]] for n in todo]) if todo else None
+        dim = fresh.shape[1] if fresh is not None else self.vectors.shape[1]
+        vectors = np.zeros((len(keys), dim), dtype=np.float32)
+        todo_set = set(todo)
+        reuse = [n for n in range(len(keys)) if n not in todo_set]
+        if reuse:
+            vectors[reuse] = self.vectors[[old[keys[n]][1] for n in reuse]]
+        if todo:
+            vectors[todo] = fresh
+        self.keys, self.hashes, self.vectors = keys, hashes, vectors
+        self._save(identity)
+        return len(todo)
+
+    def _save(self, identity: str) -> None:
+        import pandas as pd
+        with atomic_path(self.vectors_path) as tmp:
+            with open(tmp, "wb") as fh:
+                np.save(fh, self.vectors)
+        write_parquet(self.keys_path, pd.DataFrame({"key": self.keys, "text_hash": self.hashes}))
+        write_json(self.meta_path, {"encoder": self.choice.describe(), "encoder_identity": identity,
+                                    "count": len(self.keys), "dim": int(self.vectors.shape[1])})
+
+    def row_of(self) -> dict[str, int]:
+        return {k: n for n, k in enumerate(self.keys)}
+
+
+class UserEncoder:
+    """Embeds users from cached interaction vectors. Build once per process with `from_workspace`."""
+
+    def __init__(self, timelines: Timelines, vectors: np.ndarray, key_rows: dict[str, int],
+                 gamma: float = DEFAULT_GAMMA, history_length: int = DEFAULT_HISTORY_LENGTH):
+        decay_weights(1, gamma)  # validates gamma
+        if history_length < 1:
+            raise ConfigError(f"history length must be at least 1, got {history_length}")
+        self.timelines, self.vectors, self.key_rows = timelines, vectors, key_rows
+        self.gamma, self.history_length = gamma, history_length
+        self.dim = int(vectors.shape[1]) if vectors.ndim == 2 and vectors.shape[1] else 0
+
+    @classmethod
+    def from_workspace(cls, ws: Workspace, encoder: str | None = None, gamma: float = DEFAULT_GAMMA,
+                       history_length: int = DEFAULT_HISTORY_LENGTH, timelines: Timelines | None = None,
+                       progress: bool = False) -> "UserEncoder":
+        from .model import encode
+        choice = encoder if isinstance(encoder, EncoderChoice) else choose_encoder(ws, encoder)
+        timelines = timelines or Timelines.from_workspace(ws)
+        texts = interaction_texts(ws, timelines.history_pairs())
+        cache = InteractionCache(ws, choice)
+        encoded = cache.sync(texts, lambda batch: encode(batch, choice.model, show_progress=progress))
+        if encoded:
+            log.info("encoded %d interaction texts with %s", encoded, choice.describe())
+        return cls(timelines, cache.vectors, cache.row_of(), gamma, history_length)
+
+    def with_gamma(self, gamma: float) -> "UserEncoder":
+        """The same cached vectors under another decay (for tuning gamma without re-encoding)."""
+        return UserEncoder(self.timelines, self.vectors, self.key_rows, gamma, self.history_length)
+
+    def history_rows(self, user_id: str, split: str = "test") -> list[int]:
+        items = self.timelines.history(user_id, split, self.history_length)
+        return [self.key_rows[k] for k in (review_key(user_id, i) for i in items) if k in self.key_rows]
+
+    def embed(self, user_id: str, split: str = "test") -> np.ndarray:
+        """e_u for a `split` target (zeros for a user with no history: every item then scores 0)."""
+        rows = self.history_rows(user_id, split)
+        if not rows:
+            return np.zeros(self.dim, dtype=np.float32)
+        return weighted_user_vector(self.vectors[rows], self.gamma)
+
+    def embed_many(self, user_ids: Sequence[str], split: str = "test") -> np.ndarray:
+        out = np.zeros((len(user_ids), self.dim), dtype=np.float32)
+        for n, user_id in enumerate(user_ids):
+            out[n] = self.embed(user_id, split)
+        return out
