@@ -1,0 +1,47 @@
+"""The JSON schema sent to the server for a pydantic answer model.
+
+Both protocols get every property required (nullable ones as string-or-null) and no extra properties,
+so a grammar-constrained server (llama.cpp) must write every slot, null included, and OpenAI's strict
+mode accepts it. OpenAI's strict mode rejects some keywords (lengths, defaults), so `for_openai` keeps
+only the ones it documents; the answer is validated with the pydantic model afterwards either way.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from pydantic import BaseModel
+
+_OPENAI_KEYWORDS = {"type", "properties", "required", "additionalProperties", "items", "enum", "anyOf",
+                    "$ref", "$defs", "description", "const"}
+_DROP_ALWAYS = {"default", "title"}  # titles only cost prompt tokens
+
+
+def wire_schema(model: type[BaseModel]) -> dict[str, Any]:
+    """The answer model's JSON schema with every property required and no extra properties."""
+    return _tighten(copy.deepcopy(model.model_json_schema()), False)
+
+
+def for_openai(schema: dict[str, Any]) -> dict[str, Any]:
+    """A wire schema (from `wire_schema`) cut down to the keywords OpenAI's strict mode accepts."""
+    return _tighten(copy.deepcopy(schema), True)
+
+
+def _tighten(node: Any, openai_only: bool) -> Any:
+    if isinstance(node, list):
+        return [_tighten(x, openai_only) for x in node]
+    if not isinstance(node, dict):
+        return node
+    out = {}
+    for key, value in node.items():
+        if key in _DROP_ALWAYS or (openai_only and key not in _OPENAI_KEYWORDS):
+            continue
+        if key in ("properties", "$defs"):
+            out[key] = {name: _tighten(sub, openai_only) for name, sub in value.items()}
+        else:
+            out[key] = _tighten(value, openai_only)
+    if out.get("type") == "object" and "properties" in out:
+        out["required"] = list(out["properties"])
+        out["additionalProperties"] = False
+    return out
