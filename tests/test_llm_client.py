@@ -112,7 +112,7 @@ def test_cache_survives_reopening_and_keys_on_everything(tmp_path):
     again = ResponseCache(tmp_path / "c.sqlite")
     hit = again.get(key)
     assert (hit.raw, hit.prompt_tokens, hit.completion_tokens) == ('{"a": 1}', 10, 3) and len(again) == 1
-    assert again._conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert again._db().execute("PRAGMA journal_mode").fetchone()[0] == "wal"
 
 
 def test_cache_hit_costs_nothing_and_never_touches_the_network(tmp_path):
@@ -160,6 +160,8 @@ class _Scripted(BaseHTTPRequestHandler):
             "usage": {"prompt_tokens": 100, "completion_tokens": 20, "total_tokens": 120}}
         data = json.dumps(payload).encode()
         self.send_response(status)
+        if status == 429:
+            self.send_header("Retry-After", "7")
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()
@@ -180,10 +182,11 @@ def test_429_and_5xx_are_retried_by_us_only(scripted_server, tmp_path):
     _Scripted.script = [429, 503]
     delays = []
     config = LLMConfig(base_url=scripted_server, model="m", response_format="json_object", max_retries=2,
-                       prices={"m": [1000, 2000]})
+                       prices={"m": [1000, 2000]}, backoff_base=0.1, backoff_max=5.0)
     done = LLMClient(config, ResponseCache(tmp_path / "c.sqlite"), sleep=delays.append).complete(
         [{"role": "user", "content": "x"}], ItemSummary)
     assert done.value.summary == "A tuner." and len(_Scripted.bodies) == 3 and len(delays) == 2
+    assert delays[0] == 5.0 and delays[1] <= 0.2     # Retry-After: 7 honoured up to backoff_max; 503 says nothing
     assert (done.usage.calls, done.usage.prompt_tokens, done.usage.completion_tokens) == (1, 100, 20)
     assert done.usage.cost_usd == pytest.approx((100 * 1000 + 20 * 2000) / 1e6)
     assert _Scripted.bodies[0]["response_format"]["type"] == "json_object"

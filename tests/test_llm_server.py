@@ -240,6 +240,7 @@ def test_dry_run_estimates_without_any_call(llm, tmp_path):
     assert report.usage.cost_usd == pytest.approx(
         (report.usage.prompt_tokens * PRICE[0] + report.usage.completion_tokens * PRICE[1]) / 1e6)
     assert not list(ws.offline_dir.glob("*.jsonl")) and ws.stage_info("summaries") is None
+    assert not ws.llm_cache_path.exists()                                         # nothing written
 
 
 def test_max_cost_stops_cleanly_before_the_call_that_would_pass_it(llm, tmp_path):

@@ -46,28 +46,35 @@ class CachedResponse:
 class ResponseCache:
     def __init__(self, path: str | Path):
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
-        self._conn = sqlite3.connect(self.path, check_same_thread=False, timeout=30, isolation_level=None)
-        self._conn.execute("PRAGMA journal_mode=WAL")
-        self._conn.execute("PRAGMA synchronous=NORMAL")
-        self._conn.execute(_SCHEMA)
+        self._conn: sqlite3.Connection | None = None  # opened on first use: a dry run creates no file
+
+    def _db(self) -> sqlite3.Connection:  # call with self._lock held
+        if self._conn is None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._conn = sqlite3.connect(self.path, check_same_thread=False, timeout=30, isolation_level=None)
+            self._conn.execute("PRAGMA journal_mode=WAL")
+            self._conn.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL: a killed process loses no commit
+            self._conn.execute(_SCHEMA)
+        return self._conn
 
     def get(self, key: str) -> CachedResponse | None:
         with self._lock:
-            row = self._conn.execute("SELECT raw, prompt_tokens, completion_tokens FROM responses WHERE key = ?",
+            row = self._db().execute("SELECT raw, prompt_tokens, completion_tokens FROM responses WHERE key = ?",
                                      (key,)).fetchone()
         return CachedResponse(*row) if row else None
 
     def put(self, key: str, model: str, raw: str, prompt_tokens: int, completion_tokens: int) -> None:
         with self._lock:
-            self._conn.execute("INSERT OR REPLACE INTO responses VALUES (?, ?, ?, ?, ?, ?)",
+            self._db().execute("INSERT OR REPLACE INTO responses VALUES (?, ?, ?, ?, ?, ?)",
                                (key, model, raw, int(prompt_tokens), int(completion_tokens), time.time()))
 
     def __len__(self) -> int:
         with self._lock:
-            return self._conn.execute("SELECT COUNT(*) FROM responses").fetchone()[0]
+            return self._db().execute("SELECT COUNT(*) FROM responses").fetchone()[0]
 
     def close(self) -> None:
         with self._lock:
-            self._conn.close()
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None

@@ -7,7 +7,7 @@ One request = chat messages + a pydantic answer model (+ an optional semantic ch
 3. asks the server for JSON, with `response_format` `json_schema` (OpenAI) or `json_object` + `schema`
    (llama.cpp's server); "auto" uses json_schema for OpenAI's API and otherwise probes the server once;
 4. retries transport failures (429, 408/409, 5xx, timeouts, refused connections) with exponential backoff
-   and jitter, `max_retries` times, then raises LLMUnavailable (the openai package's own retries are off,
+   and jitter (at least what a Retry-After header asks, up to backoff_max), `max_retries` times, then raises LLMUnavailable (the openai package's own retries are off,
    so these are the only ones);
 5. parses and validates the answer; an invalid one is sent back with the validation error and the model
    is asked again, `validation_retries` times; after that the request fails with the last raw answer.
@@ -265,18 +265,19 @@ class LLMClient:
     def _post(self, messages: list[dict], params: dict, response_format: dict) -> tuple[str, int, int]:
         import openai
         last: Exception | None = None
+        asked_wait = 0.0
         for attempt in range(self.config.max_retries + 1):
             if attempt:
-                self._sleep(self._backoff(attempt))
+                self._sleep(max(self._backoff(attempt), min(asked_wait, self.config.backoff_max)))
             try:
                 response = self._client().chat.completions.create(
                     model=self.config.model, messages=messages, response_format=response_format, **params)
             except (openai.APIConnectionError, openai.APITimeoutError) as exc:  # timeout subclasses connection
-                last = exc
+                last, asked_wait = exc, 0.0
                 continue
             except openai.APIStatusError as exc:
                 if exc.status_code in _RETRYABLE_STATUS or exc.status_code >= 500:
-                    last = exc
+                    last, asked_wait = exc, _retry_after(exc)
                     continue
                 raise RequestRejected(f"HTTP {exc.status_code}: {_short(exc)}") from exc
             choice = response.choices[0] if response.choices else None
@@ -336,6 +337,14 @@ class LLMClient:
             return "json_schema", LLMUsage(calls=1, prompt_tokens=pt, completion_tokens=ct, cost_usd=cost)
         raise LLMUnavailable(f"{self.config.base_url} did not answer the format probe after "
                              f"{self.config.max_retries + 1} attempt(s): {type(last).__name__}: {_short(last)}")
+
+
+def _retry_after(exc) -> float:
+    """Seconds a 429/503 answer asks us to wait (its Retry-After header), 0 when it does not say."""
+    try:
+        return max(0.0, float(exc.response.headers.get("retry-after", 0)))
+    except (AttributeError, TypeError, ValueError):
+        return 0.0
 
 
 def _short(exc: Exception | None, limit: int = 300) -> str:
