@@ -10,7 +10,8 @@ import pytest
 
 from persona4rec.cli import main as cli_main
 from persona4rec.data.demo import (SOURCE, SYNTHETIC_NOTE, all_reasons, build_demo_workspace,
-                                   generate_demo)
+                                   generate_demo, load_truth)
+from persona4rec.errors import WorkspaceError
 from persona4rec.data.demo_vocabulary import CATEGORIES, FILLERS, NOISE_TEXTS
 from persona4rec.data.importer import load_workspace_tables
 from persona4rec.data.kcore import kcore
@@ -145,11 +146,11 @@ def test_demo_workspace_is_labeled_synthetic_and_carries_the_truth(demo_ws, demo
     assert len(reviews) == len(demo.reviews) and len(items) == len(demo.items)
     assert set(split["split"]) == {"train", "valid", "test"}
     assert (split["split"] == "test").sum() == reviews["user_id"].nunique()
-    truth = pd.read_parquet(demo_ws.data_dir / "planted_reviews.parquet")
-    assert set(truth[["user_id", "item_id"]].itertuples(index=False)) == \
+    truth = load_truth(demo_ws)
+    assert set(truth["planted_reviews"][["user_id", "item_id"]].itertuples(index=False)) == \
         set(reviews[["user_id", "item_id"]].itertuples(index=False))
-    for name in ("planted_users", "planted_items", "planted_reasons"):
-        assert len(pd.read_parquet(demo_ws.data_dir / f"{name}.parquet")) > 0
+    pd.testing.assert_frame_equal(truth["planted_users"], demo.planted_users)
+    assert all(len(table) > 0 for table in truth.values())
     assert all(a["synthetic"] is True for a in items["attributes"])
 
 
@@ -161,3 +162,13 @@ def test_demo_workspace_is_not_replaced_without_overwrite(demo_ws, tmp_path, cap
     again = build_demo_workspace(small.root, seed=4, overwrite=True, n_items=40, n_users=160)
     assert again.manifest()["demo"]["seed"] == 4
     assert load_workspace_tables(again)[1]["item_id"].nunique() == 40
+
+
+def test_truth_is_only_in_demo_workspaces(tmp_path):
+    from persona4rec.data.importer import build_workspace
+
+    small = generate_demo(seed=2, n_items=40, n_users=160)
+    ws = build_workspace(tmp_path / "plain", small.reviews, small.items, kcore=5, report={}, inputs=[],
+                         source="test")
+    with pytest.raises(WorkspaceError, match="no planted truth"):
+        load_truth(ws)

@@ -324,6 +324,21 @@ def restrict_truth(catalogue: DemoCatalogue, reviews: "pd.DataFrame") -> dict[st
             "planted_reasons": catalogue.planted_reasons}
 
 
+TRUTH_TABLES = ("planted_reviews", "planted_users", "planted_items", "planted_reasons")
+
+
+def load_truth(ws: "Workspace") -> dict[str, "pd.DataFrame"]:
+    """The planted truth tables of a demo workspace (for checking personas and alignment against it)."""
+    import pandas as pd
+
+    from ..errors import WorkspaceError
+    missing = [name for name in TRUTH_TABLES if not (ws.data_dir / f"{name}.parquet").exists()]
+    if missing:
+        raise WorkspaceError(f"{ws.root}: no planted truth ({', '.join(missing)} missing); only workspaces made "
+                             f"by `persona4rec data demo` have it")
+    return {name: pd.read_parquet(ws.data_dir / f"{name}.parquet") for name in TRUTH_TABLES}
+
+
 def build_demo_workspace(out: str | Path, seed: int = 0, overwrite: bool = False,
                          **demo_options: Any) -> "Workspace":
     """Generate the demo catalogue and write it as a workspace (5-core, leave-one-out split)."""
