@@ -9,9 +9,7 @@ Kept cheap: four items, three reviews, short answer fields (max_field_chars), sm
 
 from __future__ import annotations
 
-import dataclasses
 import json
-import shutil
 
 import pytest
 

@@ -43,6 +43,7 @@ Check = Callable[[BaseModel], Optional[str]]  # semantic check: an error message
 CHARS_PER_TOKEN = 4          # tokenizer-free estimate used for budgets and dry runs
 MESSAGE_OVERHEAD_TOKENS = 4  # role and separators per chat message
 _RETRYABLE_STATUS = (408, 409, 429)
+DEFAULT_MAX_TOKENS = 1024   # when neither the request nor the config sets a cap
 FEEDBACK = ("Your answer was not valid: {error}\n"
             "Answer again with one JSON object that matches the schema, and nothing else.")
 
@@ -155,7 +156,8 @@ class LLMClient:
         attempts = 1 + self.config.validation_retries
         for attempt in range(1, attempts + 1):
             try:
-                raw, call_usage = self._ask(messages, schema, wire, max_tokens or self.config.max_tokens)
+                raw, call_usage = self._ask(messages, schema, wire,
+                                            max_tokens or self.config.max_tokens or DEFAULT_MAX_TOKENS)
             except RequestRejected as exc:
                 return Completion(None, error=f"the server rejected the request: {exc}", raw=raw, usage=usage,
                                   attempts=attempt)
@@ -240,7 +242,7 @@ class LLMClient:
         with self._lock:
             if limit is not None and self._spent + self._reserved + worst > limit:
                 raise BudgetExceeded(
-                    f"the next call could cost up to ${worst:.6f} (prompt estimate + max_tokens={self.config.max_tokens}); "
+                    f"the next call could cost up to ${worst:.6f} (its prompt estimate + a completion of max_tokens); "
                     f"spent ${self._spent:.6f} of --max-cost ${limit:.6f}")
             self._reserved += worst
 

@@ -28,7 +28,7 @@ class LLMConfig:
     validation_retries: int = 2          # re-asks with the validation error fed back, per unit
     timeout: float = 120.0               # seconds per request
     temperature: float = 0.0
-    max_tokens: int = 1024               # completion cap per request
+    max_tokens: int | None = None        # completion cap per request; None: the task's own cap
     response_format: str = "auto"        # auto | json_schema (OpenAI) | json_object (+schema, llama.cpp)
     max_field_chars: int | None = None   # cap on each free-text answer field (schema maxLength); None: per task
     max_cost: float | None = None        # USD; the call that would pass it raises BudgetExceeded
@@ -50,7 +50,7 @@ class LLMConfig:
         if self.max_field_chars is not None and self.max_field_chars < 1:
             raise ConfigError(f"llm max_field_chars must be at least 1, got {self.max_field_chars}")
         for name in ("concurrency", "max_tokens"):
-            if getattr(self, name) < 1:
+            if getattr(self, name) is not None and getattr(self, name) < 1:
                 raise ConfigError(f"llm {name} must be at least 1, got {getattr(self, name)}")
         for name in ("max_retries", "validation_retries"):
             if getattr(self, name) < 0:
@@ -78,7 +78,7 @@ def add_llm_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--validation-retries", type=int, help="re-asks after an invalid answer (default 2)")
     group.add_argument("--timeout", type=float, help="seconds per request (default 120)")
     group.add_argument("--temperature", type=float, help="sampling temperature (default 0)")
-    group.add_argument("--max-tokens", type=int, help="completion token cap per request (default 1024)")
+    group.add_argument("--max-tokens", type=int, help="completion token cap per request (default: per task)")
     group.add_argument("--response-format", choices=RESPONSE_FORMATS,
                        help="structured-output protocol (default auto: probe the server once)")
     group.add_argument("--max-field-chars", type=int, help="cap on each free-text answer field (default per task)")

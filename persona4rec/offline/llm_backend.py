@@ -32,13 +32,18 @@ MAX_PROFILE_SUMMARY_CHARS = 300
 MAX_SUMMARY_SOURCE_REVIEWS = 5
 MAX_POOL_REVIEWS = 40   # aspect tuples shown per item for persona generation (the first ones, in pool order)
 
-# Completion tokens: a cap per request (below the config's max_tokens) and the typical answer size that
-# dry-run estimates assume (measured on gpt-4o-mini-sized answers to these prompts: an estimate).
-TASK_MAX_TOKENS = {"summarize": 200, "aspects": 400, "personas": 1500, "personas_single": 400, "align": 250}
+# Completion tokens per request: the cap (unless the config sets max_tokens) and the typical answer size a
+# dry run assumes. The typical sizes are the mean length (characters / 4) of the paper authors' own
+# gpt-4o-mini answers (../shared/data/persona4rec-authors-sample, amazon / yelp, 50 each) re-shaped into
+# our JSON answers: aspects 179/201, summary 81/170, personas 764/973 (6.0/6.5 personas of 128/149 each),
+# judge 120/150. The caps leave room for the longest answers the prompts allow.
+TASK_MAX_TOKENS = {"summarize": 300, "aspects": 600, "personas": 2000, "personas_single": 500, "align": 300}
+TYPICAL_COMPLETION_TOKENS = {"summarize": 125, "aspects": 190, "personas": 870, "personas_single": 150, "align": 135}
 # Longest string (characters) each answer field may have, written into the wire schema as maxLength so a
-# grammar-constrained server (llama.cpp) cannot ramble past it; OpenAI's strict mode ignores it.
-TASK_MAX_FIELD_CHARS = {"summarize": 600, "aspects": 160, "personas": 400, "personas_single": 500, "align": 500}
-TYPICAL_COMPLETION_TOKENS = {"summarize": 80, "aspects": 150, "personas": 600, "personas_single": 160, "align": 90}
+# grammar-constrained server (llama.cpp) cannot ramble; OpenAI's strict mode drops it. Sized above the
+# longest fields of the authors' answers in that sample: summary 1043 characters, aspect field 249,
+# persona field 393, judge reasoning 673.
+TASK_MAX_FIELD_CHARS = {"summarize": 1200, "aspects": 300, "personas": 500, "personas_single": 700, "align": 800}
 
 
 class EvidencedPersona(Persona):
@@ -116,9 +121,8 @@ class LLMBackend:
         wire = bound_strings(wire or wire_schema(schema),
                              self.config.max_field_chars or TASK_MAX_FIELD_CHARS[cap_task or task])
         messages = load_prompt(self.domain, task).render(schema=json.dumps(wire, separators=(",", ":")), **fields)
-        cap = TASK_MAX_TOKENS[cap_task or task]
         return Request(messages=messages, schema=schema, check=check, wire=wire,
-                       max_tokens=min(cap, self.config.max_tokens))
+                       max_tokens=self.config.max_tokens or TASK_MAX_TOKENS[cap_task or task])
 
     def _persona_request(self, request: PersonaRequest) -> Request:
         low, high = persona_bounds(request)
