@@ -133,7 +133,7 @@ class LLMBackend:
         persona = wire["$defs"]["EvidencedPersona"]["properties"]
         persona["id"] = {"type": "string", "enum": [f"P{k}" for k in range(1, high + 1)]}
         persona["evidence"] = ({"type": "array", "items": {"type": "integer", "enum": list(range(1, shown + 1))},
-                                "maxItems": shown} if shown else {"type": "array", "maxItems": 0})
+                                "maxItems": shown} if shown else {"type": "array", "items": {"type": "integer"}, "maxItems": 0})
         task = "personas_single" if request.single else "personas"
         fields = {"title": request.item_title or request.item_id, "summary": _clip(request.summary),
                   "reviews": _numbered_aspects(request), "min_personas": low, "max_personas": high}
