@@ -14,8 +14,10 @@ from typing import Any
 from pydantic import BaseModel
 
 _OPENAI_KEYWORDS = {"type", "properties", "required", "additionalProperties", "items", "enum", "anyOf",
-                    "$ref", "$defs", "description", "const"}
-_DROP_ALWAYS = {"default", "title"}  # titles only cost prompt tokens
+                    "$ref", "$defs", "const"}
+# Titles and descriptions (the models' docstrings) only cost prompt tokens, and small models copy a
+# description into the answer instead of writing one; the prompt files define every field instead.
+_DROP_ALWAYS = {"default", "title", "description"}
 
 
 def wire_schema(model: type[BaseModel]) -> dict[str, Any]:
