@@ -22,6 +22,7 @@ COMMAND_MODULES = [
     "persona4rec.annotation.commands",
     "persona4rec.offline.commands",
     "persona4rec.candidates.commands",
+    "persona4rec.encoder.commands",
     "persona4rec.evaluation.commands",
 ]
 
