@@ -21,6 +21,7 @@ COMMAND_MODULES = [
     "persona4rec.offline.authors_commands",
     "persona4rec.annotation.commands",
     "persona4rec.offline.commands",
+    "persona4rec.llm.commands",
     "persona4rec.candidates.commands",
     "persona4rec.encoder.commands",
     "persona4rec.evaluation.commands",
