@@ -1,0 +1,14 @@
+"""What the Streamlit app shows, computed by the library: the pages in pages/ only lay these out.
+
+    text        escaping data for display (review text and names are shown as text, never as markup)
+    workspaces  finding built workspaces, what each has built, the command that builds what is missing
+    catalogue   one workspace's tables and offline records, loaded once
+    explore     a user's history and their reranked candidates with the winning personas
+    items       an item's summary, personas and the review aspects each persona grew from
+    compare     single- vs multi-persona rankings; the evaluation reports as tables
+    studies     study examples (two systems' explanations for the same recommendation) from a workspace
+    charts      plotly figures
+    session     the Streamlit side: cached loaders and the chosen workspace (imports streamlit)
+
+Everything except `session` is plain Python over pandas and the library, so it is tested without Streamlit.
+"""

@@ -1,0 +1,101 @@
+"""A user's history beside their first-stage candidates reranked by the persona index, with explanations."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING, Sequence
+
+from ..offline.schema import PersonaRecord
+from .catalogue import Catalogue
+from .text import snippet
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from ..rerank import RankedItem
+
+HISTORY_SPLITS = {"valid": ("train",), "test": ("train", "valid")}
+PROFILE_LENGTH = 10  # the paper's L: the last L interactions make the user vector
+
+
+def _date(ms) -> str:
+    return dt.datetime.fromtimestamp(int(ms) / 1000, tz=dt.timezone.utc).strftime("%Y-%m-%d")
+
+
+def user_history(cat: Catalogue, user_id: str, split: str = "test", length: int = PROFILE_LENGTH) -> "pd.DataFrame":
+    """The interactions a `split` target may see, oldest first, with review snippet and extracted aspects;
+    `in_profile` marks the last `length`, the ones the user vector is built from."""
+    import pandas as pd
+
+    frame = cat.interactions
+    rows = frame[(frame["user_id"] == user_id) & (frame["split"].isin(HISTORY_SPLITS.get(split, ("train",))))]
+    out = []
+    for n, row in enumerate(rows.itertuples(index=False)):
+        aspects = cat.aspects_of(user_id, row.item_id)
+        out.append({"date": _date(row.timestamp), "item_id": row.item_id, "title": cat.title(row.item_id),
+                    "rating": row.rating, "review": snippet(f"{row.title}. {row.text}" if row.title else row.text),
+                    "aspects": aspects.aspects.as_text() if aspects and aspects.kept else "",
+                    "in_profile": n >= len(rows) - length})
+    columns = ["date", "item_id", "title", "rating", "review", "aspects", "in_profile"]
+    return pd.DataFrame(out, columns=columns)
+
+
+def movement(cf_rank: int | None, new_rank: int) -> str:
+    """'▲ 3' when the item moved up three places from its CF rank, '▼ 2' down, '=' unchanged."""
+    if cf_rank is None:
+        return ""
+    delta = cf_rank - new_rank
+    return "=" if delta == 0 else (f"▲ {delta}" if delta > 0 else f"▼ {-delta}")
+
+
+def _backend(records: dict[str, PersonaRecord], item_id: str) -> str:
+    record = records.get(item_id)
+    return record.backend if record else ""
+
+
+def reranked_frame(cat: Catalogue, ranked: Sequence["RankedItem"], target: str | None,
+                   variant: str = "multi") -> "pd.DataFrame":
+    """One row per candidate in its new order: ranks and movement, the winning persona (name, description,
+    rationale) with its similarity and the backend that wrote it; `held_out` marks the test item."""
+    import pandas as pd
+
+    records = cat.personas_single if variant == "single" else cat.personas
+    rows = []
+    for r in ranked:
+        persona = r.persona
+        rows.append({"new_rank": r.new_rank, "cf_rank": r.cf_rank, "move": movement(r.cf_rank, r.new_rank),
+                     "held_out": r.item_id == target, "item_id": r.item_id, "title": cat.title(r.item_id),
+                     "persona": persona.name if persona else "", "similarity": round(r.persona_sim, 4),
+                     "description": persona.description if persona else "",
+                     "rationale": persona.preference_rationale if persona else "",
+                     "note": r.fallback or "", "made_by": _backend(records, r.item_id)})
+    columns = ["new_rank", "cf_rank", "move", "held_out", "item_id", "title", "persona", "similarity",
+               "description", "rationale", "note", "made_by"]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def persona_scores(cat: Catalogue, ranked: "RankedItem", variant: str = "multi") -> "pd.DataFrame":
+    """Every persona of one candidate with its similarity to the user; `winner` marks the arg-max."""
+    import pandas as pd
+
+    records = cat.personas_single if variant == "single" else cat.personas
+    record = records.get(ranked.item_id)
+    names = {p.id: p.name for p in record.personas} if record else {}
+    prefix = f"{ranked.item_id}_"
+    rows = []
+    for key, sim in ranked.persona_scores.items():
+        persona_id = key[len(prefix):] if key.startswith(prefix) else key
+        rows.append({"persona_key": key, "persona_id": persona_id, "name": names.get(persona_id, persona_id),
+                     "similarity": float(sim), "winner": key == ranked.persona_key})
+    frame = pd.DataFrame(rows, columns=["persona_key", "persona_id", "name", "similarity", "winner"])
+    return frame.sort_values("similarity", ascending=False, kind="stable").reset_index(drop=True)
+
+
+def candidates_for(candidates: "pd.DataFrame", user_id: str, split: str = "test") -> tuple[list[str], list[float]]:
+    """(item ids in CF order, CF scores) of one user's first-stage list from a candidates table."""
+    rows = candidates[(candidates["user_id"] == user_id) & (candidates["split"] == split)].sort_values("rank")
+    return rows["item_id"].astype(str).tolist(), rows["score"].astype(float).tolist()
+
+
+def users_with_candidates(candidates: "pd.DataFrame", split: str = "test") -> list[str]:
+    return sorted(candidates.loc[candidates["split"] == split, "user_id"].astype(str).unique().tolist())

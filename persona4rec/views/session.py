@@ -1,0 +1,138 @@
+"""The Streamlit side of the app: the chosen workspace and cached loaders (the only module here that
+imports streamlit).
+
+Caching: the workspace's records and the rerankers are read-only objects shared by every session, so
+they are st.cache_resource (no per-rerun copy); display tables are st.cache_data. Every key carries the
+modification stamp of the files it was built from, so a rebuilt workspace is picked up without a restart.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import streamlit as st
+
+from ..workspace import Workspace
+from . import workspaces
+from .catalogue import Catalogue, catalogue_stamp, load_catalogue
+from .text import md
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from ..annotation.db import Database
+    from ..rerank import Reranker
+
+WORKSPACE_KEY = "workspace"
+ENTRY_RAN_KEY = "_persona4rec_entry_ran"
+
+
+def _mtime(path: Path) -> int:
+    return path.stat().st_mtime_ns if path.exists() else 0
+
+
+# -- the workspace ---------------------------------------------------------------------------------
+
+def workspace_picker() -> Workspace | None:
+    """The sidebar picker over every built workspace (pinned by --workspace / $PERSONA4REC_WORKSPACE,
+    else the demo one first); returns the chosen one, or None when there is none."""
+    pinned = workspaces.pinned_workspace(sys.argv[1:])
+    choices = workspaces.discover(pinned=pinned)
+    if not choices:
+        st.sidebar.warning("No built workspace found.")
+        return None
+    by_path = {str(p): Workspace(p) for p in choices}
+    if st.session_state.get(WORKSPACE_KEY) not in by_path:
+        st.session_state[WORKSPACE_KEY] = str(choices[workspaces.initial_choice(choices, pinned)])
+    chosen = st.sidebar.selectbox("Workspace", list(by_path), key=WORKSPACE_KEY,
+                                  format_func=lambda p: workspaces.label(by_path[p]))
+    ws = by_path[chosen]
+    if workspaces.is_synthetic(ws):
+        st.sidebar.warning("SYNTHETIC demo data: generated products, users and reviews, not real ones.")
+    st.sidebar.caption(md(str(ws.root)))
+    return ws
+
+
+def mark_entry_ran() -> None:
+    """Called by app.py after the picker: tells the page this run went through the entry script."""
+    st.session_state[ENTRY_RAN_KEY] = True
+
+
+def page_setup() -> None:
+    """First line of every page. Streamlit runs a page file on its own, without app.py, when the
+    first request of a fresh server process (or an AppTest page switch) names that page while a pages/
+    folder exists; the picker is then drawn here so the page still knows its workspace."""
+    if not st.session_state.pop(ENTRY_RAN_KEY, False):
+        workspace_picker()
+
+
+def current_workspace() -> Workspace | None:
+    chosen = st.session_state.get(WORKSPACE_KEY)
+    return Workspace(chosen) if chosen and workspaces.is_workspace(chosen) else None
+
+
+def require_workspace() -> Workspace:
+    """The chosen workspace, or a message saying how to build one and a stop."""
+    ws = current_workspace()
+    if ws is None:
+        st.info("No workspace yet. Build the demo one with `persona4rec demo --out workspaces/demo` "
+                "(or `make demo`), or import data with `persona4rec data import ... --out workspaces/NAME`.")
+        st.stop()
+    return ws
+
+
+def say_missing(ws: Workspace, what: str, needed_for: str) -> None:
+    """Tell the user which command builds what this page needs."""
+    label = {"personas_single": "single-persona records", "metrics": "evaluation metrics",
+             "candidates": "first-stage candidates"}.get(what, what)
+    st.info(f"{needed_for}: this workspace has no {label} yet. Build them with:")
+    st.code(workspaces.build_command(ws, what), language="bash")
+
+
+# -- cached loaders ---------------------------------------------------------------------------------
+
+@st.cache_resource(show_spinner="Reading the workspace…", max_entries=4)
+def _catalogue(root: str, stamp: tuple[int, ...]) -> Catalogue:
+    return load_catalogue(Workspace(root))
+
+
+def catalogue(ws: Workspace) -> Catalogue:
+    return _catalogue(str(ws.root), catalogue_stamp(ws))
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _candidates(root: str, generator: str, stamp: int) -> "pd.DataFrame":
+    from ..candidates.generate import load_candidates
+    return load_candidates(Workspace(root), generator)
+
+
+def candidates(ws: Workspace, generator: str) -> "pd.DataFrame":
+    return _candidates(str(ws.root), generator, _mtime(ws.candidates_dir / f"{generator}.parquet"))
+
+
+@st.cache_resource(show_spinner="Loading the encoder and the persona index (built first if missing)…",
+                   max_entries=8)
+def _reranker(root: str, variant: str, stamp: tuple[int, ...]) -> "Reranker":
+    from ..rerank import Reranker
+    return Reranker.from_workspace(Workspace(root), variant=variant)
+
+
+def reranker(ws: Workspace, variant: str) -> "Reranker":
+    records = "personas_single.jsonl" if variant == "single" else "personas.jsonl"
+    stamp = (_mtime(ws.offline_dir / records), _mtime(ws.encoder_dir / "modules.json"),
+             _mtime(ws.data_dir / "split.parquet"))
+    return _reranker(str(ws.root), variant, stamp)
+
+
+@st.cache_resource(show_spinner="Opening the study database…")
+def _database(url: str) -> "Database":
+    from ..annotation.db import open_database
+    return open_database(url)
+
+
+def database() -> "Database":
+    """The study database (PERSONA4REC_DB_URL, else db/persona4rec.sqlite), migrated, one per process."""
+    from ..annotation.db import resolve_url
+    return _database(resolve_url())
