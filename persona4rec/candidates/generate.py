@@ -8,6 +8,7 @@ best epoch, best validation NDCG@20 and the candidate recall@K for valid and tes
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -56,7 +57,29 @@ def load_generator_config(generator: str, *, path: str | Path | None = None,
                        env_prefix=f"PERSONA4REC_CANDIDATES_{generator.upper()}_")
 
 
+@contextlib.contextmanager
+def single_thread():
+    """Run torch on one intra-op thread, then restore the previous setting.
+
+    These models are tiny (a few thousand users and items): extra threads buy nothing, and on shared
+    cores OpenMP's spin-waiting made a 15 s training take 330 s (Musical Instruments, 2 busy cores).
+    One thread also makes results independent of the machine's core count.
+    """
+    import torch
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(previous)
+
+
 def train_scores(generator: str, data: Interactions, config, progress: bool = False):
+    with single_thread():
+        return _train_scores(generator, data, config, progress)
+
+
+def _train_scores(generator: str, data: Interactions, config, progress: bool = False):
     if generator == "bpr":
         from .bpr import train_bpr
         return train_bpr(data, config, progress)
@@ -126,7 +149,8 @@ def generate_candidates(ws: Workspace, generator: str, *, k: int = 20, config_pa
     path = ws.candidates_dir / f"{generator}.parquet"
     with ws.stage(f"candidates:{generator}", k=k, **to_dict(config)) as info:
         scores, fit = train_scores(generator, data, config, progress)
-        frame = candidate_frame(data, scores, k)
+        with single_thread():
+            frame = candidate_frame(data, scores, k)
         write_parquet(path, frame)
         recall = candidate_recall(frame, data)
         info.update(train_seconds=round(fit.train_seconds, 3), best_epoch=fit.best_epoch,

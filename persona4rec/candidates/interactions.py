@@ -63,7 +63,8 @@ def interactions_from_split(split, source: str = "data/split.parquet") -> Intera
         raise InputError(f"unknown split value {split['split'].iloc[row]!r}", path=source, line=row + 1,
                          field="split")
     frame = split[list(SPLIT_COLUMNS)].astype(str)
-    train = frame[frame["split"] == "train"]
+    # Sorted train rows: the shuffles that follow depend on the seed only, not on the file's row order.
+    train = frame[frame["split"] == "train"].sort_values(["user_id", "item_id"], kind="stable")
     user_ids = np.array(sorted(train["user_id"].unique()), dtype=object)
     item_ids = np.array(sorted(frame["item_id"].unique()), dtype=object)
     user_index = {u: n for n, u in enumerate(user_ids)}
