@@ -36,9 +36,16 @@ def test_workspace_evaluation_merges_without_clobbering(workspace, capsys):
     test = metrics["generators"]["pop"]["test"]
     assert test["overall"] == pytest.approx(out["overall"]) and test["overall"]["users"] == 10
     assert set(test["segments@10"]) == {"warm", "cold", "head", "tail"}
-    assert main(["evaluate", str(workspace.root), "--generator", "pop", "--split", "valid"]) == 0
+    exported = workspace.root.parent / "authors"
+    assert main(["evaluate", str(workspace.root), "--generator", "pop", "--split", "valid",
+                 "--export-authors", str(exported)]) == 0
+    capsys.readouterr()
+    assert main(["evaluate", "--candidates", str(exported / "candidate.jsonl"), "--gt", str(exported / "gt.jsonl"),
+                 "--json"]) == 0
+    same = json.loads(capsys.readouterr().out)["overall"]
     metrics = read_metrics(workspace)
     assert set(metrics["generators"]["pop"]) == {"valid", "test"} and "bench" in metrics
+    assert metrics["generators"]["pop"]["valid"]["overall"] == pytest.approx(same)
     report = (workspace.reports_dir / "report.md").read_text()
     assert "First-stage generators" in report and "| pop | test | 10 |" in report
     assert (workspace.reports_dir / "figures" / "generators--ndcg10.html").exists()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 
 
 def register(subparsers) -> None:
@@ -24,6 +25,9 @@ def register(subparsers) -> None:
     p.add_argument("--reviews", help="review JSONL (user_id + parent_asin/business_id/item_id) or parquet")
     p.add_argument("--scenarios", action="store_true", help="warm/cold users and head/tail items @10")
     p.add_argument("--ks", default="5,10,20", help="comma-separated cut-offs (default 5,10,20)")
+    p.add_argument("--export-authors", metavar="DIR",
+                   help="workspace mode: also write the split's candidates and targets as the authors' "
+                        "candidate.jsonl and gt.jsonl in DIR")
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
     p.set_defaults(func=run)
 
@@ -84,6 +88,12 @@ def run_workspace(args: argparse.Namespace, ks) -> int:
     ws = Workspace.open(args.workspace)
     result = evaluate_generator(ws, args.generator, split=args.split, ks=ks)
     report = record_generator_evaluation(ws, result)
+    if args.export_authors:
+        from ..candidates.generate import load_candidates, read_split
+        from .authors import workspace_to_authors
+        paths = workspace_to_authors(load_candidates(ws, args.generator), read_split(ws), args.export_authors,
+                                     which=args.split)
+        print("authors' files: " + ", ".join(map(str, paths)), file=sys.stderr)
     if args.json:
         print(json.dumps({"generator": args.generator, "split": args.split, **result.to_dict()}, indent=2))
         return 0

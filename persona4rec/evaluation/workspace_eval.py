@@ -43,17 +43,24 @@ def split_targets(split, split_name: str) -> dict[str, str]:
 
 def evaluate_generator(ws: Workspace, generator: str, *, split: str = "test",
                        ks=DEFAULT_KS) -> GeneratorEvaluation:
+    """CF-only metrics of candidates/<generator>.parquet on `split`."""
     from ..candidates.generate import load_candidates, read_split
 
-    split_frame = read_split(ws)
-    lists = ranked_lists(load_candidates(ws, generator), split)
+    return evaluate_lists(read_split(ws), ranked_lists(load_candidates(ws, generator), split), name=generator,
+                          split=split, ks=ks)
+
+
+def evaluate_lists(split_frame, lists: dict[str, list[str]], *, name: str, split: str = "test",
+                   ks=DEFAULT_KS) -> GeneratorEvaluation:
+    """Metrics, train-count segments and per-user values of any ranked lists (user_id -> item ids), e.g.
+    a reranker's output, against the targets of `split` in a split frame; users without a list miss."""
     targets = split_targets(split_frame, split)
     users = sorted(targets)
     ranked = [lists.get(u, []) for u in users]
     truth = [targets[u] for u in users]
     per_user = per_user_metrics(users, ranked, truth, ks)
     segments = segments_from_train(split_frame, users, truth)
-    return GeneratorEvaluation(generator=generator, split=split, overall=summarize(per_user),
+    return GeneratorEvaluation(generator=name, split=split, overall=summarize(per_user),
                                segments=segment_metrics(users, ranked, truth, segments, k=10),
                                segment_sizes=segments.sizes(), per_user=per_user,
                                users_without_candidates=sum(u not in lists for u in users))
