@@ -301,3 +301,15 @@ def test_resume_after_the_server_is_killed_mid_stage(llm, tmp_path):
     assert resumed.usage.cached_calls == 1 and resumed.usage.calls == 1
     assert set(records.load_summaries(ws)) == {i[0] for i in ITEMS}
     assert ws.stage_done("summaries")
+
+
+def test_llm_check_cli_reports_protocol_and_usage(llm, capsys):
+    from persona4rec.cli import main
+    _, proxy = llm
+    proxy.reset()
+    code = main(["llm", "check", "--base-url", proxy.base_url, "--model", MODEL, "--price", "1000,2000"])
+    out = capsys.readouterr().out
+    assert "protocol: json_object" in out          # auto-detected: llama.cpp refuses json_schema
+    prompt, completion = proxy.usage()
+    assert 1 <= len(proxy.chats()) <= 3 and f"tokens={prompt}+{completion}" in out  # 1 + validation retries
+    assert code == (0 if "answer:" in out else 1)

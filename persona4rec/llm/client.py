@@ -13,6 +13,10 @@ One request = chat messages + a pydantic answer model (+ an optional semantic ch
    is asked again, `validation_retries` times; after that the request fails with the last raw answer.
 
 Usage counts only what the server reported for calls it answered; cache hits add no tokens and no cost.
+Every answer is cached, invalid ones too, so a replay is exact and free. Hence `--retry-failed` with
+unchanged settings replays the same invalid answers at no cost; to get new ones, change what the request
+depends on (model, temperature, max_tokens) or raise validation_retries (attempts beyond the cached
+ones go to the server).
 """
 
 from __future__ import annotations
