@@ -1,0 +1,222 @@
+"""The Streamlit app under streamlit.testing.v1.AppTest, on a small demo workspace built once per session
+(tests/app_fixture.py), plus the plain-Python view helpers the pages call."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+from app_fixture import MARKUP_REVIEW, shared_app_workspace  # noqa: E402
+
+APP = Path(__file__).resolve().parents[1] / "app.py"
+PAGES = ("pages/explore_user.py", "pages/item_personas.py", "pages/single_vs_multi.py", "pages/annotate.py",
+         "pages/studies.py")
+TIMEOUT = 240  # first page load builds nothing (the fixture did) but loads the encoder on a busy machine
+
+
+# -- fixtures ------------------------------------------------------------------------------------
+
+@pytest.fixture(scope="session")
+def app_workspace(tmp_path_factory):
+    return shared_app_workspace(tmp_path_factory)
+
+
+@pytest.fixture(scope="session")
+def bare_workspace(tmp_path_factory):
+    """Data only: no offline records, no candidates, no reports."""
+    from persona4rec.data.demo import build_demo_workspace
+    return build_demo_workspace(tmp_path_factory.mktemp("bare") / "bare", seed=1, n_items=12, n_users=20)
+
+
+@pytest.fixture
+def app_env(app_workspace, tmp_path, monkeypatch):
+    monkeypatch.setenv("PERSONA4REC_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("PERSONA4REC_WORKSPACE", str(app_workspace.root))
+    url = f"sqlite:///{tmp_path / 'studies.sqlite'}"
+    monkeypatch.setenv("PERSONA4REC_DB_URL", url)
+    return url
+
+
+def open_app(page: str | None = None):
+    from streamlit.testing.v1 import AppTest
+    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT).run()
+    assert not at.exception, [e.value for e in at.exception]
+    if page is not None:
+        at.switch_page(page).run()
+        assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def button(at, label: str):
+    matches = [b for b in at.button if b.label == label]
+    assert matches, f"no button {label!r}; have {[b.label for b in at.button]}"
+    return matches[0]
+
+
+def frame_with(at, column: str):
+    for df in at.dataframe:
+        if column in df.value.columns:
+            return df.value
+    raise AssertionError(f"no table with column {column!r}")
+
+
+# -- plain helpers -------------------------------------------------------------------------------
+
+def test_md_escapes_markup_and_keeps_text():
+    from persona4rec.views.text import md, snippet
+    out = md("<script>x</script> **b** [l](u) $m$ :red[r]")
+    for live in ("<script>", "**", "](", "$m$", ":red["):
+        assert live not in out
+    assert out.replace("\\", "") == "<script>x</script> **b** [l](u) $m$ :red[r]"
+    assert md("a\nb") == "a  \nb"
+    assert snippet("one  two\nthree", 8) == "one two…"
+
+
+def test_workspace_choice(tmp_path):
+    from persona4rec.views import workspaces
+    assert workspaces.workspace_arg(["--workspace", "x"]) == "x"
+    assert workspaces.workspace_arg(["--workspace=y"]) == "y"
+    assert workspaces.workspace_arg(["--other"]) is None
+    for name in ("alpha", "demo", ".demo.building-1"):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "manifest.json").write_text("{}")
+    found = workspaces.discover(tmp_path)
+    assert [p.name for p in found] == ["alpha", "demo"]
+    assert found[workspaces.initial_choice(found, None)].name == "demo"
+    assert found[workspaces.initial_choice(found, str(tmp_path / "alpha"))].name == "alpha"
+
+
+def test_metric_rows_flatten_nested_reports():
+    from persona4rec.views.compare import metric_rows
+    rows = metric_rows({"generators": {"bpr": {"test": {"overall": {"HR@10": 0.5, "users": 3},
+                                                         "segments@10": {"warm": {"HR@10": 0.7}}}}},
+                        "note": "text"})
+    assert rows == [{"where": "generators / bpr / test / overall", "HR@10": 0.5, "users": 3},
+                    {"where": "generators / bpr / test / segments@10 / warm", "HR@10": 0.7}]
+
+
+# -- every page ----------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("page", PAGES)
+def test_every_page_renders(app_env, page):
+    at = open_app(page)
+    assert at.title, "page shows no title"
+    assert any("SYNTHETIC" in w.value for w in at.sidebar.warning), "the demo is not marked SYNTHETIC"
+
+
+def test_explore_reranks_with_personas(app_env, app_workspace):
+    at = open_app()
+    users = at.selectbox(key="explore_user").options
+    at.selectbox(key="explore_user").set_value(users[1]).run()
+    assert not at.exception
+    ranked = frame_with(at, "persona")
+    assert len(ranked) == 10
+    assert (ranked["persona"].str.len() > 0).all(), "a candidate has no winning persona"
+    assert ranked["new_rank"].tolist() == list(range(1, 11))
+    assert sorted(ranked["cf_rank"].tolist()) == list(range(1, 11))
+    assert ranked["similarity"].is_monotonic_decreasing
+    assert set(ranked["made_by"]) == {"extractive:all-MiniLM-L6-v2"}
+    assert at.get("plotly_chart"), "no per-persona similarity chart"
+
+
+def test_review_markup_is_shown_as_text(app_env):
+    at = open_app()
+    history = frame_with(at, "in_profile")  # the first user carries the planted review
+    assert history["review"].str.contains("<script>", regex=False).any()
+    for element in (*at.markdown, *at.caption, *at.info, *at.warning, *at.error, *at.success):
+        assert "<script>" not in element.value and "**not bold**" not in element.value
+
+
+def test_item_personas_search_and_backend(app_env):
+    at = open_app("pages/item_personas.py")
+    at.text_input(key="items_query").input("coffee").run()
+    table = frame_with(at, "summary_only")
+    assert len(table) and table["title"].str.contains("Coffee").all()
+    assert any("personas made by extractive" in c.value.replace("\\", "") for c in at.caption)
+    assert at.expander, "no persona shown"
+
+
+def test_single_vs_multi_and_metrics(app_env):
+    at = open_app("pages/single_vs_multi.py")
+    side = frame_with(at, "single_persona")
+    assert len(side) == 10 and (side["multi_persona"].str.len() > 0).all()
+    metrics = frame_with(at, "where")
+    assert metrics["where"].str.contains("generators / pop / test").any()
+    assert "NDCG@10" in metrics.columns
+
+
+def test_missing_inputs_name_the_command(bare_workspace, tmp_path, monkeypatch):
+    monkeypatch.setenv("PERSONA4REC_WORKSPACE", str(bare_workspace.root))
+    monkeypatch.setenv("PERSONA4REC_DB_URL", f"sqlite:///{tmp_path / 'db.sqlite'}")
+    at = open_app()
+    codes = [c.value for c in at.code]
+    assert any(c.startswith("persona4rec offline all") for c in codes), codes
+    at.switch_page("pages/single_vs_multi.py").run()
+    assert not at.exception
+    codes = [c.value for c in at.code]
+    assert any(c.startswith("persona4rec candidates") for c in codes)
+    assert any(c.startswith("persona4rec evaluate") for c in codes)
+
+
+# -- the study: create, annotate, results --------------------------------------------------------
+
+def test_create_annotate_and_results(app_env):
+    from sqlalchemy import func, select
+
+    from persona4rec.annotation import open_database
+    from persona4rec.annotation.models import Assignment, Rating, RatingHistory
+
+    at = open_app("pages/studies.py")
+    at.text_input(key="study_name").input("app-test")
+    at.number_input(key="study_examples").set_value(2)
+    at.number_input(key="study_annotators").set_value(1)
+    button(at, "Create study").click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert any("Created study" in s.value for s in at.success)
+
+    at.switch_page("pages/annotate.py").run()
+    at.text_input(key="annotate_name").input("alice")
+    button(at, "Start annotating").click().run()
+    assert not at.exception
+    explanations = [t.value for t in at.text]
+    assert len(explanations) == 2 and all(explanations)
+    assignment_id = int(next(r.key for r in at.radio if r.key.startswith("rate:")).split(":")[1])
+    choices = {"intuitiveness": "tie", "relatability": "tie", "consistency": "A", "persuasiveness": "A",
+               "specificity": "B"}
+    for key, value in choices.items():
+        at.radio(key=f"rate:{assignment_id}:{key}").set_value(value)
+    button(at, "Submit").click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert any("Saved" in s.value for s in at.success)
+
+    db = open_database()
+    with db.read() as session:
+        rows = {r.criterion: r.shown_choice for r in session.scalars(
+            select(Rating).where(Rating.assignment_id == assignment_id))}
+        left_is_a = session.get(Assignment, assignment_id).left_is_a
+    assert rows == choices
+
+    # Revise one answer: the rating row changes and the old value goes to the history.
+    at.selectbox(key=next(s.key for s in at.selectbox if s.key.startswith("annotate_goto"))).set_value(assignment_id).run()
+    at.radio(key=f"rate:{assignment_id}:specificity").set_value("tie")
+    button(at, "Submit revision").click().run()
+    assert not at.exception
+    with db.read() as session:
+        assert session.scalar(select(func.count()).select_from(RatingHistory)) == 1
+        assert session.scalar(select(Rating.shown_choice).where(Rating.assignment_id == assignment_id,
+                                                                Rating.criterion == "specificity")) == "tie"
+
+    at.switch_page("pages/studies.py").run()
+    results = frame_with(at, "win_rate").set_index("criterion")
+    assert results.loc["intuitiveness", "tie_rate"] == 1.0
+    assert results.loc["specificity", "tie_rate"] == 1.0
+    # "A" as shown is system A exactly when A's explanation was on the left.
+    expected_win = 1.0 if left_is_a else 0.0
+    assert results.loc["consistency", "win_rate"] == expected_win
+    assert results.loc["persuasiveness", "loss_rate"] == 1.0 - expected_win
+    assert (results["n"] == 1).all()
+    annotators = [df.value for df in at.dataframe if "annotator" in df.value.columns][0]
+    assert annotators.iloc[0]["annotator"] == "alice" and annotators.iloc[0]["done"] == 1
