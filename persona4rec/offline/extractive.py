@@ -25,7 +25,7 @@ from typing import Sequence
 import numpy as np
 
 from .backend import AlignmentRequest, ItemInput, PersonaRequest, ReviewInput, UnitResult, Usage
-from .schema import ASPECT_SLOTS, AspectTuple, ItemSummary, Persona, PersonaSelection, PersonaSet
+from .schema import ASPECT_SLOTS, AspectTuple, ItemSummary, Persona, PersonaSelection, PersonaSet, ProfileEntry
 from .slots import PERSONA_NOUNS, slot_prototypes
 from .text import clean, quote, quoted_phrases, sentences, trim
 
@@ -45,6 +45,7 @@ class ExtractiveConfig:
     cluster_sample: int = 300          # reviews used to choose and fit clusters on a very popular item
     decay: float = 0.9                 # gamma of the user profile embedding
     summary_sentences: int = 3
+    vector_cache_size: int = 200_000   # distinct texts kept embedded in memory (~1.5 KB each at 384-d)
 
 
 @dataclass
@@ -58,13 +59,21 @@ class ExtractiveBackend:
         from ..encoder.model import short_name
         self.name = f"extractive:{short_name(self.encoder)}"
         self._prototypes: tuple[list[str], np.ndarray] | None = None
+        self._vectors: dict[str, np.ndarray] = {}
 
     # -- shared ------------------------------------------------------------------------------------
     def _encode(self, texts: Sequence[str]) -> np.ndarray:
+        """Embeddings of `texts`, each distinct text encoded once per backend: review sentences recur as
+        aspect values, persona phrases and profile entries across stages and batches."""
         from ..encoder.model import encode
         if not texts:
             return np.zeros((0, 1), dtype="float32")
-        return encode(list(texts), self.encoder)
+        missing = [t for t in dict.fromkeys(texts) if t not in self._vectors]
+        if missing:
+            if len(self._vectors) + len(missing) > self.config.vector_cache_size:
+                self._vectors.clear()
+            self._vectors.update(zip(missing, encode(missing, self.encoder)))
+        return np.stack([self._vectors[t] for t in texts])
 
     def estimate(self, task: str, inputs: Sequence) -> Usage:
         return Usage()  # no LLM: nothing to pay for
@@ -205,27 +214,36 @@ class ExtractiveBackend:
 
     # -- alignment ---------------------------------------------------------------------------------
     def align(self, requests: Sequence[AlignmentRequest]) -> list[UnitResult[PersonaSelection]]:
-        entry_texts = [[_entry_text(e) for e in r.profile] for r in requests]
-        persona_texts = [[f"{p.name}. {p.description} {p.preference_rationale}" for p in r.personas] for r in requests]
+        persona_texts = [[_persona_text(p) for p in r.personas] for r in requests]
         entry_phrases = [[ph for e in r.profile for ph in _entry_phrases(e)] for r in requests]
         persona_phrases = [[ph for p in r.personas for ph in (quoted_phrases(p.description + " " + p.preference_rationale)
                                                               or [p.description])] for r in requests]
-        groups = [entry_texts, persona_texts, entry_phrases, persona_phrases]
-        flat = [t for group in groups for per_request in group for t in per_request]
-        vectors = self._encode(flat)
-        cursor = 0
-        sliced = []
-        for group in groups:
-            per = []
-            for texts in group:
-                per.append(vectors[cursor:cursor + len(texts)])
-                cursor += len(texts)
-            sliced.append(per)
+        summaries = [e.summary for r in requests for e in r.profile]
+        values = [v for r in requests for e in r.profile for v in _aspect_values(e)]
+        # One encode call for the whole batch; every lookup below is then a cache hit.
+        self._encode([t for group in (persona_texts, entry_phrases, persona_phrases) for ts in group for t in ts]
+                     + summaries + values)
         results = []
         for k, request in enumerate(requests):
-            selection = self._select(request, *(s[k] for s in sliced), entry_phrases[k], persona_phrases[k])
+            selection = self._select(request, self._entry_vectors(request.profile), self._encode(persona_texts[k]),
+                                     self._encode(entry_phrases[k]), self._encode(persona_phrases[k]),
+                                     entry_phrases[k], persona_phrases[k])
             results.append(UnitResult(key=request.key, value=selection))
         return results
+
+    def _entry_vectors(self, profile: Sequence[ProfileEntry]) -> np.ndarray:
+        """One vector per history entry standing for concat(summary, aspects): the normalised sum of the
+        summary's embedding and the mean embedding of the aspect values (both already cached)."""
+        if not profile:
+            return np.zeros((0, 1), dtype="float32")
+        rows = []
+        for entry in profile:
+            vector = self._encode([entry.summary])[0].astype("float64")
+            values = _aspect_values(entry)
+            if values:
+                vector = vector + self._encode(values).mean(axis=0)
+            rows.append(vector)
+        return _normalise(np.asarray(rows))
 
     def _select(self, request: AlignmentRequest, entry_vecs, persona_vecs, entry_phrase_vecs, persona_phrase_vecs,
                 entry_phrases, persona_phrases) -> PersonaSelection:
@@ -263,14 +281,19 @@ def _most_central(texts: list[str], vectors: np.ndarray, n: int) -> list[str]:
     return [texts[i] for i in order[:n]]
 
 
-def _entry_text(entry) -> str:
-    values = [getattr(entry.aspects, s) for s in ASPECT_SLOTS if entry.aspects is not None and getattr(entry.aspects, s)]
-    return " ".join([entry.summary, *values])
+def _aspect_values(entry: ProfileEntry) -> list[str]:
+    if entry.aspects is None:
+        return []
+    return [getattr(entry.aspects, s) for s in ASPECT_SLOTS if getattr(entry.aspects, s)]
 
 
-def _entry_phrases(entry) -> list[str]:
-    values = [getattr(entry.aspects, s) for s in ASPECT_SLOTS if entry.aspects is not None and getattr(entry.aspects, s)]
-    return values or [trim(entry.summary, 20)]
+def _entry_phrases(entry: ProfileEntry) -> list[str]:
+    return _aspect_values(entry) or [trim(entry.summary, 20)]
+
+
+def _persona_text(persona: Persona) -> str:
+    """What the index embeds for a persona: its name, description and rationale."""
+    return f"{persona.name}. {persona.description} {persona.preference_rationale}"
 
 
 def _phrase_of(phrase: str, persona: Persona) -> bool:
@@ -293,15 +316,27 @@ def cluster_reviews(vectors: np.ndarray, max_k: int, sample: int = 300) -> np.nd
         return np.zeros(n, dtype=int)
     if n == 2:
         return np.arange(2)
+    from threadpoolctl import threadpool_limits
+    with threadpool_limits(limits=1):  # tiny problems: OpenMP threads only contend on a busy machine
+        return _cluster(vectors, max_k, sample)
+
+
+def _cluster(vectors: np.ndarray, max_k: int, sample: int) -> np.ndarray:
+    import warnings
+
     from sklearn.cluster import KMeans
+    from sklearn.exceptions import ConvergenceWarning
     from sklearn.metrics import silhouette_score
+    n = len(vectors)
     fit_idx = np.linspace(0, n - 1, num=min(n, sample)).round().astype(int)
     fit = vectors[fit_idx]
     best_labels, best_score = None, -np.inf
     for k in range(2, min(max_k, len(fit) - 1) + 1):
-        model = KMeans(n_clusters=k, n_init=10, random_state=0).fit(fit)
-        if len(set(model.labels_)) < 2:
-            break  # identical points: no more distinct clusters to find
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)  # duplicates: fewer distinct clusters, handled below
+            model = KMeans(n_clusters=k, n_init=4, random_state=0).fit(fit)
+        if len(set(model.labels_)) < k:
+            break  # duplicate points: no more distinct clusters to find
         score = silhouette_score(fit, model.labels_, metric="cosine")
         if score > best_score + 1e-9:
             best_labels, best_score, best_centers = model.labels_, score, model.cluster_centers_
