@@ -14,8 +14,8 @@ from persona4rec.views.text import md
 CHOICE_LABELS = {"A": "A", "B": "B", "tie": "Tie"}
 NEXT = "next"
 
-st.title("Annotate")
 session.page_setup()
+st.title("Annotate")
 db = session.database()
 studies = {s.id: s for s in list_studies(db)}
 if not studies:

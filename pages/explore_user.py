@@ -5,8 +5,8 @@ import streamlit as st
 from persona4rec.views import charts, explore, session
 from persona4rec.views.text import md
 
-st.title("Explore a user")
 session.page_setup()
+st.title("Explore a user")
 ws = session.require_workspace()
 cat = session.catalogue(ws)
 ready = cat.readiness

@@ -5,8 +5,8 @@ import streamlit as st
 from persona4rec.views import items, session
 from persona4rec.views.text import md
 
-st.title("Item personas")
 session.page_setup()
+st.title("Item personas")
 ws = session.require_workspace()
 cat = session.catalogue(ws)
 

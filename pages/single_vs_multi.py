@@ -5,8 +5,8 @@ import streamlit as st
 from persona4rec.views import charts, compare, explore, session
 from persona4rec.views.text import md
 
-st.title("Single vs multi-persona")
 session.page_setup()
+st.title("Single vs multi-persona")
 ws = session.require_workspace()
 cat = session.catalogue(ws)
 ready = cat.readiness

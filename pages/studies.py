@@ -11,8 +11,8 @@ from persona4rec.errors import Persona4RecError
 from persona4rec.views import charts, session, studies
 from persona4rec.views.text import md
 
-st.title("Studies and results")
 session.page_setup()
+st.title("Studies and results")
 db = session.database()
 results_tab, create_tab = st.tabs(["Results", "Create a study"])
 

@@ -36,7 +36,7 @@ def user_history(cat: Catalogue, user_id: str, split: str = "test", length: int 
                     "rating": row.rating, "review": snippet(f"{row.title}. {row.text}" if row.title else row.text),
                     "aspects": aspects.aspects.as_text() if aspects and aspects.kept else "",
                     "in_profile": n >= len(rows) - length})
-    columns = ["date", "item_id", "title", "rating", "review", "aspects", "in_profile"]
+    columns = ["date", "title", "rating", "review", "aspects", "in_profile", "item_id"]
     return pd.DataFrame(out, columns=columns)
 
 
@@ -69,8 +69,8 @@ def reranked_frame(cat: Catalogue, ranked: Sequence["RankedItem"], target: str |
                      "description": persona.description if persona else "",
                      "rationale": persona.preference_rationale if persona else "",
                      "note": r.fallback or "", "made_by": _backend(records, r.item_id)})
-    columns = ["new_rank", "cf_rank", "move", "held_out", "item_id", "title", "persona", "similarity",
-               "description", "rationale", "note", "made_by"]
+    columns = ["new_rank", "move", "cf_rank", "held_out", "title", "persona", "similarity", "description",
+               "rationale", "item_id", "note", "made_by"]
     return pd.DataFrame(rows, columns=columns)
 
 

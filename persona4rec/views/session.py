@@ -61,11 +61,27 @@ def mark_entry_ran() -> None:
 
 
 def page_setup() -> None:
-    """First line of every page. Streamlit runs a page file on its own, without app.py, when the
-    first request of a fresh server process (or an AppTest page switch) names that page while a pages/
-    folder exists; the picker is then drawn here so the page still knows its workspace."""
-    if not st.session_state.pop(ENTRY_RAN_KEY, False):
+    """First line of every page.
+
+    With a pages/ folder beside app.py, Streamlit runs the first request of a fresh server process (and
+    an AppTest page switch) in its legacy multipage mode: a deep link such as /annotate then executes the
+    page file alone, without app.py, its navigation, page config or workspace picker. When that happens
+    the page hands over to app.py, which registers st.navigation (ending legacy mode for the process) and
+    runs this same page again, now through the entry script; the outer run then stops.
+    """
+    if st.session_state.pop(ENTRY_RAN_KEY, False):
+        return
+    import runpy
+
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    ctx = get_script_run_ctx()
+    entry = Path(ctx.pages_manager.main_script_path) if ctx is not None else None
+    if entry is None or not entry.is_file():
         workspace_picker()
+        return
+    runpy.run_path(str(entry), run_name="__main__")
+    st.stop()
 
 
 def current_workspace() -> Workspace | None:
