@@ -12,7 +12,8 @@ import pytest
 from persona4rec.candidates.generate import (candidate_frame, candidate_recall, generate_candidates,
                                              load_candidates)
 from persona4rec.candidates.interactions import interactions_from_split
-from persona4rec.candidates.ranking import mask_seen, target_ranks, top_k
+from persona4rec.candidates import ranking
+from persona4rec.candidates.ranking import Factors, SeenIndex, split_ranks, top_k
 from persona4rec.cli import main
 from persona4rec.errors import ConfigError, InputError, WorkspaceError
 from persona4rec.io import write_parquet
@@ -33,8 +34,7 @@ def tiny_split() -> pd.DataFrame:
 
 def test_top_k_never_returns_seen_items_and_breaks_ties_by_item():
     data = interactions_from_split(tiny_split())
-    scores = torch_ones(data.n_users, data.n_items)
-    frame = candidate_frame(data, scores, k=3)
+    frame = candidate_frame(data, flat_factors(data), k=3)
     assert (frame.groupby(["user_id", "split"]).size() == 3).all()
     seen_train = set(zip(*[tiny_split().query("split == 'train'")[c] for c in ("user_id", "item_id")]))
     valid = tiny_split().query("split == 'valid'")
@@ -50,18 +50,31 @@ def test_top_k_never_returns_seen_items_and_breaks_ties_by_item():
 
 def test_short_catalogue_gives_every_unseen_item_and_no_seen_one():
     data = interactions_from_split(tiny_split())
-    frame = candidate_frame(data, torch_ones(data.n_users, data.n_items), k=20)
+    frame = candidate_frame(data, flat_factors(data), k=20)
     counts = frame.groupby("split").size() / data.n_users
     assert counts["valid"] == 8 - 3 and counts["test"] == 8 - 4
 
 
 def test_target_ranks_follow_the_top_k_order():
     import torch
-    scores = torch.tensor([[0.1, 0.9, 0.5, 0.5], [1.0, 0.0, 0.0, 0.2]])
-    masked = mask_seen(scores, np.array([0]), np.array([1]))
-    assert list(target_ranks(masked, np.array([3, 1]))) == [2, 3]     # ties: lower item number first
-    items, _ = top_k(masked, 4)
-    assert list(items[0][:2]) == [2, 3]
+    # user 0 scores items [0.1, 0.9, 0.5, 0.5] and has seen item 1; user 1 scores [1.0, 0.0, 0.0, 0.2]
+    factors = Factors(users=torch.eye(2), items=torch.tensor([[0.1, 1.0], [0.9, 0.0], [0.5, 0.0], [0.5, 0.2]]))
+    seen = SeenIndex(np.array([0]), np.array([1]), n_users=2)
+    ranks = split_ranks(factors, np.array([0, 1]), np.array([3, 1]), seen)
+    assert list(ranks) == [2, 3]                                     # ties: lower item number first
+    (_, masked), = ranking.masked_blocks(factors, np.array([0, 1]), seen)
+    items, values = top_k(masked, 4)
+    assert list(items[0]) == [2, 3, 0, 1] and values[0][-1] == -np.inf
+
+
+def test_blocks_of_users_give_the_same_candidates(monkeypatch):
+    import torch
+    data = interactions_from_split(tiny_split())
+    gen = torch.Generator().manual_seed(0)
+    factors = Factors(users=torch.randn(data.n_users, 4, generator=gen), items=torch.randn(data.n_items, 4, generator=gen))
+    whole = candidate_frame(data, factors, k=4)
+    monkeypatch.setattr(ranking, "BLOCK_FLOATS", data.n_items * 2)  # two users per block
+    pd.testing.assert_frame_equal(whole, candidate_frame(data, factors, k=4))
 
 
 def test_bad_split_is_refused_with_field():
@@ -73,9 +86,10 @@ def test_bad_split_is_refused_with_field():
         interactions_from_split(bad.drop(columns="split"))
 
 
-def torch_ones(n_users, n_items):
+def flat_factors(data):
+    """Every item scores the same for every user: only the tie rule orders them."""
     import torch
-    return torch.ones(n_users, n_items)
+    return Factors(users=torch.ones(data.n_users, 1), items=torch.ones(data.n_items, 1))
 
 
 # -- real data ------------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import torch
 
 from .interactions import Interactions
+from .ranking import Factors
 from .training import FitResult, fit_bpr, seed_everything
 
 
@@ -39,16 +40,15 @@ class BPRMF(torch.nn.Module):
         l2 = (u.pow(2).sum() + p.pow(2).sum() + n.pow(2).sum()) / len(users)
         return -torch.nn.functional.logsigmoid(margin).mean() + reg * l2
 
-    def score_all(self) -> torch.Tensor:
-        return self.users.weight @ self.items.weight.T
+    def factors(self) -> Factors:
+        return Factors(users=self.users.weight.detach(), items=self.items.weight.detach())
 
 
-def train_bpr(data: Interactions, config: BPRConfig, progress: bool = False) -> tuple[torch.Tensor, FitResult]:
-    """Train BPR-MF; return the (users x items) score matrix of the best validation epoch and the fit record."""
+def train_bpr(data: Interactions, config: BPRConfig, progress: bool = False) -> tuple[Factors, FitResult]:
+    """Train BPR-MF; return the factors of the best validation epoch and the fit record."""
     rng = seed_everything(config.seed)
     model = BPRMF(data.n_users, data.n_items, config.dim, config.init_std)
-    fit = fit_bpr(model, lambda u, p, n: model.batch_loss(u, p, n, config.reg), model.score_all, data,
+    fit = fit_bpr(model, lambda u, p, n: model.batch_loss(u, p, n, config.reg), model.factors, data,
                   lr=config.lr, epochs=config.epochs, batch_size=config.batch_size, patience=config.patience,
                   eval_k=config.eval_k, rng=rng, progress=progress, desc="BPR-MF")
-    with torch.no_grad():
-        return model.score_all(), fit
+    return model.factors(), fit

@@ -21,7 +21,7 @@ from ..io import write_parquet
 from ..workspace import Workspace
 from . import GENERATORS
 from .interactions import Interactions, interactions_from_split
-from .ranking import mask_seen, top_k
+from .ranking import Factors, masked_blocks, top_k
 from .training import FitResult
 
 CANDIDATE_COLUMNS = ("user_id", "split", "rank", "item_id", "score")
@@ -74,12 +74,12 @@ def single_thread():
         torch.set_num_threads(previous)
 
 
-def train_scores(generator: str, data: Interactions, config, progress: bool = False):
+def train_factors(generator: str, data: Interactions, config, progress: bool = False):
     with single_thread():
-        return _train_scores(generator, data, config, progress)
+        return _train_factors(generator, data, config, progress)
 
 
-def _train_scores(generator: str, data: Interactions, config, progress: bool = False):
+def _train_factors(generator: str, data: Interactions, config, progress: bool = False):
     if generator == "bpr":
         from .bpr import train_bpr
         return train_bpr(data, config, progress)
@@ -90,27 +90,24 @@ def _train_scores(generator: str, data: Interactions, config, progress: bool = F
     return train_popularity(data, config, progress)
 
 
-def candidate_frame(data: Interactions, scores, k: int):
+def candidate_frame(data: Interactions, factors: Factors, k: int):
     """Top-K unseen items per user for the valid and test splits (users with a target in that split)."""
     import pandas as pd
 
     parts = []
     for split in EVAL_SPLITS:
         users = np.flatnonzero(data.targets(split) >= 0)
-        if len(users) == 0:
-            continue
-        seen_users, seen_items = data.seen_pairs(split)
-        masked = mask_seen(scores, seen_users, seen_items)[users]
-        items, values = top_k(masked, k)
-        width = items.shape[1]
-        frame = pd.DataFrame({
-            "user_id": np.repeat(data.user_ids[users], width),
-            "split": split,
-            "rank": np.tile(np.arange(1, width + 1), len(users)),
-            "item_id": data.item_ids[items.ravel()],
-            "score": values.ravel().astype(np.float32),
-        })
-        parts.append(frame[np.isfinite(frame["score"])])   # a seen item never fills a short list
+        for block, masked in masked_blocks(factors, users, data.seen_index(split)):
+            items, values = top_k(masked, k)
+            width = items.shape[1]
+            frame = pd.DataFrame({
+                "user_id": np.repeat(data.user_ids[block], width),
+                "split": split,
+                "rank": np.tile(np.arange(1, width + 1), len(block)),
+                "item_id": data.item_ids[items.ravel()],
+                "score": values.ravel().astype(np.float32),
+            })
+            parts.append(frame[np.isfinite(frame["score"])])   # a seen item never fills a short list
     out = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=list(CANDIDATE_COLUMNS))
     return out.astype({"user_id": "string", "split": "string", "rank": "int64", "item_id": "string",
                        "score": "float32"})
@@ -148,9 +145,9 @@ def generate_candidates(ws: Workspace, generator: str, *, k: int = 20, config_pa
     data = interactions_from_split(read_split(ws), source=str(split_path))
     path = ws.candidates_dir / f"{generator}.parquet"
     with ws.stage(f"candidates:{generator}", k=k, **to_dict(config)) as info:
-        scores, fit = train_scores(generator, data, config, progress)
+        factors, fit = train_factors(generator, data, config, progress)
         with single_thread():
-            frame = candidate_frame(data, scores, k)
+            frame = candidate_frame(data, factors, k)
         write_parquet(path, frame)
         recall = candidate_recall(frame, data)
         info.update(train_seconds=round(fit.train_seconds, 3), best_epoch=fit.best_epoch,

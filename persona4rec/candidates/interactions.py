@@ -41,6 +41,14 @@ class Interactions:
             return users, items
         raise ValueError(f"unknown split {split!r} (expected 'valid' or 'test')")
 
+    def seen_index(self, split: str):
+        """The pairs of `seen_pairs(split)` grouped by user (cached: built once per split)."""
+        from .ranking import SeenIndex
+        cache = self.__dict__.setdefault("_seen_cache", {})
+        if split not in cache:
+            cache[split] = SeenIndex(*self.seen_pairs(split), n_users=self.n_users)
+        return cache[split]
+
     def targets(self, split: str) -> np.ndarray:
         return {"valid": self.valid_target, "test": self.test_target}[split]
 

@@ -12,6 +12,7 @@ import numpy as np
 import torch
 
 from .interactions import Interactions
+from .ranking import Factors
 from .training import FitResult, fit_bpr, seed_everything
 
 
@@ -35,8 +36,8 @@ def bipartite_edges(data: Interactions) -> torch.Tensor:
 
 
 def train_lightgcn(data: Interactions, config: LightGCNConfig,
-                   progress: bool = False) -> tuple[torch.Tensor, FitResult]:
-    """Train LightGCN; return the (users x items) score matrix of the best validation epoch and the fit record."""
+                   progress: bool = False) -> tuple[Factors, FitResult]:
+    """Train LightGCN; return the factors of the best validation epoch and the fit record."""
     from torch_geometric.nn import LightGCN
 
     rng = seed_everything(config.seed)
@@ -51,12 +52,12 @@ def train_lightgcn(data: Interactions, config: LightGCNConfig,
         return model.recommendation_loss((u * p).sum(-1), (u * n).sum(-1), node_id=node_id,
                                          lambda_reg=config.reg)
 
-    def score_all() -> torch.Tensor:
-        emb = model.get_embedding(edges)
-        return emb[:n_users] @ emb[n_users:].T
+    def factors() -> Factors:
+        with torch.no_grad():
+            emb = model.get_embedding(edges)
+        return Factors(users=emb[:n_users], items=emb[n_users:])
 
-    fit = fit_bpr(model, batch_loss, score_all, data, lr=config.lr, epochs=config.epochs,
+    fit = fit_bpr(model, batch_loss, factors, data, lr=config.lr, epochs=config.epochs,
                   batch_size=config.batch_size, patience=config.patience, eval_k=config.eval_k, rng=rng,
                   progress=progress, desc="LightGCN")
-    with torch.no_grad():
-        return score_all(), fit
+    return factors(), fit

@@ -17,7 +17,7 @@ import numpy as np
 import torch
 
 from .interactions import Interactions
-from .ranking import mask_seen, ndcg_and_recall, target_ranks
+from .ranking import Factors, ndcg_and_recall, split_ranks
 
 
 @dataclass
@@ -48,17 +48,20 @@ def sample_negatives(data: Interactions, rng: np.random.Generator) -> np.ndarray
     return negatives
 
 
-def validation_ndcg(scores: torch.Tensor, data: Interactions, k: int) -> float:
-    users, items = data.seen_pairs("valid")
-    ranks = target_ranks(mask_seen(scores, users, items), data.valid_target)
+def validation_ndcg(factors: Factors, data: Interactions, k: int) -> float:
+    """NDCG@k of the valid targets ranked over the whole catalogue minus each user's train items."""
+    rows = np.flatnonzero(data.valid_target >= 0)
+    ranks = split_ranks(factors, rows, data.valid_target[rows], data.seen_index("valid"))
     return ndcg_and_recall(ranks, k)[0]
 
 
 def fit_bpr(model: torch.nn.Module, batch_loss: Callable[[torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor],
-            score_all: Callable[[], torch.Tensor], data: Interactions, *, lr: float, epochs: int,
+            factors: Callable[[], Factors], data: Interactions, *, lr: float, epochs: int,
             batch_size: int, patience: int, eval_k: int, rng: np.random.Generator,
             progress: bool = False, desc: str = "train") -> FitResult:
-    """Train `model` with `batch_loss(users, pos, neg)`; keep the weights of the best validation epoch."""
+    """Train `model` with `batch_loss(users, pos, neg)`; keep the weights of the best validation epoch.
+
+    `factors()` returns the current (user, item) factor matrices for the validation ranking."""
     from tqdm.auto import tqdm
 
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)
@@ -82,7 +85,7 @@ def fit_bpr(model: torch.nn.Module, batch_loss: Callable[[torch.Tensor, torch.Te
             total += float(loss.detach()) * len(idx)
         model.eval()
         with torch.no_grad():
-            ndcg = validation_ndcg(score_all(), data, eval_k)
+            ndcg = validation_ndcg(factors(), data, eval_k)
         best.history.append({"epoch": epoch, "loss": total / len(order), "valid_ndcg": ndcg})
         best.epochs_run = epoch
         bar.set_postfix(loss=f"{total / len(order):.4f}", ndcg=f"{ndcg:.4f}", best=best.best_epoch)
