@@ -68,3 +68,20 @@ def test_write_report_keeps_every_section(workspace):
     figures = workspace.reports_dir / "figures"
     assert (figures / "first--bars.html").exists() and (figures / "plotly.min.js").exists()
     assert markdown_table(table).splitlines()[2] == "| a | 0.1235 |"
+
+
+def test_reordered_lists_are_tested_against_their_generator(workspace):
+    from persona4rec.candidates.generate import generate_candidates, load_candidates
+    from persona4rec.evaluation.workspace_eval import compare_to_generator, ranked_lists
+    generate_candidates(workspace, "pop", k=5)
+    lists = ranked_lists(load_candidates(workspace, "pop"), "test")
+    split = pd.read_parquet(workspace.data_dir / "split.parquet").query("split == 'test'")
+    oracle = {}
+    for user, items in lists.items():      # move the target to the top when it is in the list
+        target = split.loc[split["user_id"] == user, "item_id"].iloc[0]
+        oracle[user] = [target] + [i for i in items if i != target] if target in items else items
+    evaluation, comparison = compare_to_generator(workspace, "pop", oracle, name="oracle", samples=500)
+    hits = sum(split.set_index("user_id").loc[u, "item_id"] in items for u, items in lists.items())
+    assert evaluation.overall["NDCG@10"] == pytest.approx(hits / 10)
+    assert comparison.users == 10 and comparison.losses == 0
+    assert comparison.mean_difference == pytest.approx(evaluation.overall["NDCG@10"] - comparison.baseline_mean)

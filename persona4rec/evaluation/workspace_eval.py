@@ -94,3 +94,15 @@ def record_generator_evaluation(ws: Workspace, evaluation: GeneratorEvaluation):
              "Segments: top/bottom 20% by train-split review count (see persona4rec/evaluation/segments.py).",
         tables=[("Overall", table), ("Segments @10", pd.DataFrame(seg_rows))], figures=figures)
     return write_report(ws, [section])
+
+
+def compare_to_generator(ws: Workspace, generator: str, lists: dict[str, list[str]], *, name: str,
+                         split: str = "test", metric: str = "NDCG@10", ks=DEFAULT_KS, **significance):
+    """Evaluate `lists` (e.g. a reranker's reordering of `generator`'s candidates) and test it against
+    the generator on the same users: (GeneratorEvaluation of the lists, PairedComparison on `metric`)."""
+    from ..candidates.generate import read_split
+    from .significance import compare_per_user
+
+    evaluation = evaluate_lists(read_split(ws), lists, name=name, split=split, ks=ks)
+    baseline = evaluate_generator(ws, generator, split=split, ks=ks)
+    return evaluation, compare_per_user(baseline.per_user, evaluation.per_user, metric=metric, **significance)
