@@ -163,3 +163,17 @@ def test_bpr_and_lightgcn_beat_popularity_on_musical_instruments(musical_instrum
         ndcg[generator] = evaluate_generator(musical_instruments, generator, split="valid").overall["NDCG@10"]
     assert ndcg["bpr"] > ndcg["pop"] * 1.3, ndcg
     assert ndcg["lightgcn"] > ndcg["pop"] * 1.3, ndcg
+
+
+def test_generator_config_from_file_environment_and_overrides(tmp_path, monkeypatch):
+    from persona4rec.candidates.generate import load_generator_config
+    toml = tmp_path / "p.toml"
+    toml.write_text("[bpr]\ndim = 16\nlr = 0.01\n[lightgcn]\nlayers = 2\n")
+    monkeypatch.setenv("PERSONA4REC_CANDIDATES_BPR_LR", "0.02")
+    config = load_generator_config("bpr", path=toml, overrides={"epochs": 7, "layers": None})
+    assert (config.dim, config.lr, config.epochs, config.reg) == (16, 0.02, 7, 0.03)
+    assert load_generator_config("lightgcn", path=toml).layers == 2
+    with pytest.raises(ConfigError, match="'layers' does not apply to generator 'bpr'"):
+        load_generator_config("bpr", overrides={"layers": 2})
+    with pytest.raises(ConfigError, match="unknown generator"):
+        load_generator_config("svd")

@@ -52,8 +52,12 @@ def load_generator_config(generator: str, *, path: str | Path | None = None,
                           overrides: dict[str, Any] | None = None):
     """The generator's typed config: defaults < [<generator>] in a TOML file < PERSONA4REC_CANDIDATES_<GENERATOR>_* < overrides."""
     cls = config_class(generator)
-    known = {k: v for k, v in (overrides or {}).items() if k in cls.__dataclass_fields__}
-    return load_config(cls, section=generator, path=path, overrides=known,
+    given = {k: v for k, v in (overrides or {}).items() if v is not None}
+    unknown = sorted(set(given) - set(cls.__dataclass_fields__))
+    if unknown:
+        raise ConfigError(f"option '{unknown[0]}' does not apply to generator '{generator}' "
+                          f"(its options: {', '.join(cls.__dataclass_fields__)})")
+    return load_config(cls, section=generator, path=path, overrides=given,
                        env_prefix=f"PERSONA4REC_CANDIDATES_{generator.upper()}_")
 
 
