@@ -84,6 +84,8 @@ def test_bad_split_is_refused_with_field():
         interactions_from_split(bad, source="split.parquet")
     with pytest.raises(InputError, match="field 'split'"):
         interactions_from_split(bad.drop(columns="split"))
+    with pytest.raises(InputError, match="no 'train' rows"):
+        interactions_from_split(tiny_split().query("split != 'train'"))
 
 
 def flat_factors(data):

@@ -73,6 +73,8 @@ def interactions_from_split(split, source: str = "data/split.parquet") -> Intera
     frame = split[list(SPLIT_COLUMNS)].astype(str)
     # Sorted train rows: the shuffles that follow depend on the seed only, not on the file's row order.
     train = frame[frame["split"] == "train"].sort_values(["user_id", "item_id"], kind="stable")
+    if train.empty:
+        raise InputError("no 'train' rows: nothing to train a generator on", path=source, field="split")
     user_ids = np.array(sorted(train["user_id"].unique()), dtype=object)
     item_ids = np.array(sorted(frame["item_id"].unique()), dtype=object)
     user_index = {u: n for n, u in enumerate(user_ids)}

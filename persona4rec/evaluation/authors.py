@@ -15,7 +15,8 @@ Conventions of their eval.py that change numbers, all kept here:
   * scenario counts use every line of the review file, restricted to the candidate file's users and to
     the gt items of those users; segments follow segments.split_by_percentile; reported @10.
 Unlike their script we refuse malformed lines (bad JSON, missing user_id/item_id, results not a list)
-with the file, line and field instead of silently skipping them; gzip files are read transparently.
+with the file, line and field instead of silently skipping them; gzip files are read transparently;
+numeric ids are read as strings (their script would compare 123 and "123" as different ids).
 """
 
 from __future__ import annotations
