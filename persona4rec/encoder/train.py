@@ -148,8 +148,9 @@ class _Trainer:
         except ImportError as exc:
             raise ConfigError("--lora needs peft: pip install 'persona4rec[lora]'") from exc
         c = self.config
-        backbone = self.model[0]
-        backbone.auto_model = get_peft_model(backbone.auto_model, LoraConfig(
+        # peft injects the adapters into the backbone in place (and freezes its weights); the wrapper
+        # it returns is kept for merging them back at save time.
+        self._peft = get_peft_model(self.model[0].auto_model, LoraConfig(
             r=c.lora_r, lora_alpha=c.lora_alpha, lora_dropout=c.lora_dropout, target_modules=["query", "value"]))
 
     def embed(self, texts: list[str], grad: bool):
@@ -223,7 +224,7 @@ class _Trainer:
 
     def save(self, target) -> None:
         if self.config.lora:
-            self.model[0].auto_model = self.model[0].auto_model.merge_and_unload()
+            self._peft.merge_and_unload()   # in place: LoRA layers replaced by merged Linear layers
         self.model.save(str(target))
 
 
