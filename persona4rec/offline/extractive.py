@@ -26,9 +26,10 @@ import numpy as np
 
 from .backend import AlignmentRequest, ItemInput, PersonaRequest, ReviewInput, UnitResult, Usage
 from .schema import ASPECT_SLOTS, AspectTuple, ItemSummary, Persona, PersonaSelection, PersonaSet, ProfileEntry
-from .slots import PERSONA_NOUNS, slot_prototypes
+from .slots import NO_EVIDENCE, PERSONA_NOUNS, slot_prototypes
 from .text import clean, quote, quoted_phrases, sentences, trim
 
+NO_SLOT = "no_evidence"
 SLOT_VERBS = {"category_preference": "like", "purchase_purpose": "buy it for",
               "quality_criteria": "judge it by", "usage_context": "use it"}
 
@@ -40,7 +41,8 @@ class GroundedPersonaSet(PersonaSet):
 
 @dataclass
 class ExtractiveConfig:
-    slot_threshold: float = 0.30       # cosine below which a sentence is evidence for no slot
+    slot_threshold: float = 0.20       # cosine below which a sentence is evidence for no slot
+    silhouette_tolerance: float = 0.02  # take the fewest clusters whose silhouette is this close to the best
     max_sentences_per_review: int = 12
     cluster_sample: int = 300          # reviews used to choose and fit clusters on a very popular item
     decay: float = 0.9                 # gamma of the user profile embedding
@@ -113,23 +115,27 @@ class ExtractiveBackend:
 
     # -- aspects -----------------------------------------------------------------------------------
     def _slot_matrix(self) -> tuple[list[str], np.ndarray]:
+        """Prototype embeddings and their labels: the four slots, then NO_SLOT for evidence-free remarks."""
         if self._prototypes is None:
             protos = slot_prototypes(self.domain)
-            labels = [slot for slot in ASPECT_SLOTS for _ in protos[slot]]
-            self._prototypes = (labels, self._encode([p for slot in ASPECT_SLOTS for p in protos[slot]]))
+            labels = [slot for slot in ASPECT_SLOTS for _ in protos[slot]] + [NO_SLOT] * len(NO_EVIDENCE)
+            texts = [p for slot in ASPECT_SLOTS for p in protos[slot]] + NO_EVIDENCE
+            self._prototypes = (labels, self._encode(texts))
         return self._prototypes
 
     def extract_aspects(self, reviews: Sequence[ReviewInput]) -> list[UnitResult[AspectTuple]]:
         per_review = [self._review_sentences(r) for r in reviews]
         flat = [s for ss in per_review for s in ss]
         labels, protos = self._slot_matrix()
-        scores = self._encode(flat) @ protos.T if flat else np.zeros((0, len(labels)))
-        slot_index = {slot: [j for j, label in enumerate(labels) if label == slot] for slot in ASPECT_SLOTS}
-        per_slot = np.stack([scores[:, slot_index[s]].max(axis=1) for s in ASPECT_SLOTS], axis=1) \
-            if flat else np.zeros((0, len(ASPECT_SLOTS)))
+        classes = (*ASPECT_SLOTS, NO_SLOT)
+        per_class = np.zeros((len(flat), len(classes)))
+        if flat:
+            scores = self._encode(flat) @ protos.T
+            for k, name in enumerate(classes):
+                per_class[:, k] = scores[:, [j for j, label in enumerate(labels) if label == name]].max(axis=1)
         results, offset = [], 0
         for review, sents in zip(reviews, per_review):
-            block = per_slot[offset:offset + len(sents)]
+            block = per_class[offset:offset + len(sents)]
             offset += len(sents)
             results.append(UnitResult(key=review.key, value=self._assign(sents, block)))
         return results
@@ -143,6 +149,8 @@ class ExtractiveBackend:
         best: dict[str, tuple[float, str]] = {}
         for sentence, row in zip(sents, block):
             k = int(np.argmax(row))
+            if k == len(ASPECT_SLOTS):
+                continue  # nearest an evidence-free remark (shipping, packaging, ...)
             score = float(row[k])
             slot = ASPECT_SLOTS[k]
             if score >= self.config.slot_threshold and score > best.get(slot, (-1.0, ""))[0]:
@@ -173,7 +181,7 @@ class ExtractiveBackend:
         bounds = np.cumsum([0] + [len(ps) for ps in review_phrases])
         review_vectors = _normalise(np.stack([phrase_vectors[a:b].mean(axis=0) for a, b in zip(bounds[:-1], bounds[1:])]))
         max_k = 1 if request.single else request.max_personas
-        labels = cluster_reviews(review_vectors, max_k, self.config.cluster_sample)
+        labels = cluster_reviews(review_vectors, max_k, self.config.cluster_sample, self.config.silhouette_tolerance)
         clusters = sorted(set(labels), key=lambda c: (-int((labels == c).sum()), int(np.flatnonzero(labels == c)[0])))
         cluster_docs = [" ".join(p for i in np.flatnonzero(labels == c) for p in review_phrases[i]) for c in clusters]
         terms = distinctive_terms(cluster_docs, stop_extra=request.item_title)
@@ -307,9 +315,10 @@ def profile_embedding(entry_vectors: np.ndarray, decay: float) -> np.ndarray:
     return _normalise((weights[:, None] * entry_vectors).sum(axis=0, keepdims=True))[0]
 
 
-def cluster_reviews(vectors: np.ndarray, max_k: int, sample: int = 300) -> np.ndarray:
+def cluster_reviews(vectors: np.ndarray, max_k: int, sample: int = 300, tolerance: float = 0.0) -> np.ndarray:
     """Cluster labels for the item's reviews: 1 cluster for one review or max_k=1; else k in [2, max_k]
-    (at most n-1, so silhouette is defined; 2 reviews give 2 clusters) with the best cosine silhouette.
+    (at most n-1, so silhouette is defined; 2 reviews give 2 clusters): the smallest k whose cosine
+    silhouette is within `tolerance` of the best (fewer personas when reviews mostly agree).
     A very popular item is clustered on an evenly spaced sample, the rest joins the nearest centroid."""
     n = len(vectors)
     if n == 1 or max_k == 1:
@@ -318,10 +327,10 @@ def cluster_reviews(vectors: np.ndarray, max_k: int, sample: int = 300) -> np.nd
         return np.arange(2)
     from threadpoolctl import threadpool_limits
     with threadpool_limits(limits=1):  # tiny problems: OpenMP threads only contend on a busy machine
-        return _cluster(vectors, max_k, sample)
+        return _cluster(vectors, max_k, sample, tolerance)
 
 
-def _cluster(vectors: np.ndarray, max_k: int, sample: int) -> np.ndarray:
+def _cluster(vectors: np.ndarray, max_k: int, sample: int, tolerance: float) -> np.ndarray:
     import warnings
 
     from sklearn.cluster import KMeans
@@ -330,21 +339,22 @@ def _cluster(vectors: np.ndarray, max_k: int, sample: int) -> np.ndarray:
     n = len(vectors)
     fit_idx = np.linspace(0, n - 1, num=min(n, sample)).round().astype(int)
     fit = vectors[fit_idx]
-    best_labels, best_score = None, -np.inf
+    candidates = []  # (k, silhouette, labels, centres)
     for k in range(2, min(max_k, len(fit) - 1) + 1):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)  # duplicates: fewer distinct clusters, handled below
             model = KMeans(n_clusters=k, n_init=4, random_state=0).fit(fit)
         if len(set(model.labels_)) < k:
             break  # duplicate points: no more distinct clusters to find
-        score = silhouette_score(fit, model.labels_, metric="cosine")
-        if score > best_score + 1e-9:
-            best_labels, best_score, best_centers = model.labels_, score, model.cluster_centers_
-    if best_labels is None:
+        candidates.append((k, silhouette_score(fit, model.labels_, metric="cosine"), model.labels_,
+                           model.cluster_centers_))
+    if not candidates:
         return np.zeros(n, dtype=int)
+    best = max(score for _, score, _, _ in candidates)
+    _, _, labels, centres = next(c for c in candidates if c[1] >= best - tolerance - 1e-9)
     if len(fit) == n:
-        return np.asarray(best_labels)
-    return np.argmax(vectors @ _normalise(best_centers).T, axis=1)
+        return np.asarray(labels)
+    return np.argmax(vectors @ _normalise(centres).T, axis=1)
 
 
 _TOKEN = re.compile(r"(?u)\b[a-zA-Z][a-zA-Z'-]{2,}\b")

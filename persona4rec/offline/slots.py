@@ -39,6 +39,20 @@ GENERIC: dict[str, list[str]] = {
     ],
 }
 
+# Remarks that say nothing about why the reviewer wanted the item (shipping, packaging, the seller, small
+# talk). A sentence nearest one of these is evidence for no slot: it stays out of the aspect tuple, as an
+# LLM extractor would leave it out.
+NO_EVIDENCE: list[str] = [
+    "Delivery was fast and it arrived on time.",
+    "The packaging was fine.",
+    "Would buy from this seller again.",
+    "Customer service answered my email quickly.",
+    "I have had it for a few weeks now.",
+    "Five stars, no complaints.",
+    "My friend has the same one.",
+    "It looks nicer in person than in the photos.",
+]
+
 DOMAIN_EXTRAS: dict[str, dict[str, list[str]]] = {
     "books": {
         "category_preference": ["I love mystery novels and thrillers", "a fan of this author's series"],
