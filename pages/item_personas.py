@@ -10,8 +10,12 @@ st.title("Item personas")
 ws = session.require_workspace()
 cat = session.catalogue(ws)
 
-query = st.text_input("Search items (id, title or category)", key="items_query")
+search, only = st.columns([3, 1])
+query = search.text_input("Search items (id, title or category)", key="items_query")
+with_personas = only.toggle("Only items with personas", value=cat.readiness.personas, key="items_with_personas")
 table = items.item_table(cat, query)
+if with_personas:
+    table = table[table["personas"] > 0]
 st.dataframe(table, hide_index=True, width="stretch", height=260)
 if table.empty:
     st.info("No item matches.")
@@ -30,7 +34,9 @@ else:
     session.say_missing(ws, "summaries", "The summary")
 
 st.subheader("Personas")
-if not view.personas:
+if not view.personas and cat.readiness.personas:
+    st.info("This item has no personas (the offline stages skipped it or have not reached it).")
+elif not view.personas:
     session.say_missing(ws, "personas", "This section")
 else:
     note = " (no usable review aspects: indexed by its summary only)" if view.summary_only else ""
@@ -46,7 +52,9 @@ else:
                 st.caption("No review evidence recorded for this persona.")
 
 st.subheader("Single aggregated persona")
-if view.single is None:
+if view.single is None and cat.readiness.personas_single:
+    st.info("This item has no single aggregated persona.")
+elif view.single is None:
     session.say_missing(ws, "personas_single", "The single-persona view")
 else:
     st.markdown(f"**{md(view.single.name)}.** {md(view.single.description)}")

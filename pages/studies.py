@@ -31,7 +31,7 @@ with create_tab:
                                                  "persona": "Persona quality"}.get)
         for criterion in CRITERIA_SETS[criteria_set]:
             st.markdown(f"- **{criterion.name}**", help=criterion.definition)
-        systems = list(studies.APP_SYSTEMS)
+        systems = studies.available_systems(session.catalogue(ws))
         with st.form("create_study"):
             name = st.text_input("Study name", key="study_name")
             a, b = st.columns(2)

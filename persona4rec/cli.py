@@ -17,6 +17,7 @@ from .errors import Persona4RecError
 # Modules that register verbs. Keep each cheap to import: no torch/faiss/pandas at module level.
 COMMAND_MODULES = [
     "persona4rec.data.commands",
+    "persona4rec.pipeline_commands",
     "persona4rec.data.demo_commands",
     "persona4rec.offline.authors_commands",
     "persona4rec.annotation.commands",
@@ -25,6 +26,7 @@ COMMAND_MODULES = [
     "persona4rec.candidates.commands",
     "persona4rec.encoder.commands",
     "persona4rec.evaluation.commands",
+    "persona4rec.views.commands",
 ]
 
 

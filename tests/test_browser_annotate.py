@@ -76,17 +76,17 @@ def study_db(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def server(study_db, tmp_path_factory):
+    """`streamlit run app.py` as `persona4rec app` starts it, on a free port of 127.0.0.1."""
+    from persona4rec.views.launch import app_command
+
     ws, db_path = study_db
     port = free_port()
     log = tmp_path_factory.mktemp("server") / "streamlit.log"
     env = {**os.environ, "PERSONA4REC_WORKSPACE": str(ws.root), "PERSONA4REC_DB_URL": f"sqlite:///{db_path}",
            "PERSONA4REC_HOME": str(ws.root.parent)}
     with open(log, "w") as out:
-        proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", str(REPO / "app.py"),
-                                 "--server.headless", "true", "--server.port", str(port),
-                                 "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
-                                 "--server.fileWatcherType", "none"],
-                                cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(app_command(ws.root, port), cwd=REPO, env=env, stdout=out,
+                                stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     try:
         wait_healthy(base, proc, log)
@@ -113,14 +113,14 @@ def test_annotate_in_a_real_browser(server, study_db):
             page.goto(f"{server}/annotate")
             page.get_by_label("Your name").fill("bob")
             page.get_by_role("button", name="Start annotating").click()
-            expect(page.get_by_text("Explanation A", exact=True)).to_be_visible()
-            expect(page.get_by_text("<script>window.__p4r_xss = 1</script>", exact=False)).to_be_visible()
+            expect(page.get_by_text("Explanation A", exact=True)).to_be_visible(timeout=PAGE_TIMEOUT_MS)
+            expect(page.get_by_text("<script>window.__p4r_xss = 1</script>", exact=False)).to_be_visible(timeout=PAGE_TIMEOUT_MS)
             assert page.evaluate("window.__p4r_xss === undefined")
             for criterion, choice in choices.items():
                 group = page.locator('[data-testid="stRadio"]').filter(has_text=criterion)
                 group.get_by_text(choice, exact=True).click()
             page.get_by_role("button", name="Submit", exact=True).click()
-            expect(page.get_by_text("Saved. Here is the next example.")).to_be_visible()
+            expect(page.get_by_text("Saved. Here is the next example.")).to_be_visible(timeout=PAGE_TIMEOUT_MS)
             # The markup in the explanation was shown as text, and its <script> never ran.
             assert page.evaluate("window.__p4r_xss === undefined")
         finally:

@@ -31,6 +31,12 @@ APP_SYSTEMS: dict[str, str | None] = {"multi_persona": "multi", "single_persona"
 HISTORY_SHOWN = 5
 
 
+def available_systems(cat: Catalogue) -> list[str]:
+    """The systems this workspace can explain with: single_persona only where single personas exist."""
+    ready = {"multi": cat.readiness.personas, "single": cat.readiness.personas_single, None: True}
+    return [system for system, variant in APP_SYSTEMS.items() if ready[variant]]
+
+
 def variants_needed(system_a: str, system_b: str) -> list[str]:
     """Index variants to load: always multi (it picks the recommendation), plus those the systems use."""
     needed = ["multi"]
