@@ -230,3 +230,38 @@ def test_create_annotate_and_results(app_env):
     assert (results["n"] == 1).all()
     annotators = [df.value for df in at.dataframe if "annotator" in df.value.columns][0]
     assert annotators.iloc[0]["annotator"] == "alice" and annotators.iloc[0]["done"] == 1
+
+
+# -- launching and study examples ----------------------------------------------------------------
+
+def test_app_command_and_bad_workspace(tmp_path, capsys):
+    from persona4rec.cli import main
+    from persona4rec.views.launch import app_command
+    command = app_command("workspaces/demo", port=8600)
+    assert command[1:4] == ["-m", "streamlit", "run"] and command[4].endswith("app.py")
+    assert command[command.index("--server.port") + 1] == "8600"
+    assert command[-3:] == ["--", "--workspace", "workspaces/demo"]  # app flags after Streamlit's
+    assert main(["app", "--workspace", str(tmp_path / "missing")]) == 2
+    assert "not a workspace" in capsys.readouterr().err
+
+
+def test_persona_quality_examples_show_whole_persona_sets(app_workspace):
+    from persona4rec.candidates.generate import load_candidates
+    from persona4rec.rerank import Reranker
+    from persona4rec.views.catalogue import load_catalogue
+    from persona4rec.views.studies import available_systems, build_examples
+
+    cat = load_catalogue(app_workspace)
+    assert available_systems(cat) == ["multi_persona", "single_persona", "summary_profile"]
+    rerankers = {v: Reranker.from_workspace(app_workspace, v) for v in ("multi", "single")}
+    examples = build_examples(cat, load_candidates(app_workspace, "pop"), rerankers, "multi_persona",
+                              "single_persona", 3, seed=7, criteria_set="persona")
+    assert len(examples) == 3 and len({e.user_id for e in examples}) == 3
+    for e in examples:
+        record = cat.personas[e.item_id]
+        assert e.explanation_a.count("\n") == len(record.personas) - 1   # one line per persona
+        assert e.explanation_b.startswith(cat.personas_single[e.item_id].personas[0].name)
+        assert e.history and {"title", "rating", "review"} <= set(e.history[0])
+    again = build_examples(cat, load_candidates(app_workspace, "pop"), rerankers, "multi_persona",
+                           "single_persona", 3, seed=7, criteria_set="persona")
+    assert again == examples  # seeded: the same study from the same seed
