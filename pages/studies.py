@@ -9,6 +9,7 @@ from persona4rec.annotation import (CRITERIA_SETS, KNOWN_SYSTEMS, create_study, 
                                     ratings_frame, results_frame, study_progress, study_results)
 from persona4rec.errors import Persona4RecError
 from persona4rec.views import charts, session, studies
+from persona4rec.views.online import OnlineExplainer
 from persona4rec.views.text import md
 
 session.page_setup()
@@ -47,21 +48,26 @@ with create_tab:
             seed = c4.number_input("Seed", min_value=0, value=0, key="study_seed")
             token = st.text_input("Access token (optional; annotators must give it)", type="password",
                                   key="study_token")
-            st.caption("The online-LLM rationale system is not offered here; build its examples with the "
-                       "library and `persona4rec study create --examples FILE`.")
+            if "online_llm" not in systems:
+                st.caption("online_llm (a rationale written by the LLM at request time) is offered once an LLM "
+                           "server is configured (OPENAI_BASE_URL or PERSONA4REC_LLM_BASE_URL).")
             if st.form_submit_button("Create study"):
                 try:
                     cat = session.catalogue(ws)
                     rerankers = {v: session.reranker(ws, v) for v in studies.variants_needed(system_a, system_b)}
+                    online = (OnlineExplainer(ws) if "online_llm" in (system_a, system_b) else None)
                     bar = st.progress(0.0, text="Building examples…")
                     examples = studies.build_examples(
                         cat, session.candidates(ws, generator), rerankers, system_a, system_b, int(n_examples),
-                        int(seed), criteria_set=criteria_set,
+                        int(seed), criteria_set=criteria_set, online=online,
                         progress=lambda done, total: bar.progress(done / total, text=f"{done}/{total} examples"))
                     info = create_study(db, name, criteria_set, system_a, system_b, examples,
                                         annotators_per_example=int(per_example), seed=int(seed),
                                         access_token=token or None)
                     st.success(f"Created study {md(info.name)} with {len(examples)} examples.")
+                    if online is not None:
+                        st.caption(f"Online rationales by {md(online.name)}; {len(online.failures)} invalid "
+                                   "answers skipped.")
                 except Persona4RecError as exc:
                     st.error(str(exc))
 

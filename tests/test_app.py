@@ -252,7 +252,8 @@ def test_persona_quality_examples_show_whole_persona_sets(app_workspace):
     from persona4rec.views.studies import available_systems, build_examples
 
     cat = load_catalogue(app_workspace)
-    assert available_systems(cat) == ["multi_persona", "single_persona", "summary_profile"]
+    assert available_systems(cat, llm=False) == ["multi_persona", "single_persona", "summary_profile"]
+    assert available_systems(cat, llm=True)[-1] == "online_llm"
     rerankers = {v: Reranker.from_workspace(app_workspace, v) for v in ("multi", "single")}
     examples = build_examples(cat, load_candidates(app_workspace, "pop"), rerankers, "multi_persona",
                               "single_persona", 3, seed=7, criteria_set="persona")
@@ -265,3 +266,37 @@ def test_persona_quality_examples_show_whole_persona_sets(app_workspace):
     again = build_examples(cat, load_candidates(app_workspace, "pop"), rerankers, "multi_persona",
                            "single_persona", 3, seed=7, criteria_set="persona")
     assert again == examples  # seeded: the same study from the same seed
+
+
+@pytest.mark.llm_server
+def test_online_llm_rationales_from_a_real_local_server(app_workspace, tmp_path):
+    """online_llm: the LLM client writes a rationale for the same recommendation, through the real
+    llama.cpp server (SmolLM2-135M), and the answer is cached in the workspace's LLM cache."""
+    from llm_server import LlamaServer, find_model, free_port, why_unavailable
+
+    from persona4rec.candidates.generate import load_candidates
+    from persona4rec.llm.config import LLMConfig
+    from persona4rec.rerank import Reranker
+    from persona4rec.views.catalogue import load_catalogue
+    from persona4rec.views.online import OnlineExplainer
+    from persona4rec.views.studies import build_examples
+
+    reason = why_unavailable()
+    if reason:
+        pytest.skip(reason)
+    server = LlamaServer(find_model(), free_port(), tmp_path / "server.log")
+    server.start()
+    try:
+        config = LLMConfig(base_url=f"http://127.0.0.1:{server.port}/v1", model="smollm2-135m", api_key="none",
+                           response_format="json_object", concurrency=1, max_retries=2, validation_retries=2,
+                           timeout=300, max_tokens=160)
+        online = OnlineExplainer(app_workspace, config)
+        cat = load_catalogue(app_workspace)
+        examples = build_examples(cat, load_candidates(app_workspace, "pop"),
+                                  {"multi": Reranker.from_workspace(app_workspace, "multi")},
+                                  "multi_persona", "online_llm", 2, online=online)
+    finally:
+        server.kill()
+    assert examples and all(e.explanation_b.strip() for e in examples)
+    assert all(e.explanation_a != e.explanation_b for e in examples)
+    assert online.client.cache is not None and len(online.client.cache) >= len(examples)

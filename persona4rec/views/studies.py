@@ -5,6 +5,7 @@ with the multi-persona index. Each system then explains that same item for that 
     multi_persona     the winning persona of the multi-persona index (name, description, rationale)
     single_persona    the item's one aggregated persona (single-persona index)
     summary_profile   the item's one-profile summary, no personas
+    online_llm        a rationale the LLM client writes at request time (views/online.py)
 Users are a seeded sample of those with candidates, so a study is reproducible from its seed.
 """
 
@@ -24,17 +25,23 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from ..rerank import Reranker
+    from .online import OnlineExplainer
 
 # The systems the app can build examples for, and the index variant each one needs (None: no index).
 APP_SYSTEMS: dict[str, str | None] = {"multi_persona": "multi", "single_persona": "single",
-                                      "summary_profile": None}
+                                      "summary_profile": None, "online_llm": None}
 HISTORY_SHOWN = 5
 
 
-def available_systems(cat: Catalogue) -> list[str]:
-    """The systems this workspace can explain with: single_persona only where single personas exist."""
+def available_systems(cat: Catalogue, llm: bool | None = None) -> list[str]:
+    """The systems this workspace can explain with: single_persona only where single personas exist,
+    online_llm only where an LLM server is configured (`llm`, default: from the environment)."""
+    from .online import llm_configured
+
     ready = {"multi": cat.readiness.personas, "single": cat.readiness.personas_single, None: True}
-    return [system for system, variant in APP_SYSTEMS.items() if ready[variant]]
+    llm = llm_configured() if llm is None else llm
+    return [system for system, variant in APP_SYSTEMS.items()
+            if ready[variant] and (system != "online_llm" or llm)]
 
 
 def variants_needed(system_a: str, system_b: str) -> list[str]:
@@ -62,9 +69,13 @@ def persona_set_text(cat: Catalogue, system: str, item_id: str) -> str:
 
 
 def explain(system: str, cat: Catalogue, rerankers: Mapping[str, "Reranker"], user_id: str, item_id: str,
-            split: str = "test", criteria_set: str = "explanation") -> str:
+            split: str = "test", criteria_set: str = "explanation", online: "OnlineExplainer | None" = None) -> str:
     """What `system` shows for recommending `item_id` to `user_id` ("" when it has nothing): the winning
     persona's explanation, or for the persona-quality criteria the item's whole persona set."""
+    if system == "online_llm":
+        if online is None:
+            raise InputError("online_llm needs an LLM client (OnlineExplainer)", field="system")
+        return online.explain(cat, user_id, item_id, split)
     if criteria_set == "persona":
         return persona_set_text(cat, system, item_id)
     variant = APP_SYSTEMS.get(system)
@@ -84,7 +95,8 @@ def history_for_study(cat: Catalogue, user_id: str, split: str = "test", shown: 
 
 def build_examples(cat: Catalogue, candidates: "pd.DataFrame", rerankers: Mapping[str, "Reranker"],
                    system_a: str, system_b: str, n: int, seed: int = 0, split: str = "test",
-                   criteria_set: str = "explanation", progress: Callable[[int, int], None] | None = None) -> list[ExampleInput]:
+                   criteria_set: str = "explanation", online: "OnlineExplainer | None" = None,
+                   progress: Callable[[int, int], None] | None = None) -> list[ExampleInput]:
     """Up to `n` examples for a seeded sample of users; a user for whom either system has no explanation
     for the recommended item is skipped (and the next sampled user taken)."""
     if n < 1:
@@ -100,8 +112,8 @@ def build_examples(cat: Catalogue, candidates: "pd.DataFrame", rerankers: Mappin
         if not ranked:
             continue
         item_id = ranked[0].item_id
-        text_a = explain(system_a, cat, rerankers, user_id, item_id, split, criteria_set)
-        text_b = explain(system_b, cat, rerankers, user_id, item_id, split, criteria_set)
+        text_a = explain(system_a, cat, rerankers, user_id, item_id, split, criteria_set, online)
+        text_b = explain(system_b, cat, rerankers, user_id, item_id, split, criteria_set, online)
         if not text_a.strip() or not text_b.strip():
             continue
         examples.append(ExampleInput(user_id=user_id, item_id=item_id, explanation_a=text_a, explanation_b=text_b,
