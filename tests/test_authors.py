@@ -293,7 +293,8 @@ def test_offline_group_aliases_import_and_export(tmp_path):
     assert cli_main(["offline", "import-authors", str(folder), "--out", str(tmp_path / "ws")]) == 0
     assert cli_main(["offline", "export-authors", str(tmp_path / "ws"), "--out", str(tmp_path / "out"),
                      "--gzip"]) == 0
-    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == sorted(f"{n}.jsonl.gz" for n in FILES)
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == sorted(
+        [f"{n}.jsonl.gz" for n in FILES] + ["persona4rec_origin.json"])
     assert cli_main(["offline", "export-authors", str(tmp_path / "ws"), "--out", str(tmp_path / "out")]) == 2
     again = import_authors(tmp_path / "out", tmp_path / "ws2")
     assert _records(again)["aspects"] == _records(import_authors(folder, tmp_path / "ws3"))["aspects"]
@@ -315,3 +316,21 @@ def test_a_workspace_without_offline_records_exports_its_reviews_whole(tmp_path)
 def _records_of(ws, table: str) -> list[str]:
     frame = pd.read_parquet(ws.data_dir / f"{table}.parquet")
     return sorted(json.dumps(r, sort_keys=True, default=str) for r in frame.to_dict("records"))
+
+
+def test_records_keep_the_label_of_the_backend_that_made_them_through_export(tmp_path):
+    folder = _amazon_folder(tmp_path / "amazon")
+    (folder / "persona4rec_origin.json").write_text(json.dumps(
+        {"backends": {"personas": "extractive:all-MiniLM-L6-v2", "aspects": None}}))
+    ws = import_authors(folder, tmp_path / "ws")
+    assert {r.backend for r in load_personas(ws).values()} == {"extractive:all-MiniLM-L6-v2"}
+    assert {r.backend for r in load_aspects(ws).values()} == {ORIGIN}
+    result = export_authors(ws, tmp_path / "out")
+    assert result["backends"]["personas"] == "extractive:all-MiniLM-L6-v2"
+    back = import_authors(tmp_path / "out", tmp_path / "back")
+    assert back.stage_info("personas")["config"]["backend"] == "extractive:all-MiniLM-L6-v2"
+    (folder / "persona4rec_origin.json").write_text(json.dumps({"backends": {"personas": 7}}))
+    with pytest.raises(InputError) as err:
+        import_authors(folder, tmp_path / "ws2")
+    assert err.value.field == "backends.personas" and not (tmp_path / "ws2").exists()
+

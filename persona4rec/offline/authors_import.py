@@ -12,6 +12,10 @@ or personas but no review in the sample: the items table holds reviewed items on
 data/authors_review_ids.parquet; offline/authors_selections.jsonl keeps the full selected persona of
 each judge decision (most selections in the sample name items whose persona sets are not in it).
 
+An export also writes persona4rec_origin.json beside the files, naming the backend that made each
+stage's records; importing such a folder keeps those labels (records our extractive backend made stay
+labeled as such), while a folder without it (the authors' own) is labeled authors:gpt-4o-mini.
+
 `export_authors(ws, folder)` writes any workspace (imported or built by our pipeline) as the nine
 authors' files with exactly their keys; the held-out item of each user is our leave-one-out test item.
 """
@@ -28,14 +32,16 @@ from pydantic import ValidationError
 from ..data.authors import (ORIGIN, SLOT_FIELDS, AuthorsArtifacts, Origin, ReviewObs, read_authors_dir,
                             write_authors_dir)
 from ..errors import InputError, WorkspaceError
-from ..io import JsonlLog, write_jsonl
-from ..workspace import Workspace
+from ..io import JsonlLog, write_json, write_jsonl
+from ..workspace import Workspace, utc_now
 from .records import load_alignment, load_aspects, load_personas, load_summaries, stage_path
 from .schema import AlignmentRecord, AspectRecord, AspectTuple, Persona, PersonaRecord, SummaryRecord
 
 AUTHORS_ITEMS = "authors_items"
 AUTHORS_REVIEW_IDS = "authors_review_ids"
 SELECTIONS_FILE = "authors_selections.jsonl"
+ORIGIN_FILE = "persona4rec_origin.json"  # beside the exported files: who made the records
+STAGES = ("summaries", "aspects", "personas", "alignment")
 
 
 # -- validation into our records -----------------------------------------------------------------
@@ -52,24 +58,24 @@ def _validated(model, data: dict[str, Any], origin: Origin | None, what: str):
         raise origin.error(message, loc) from None
 
 
-def summary_records(art: AuthorsArtifacts) -> list[SummaryRecord]:
+def summary_records(art: AuthorsArtifacts, backend: str = ORIGIN) -> list[SummaryRecord]:
     return [_validated(SummaryRecord, {"item_id": item_id, "summary": text, "source": "metadata",
-                                       "backend": ORIGIN}, origin, "item summary")
+                                       "backend": backend}, origin, "item summary")
             for item_id, (text, origin) in art.summaries.items()]
 
 
-def aspect_records(art: AuthorsArtifacts) -> list[AspectRecord]:
+def aspect_records(art: AuthorsArtifacts, backend: str = ORIGIN) -> list[AspectRecord]:
     records = []
     for obs in art.reviews.values():
         if obs.aspects is None:
             continue
         aspects = _validated(AspectTuple, obs.aspects, obs.origin, "extracted aspects")
         records.append(AspectRecord(user_id=obs.user_id, item_id=obs.item_id, aspects=aspects,
-                                    null_fraction=aspects.null_fraction(), kept=aspects.usable(), backend=ORIGIN))
+                                    null_fraction=aspects.null_fraction(), kept=aspects.usable(), backend=backend))
     return records
 
 
-def persona_records(art: AuthorsArtifacts) -> list[PersonaRecord]:
+def persona_records(art: AuthorsArtifacts, backend: str = ORIGIN) -> list[PersonaRecord]:
     records = []
     for item_id, (personas, origin) in art.personas.items():
         checked = [_validated(Persona, p, origin, f"persona {i + 1}") for i, p in enumerate(personas)]
@@ -77,14 +83,14 @@ def persona_records(art: AuthorsArtifacts) -> list[PersonaRecord]:
         if not checked or len(set(ids)) != len(ids):
             raise (origin.error if origin else InputError)(f"persona IDs must be present and unique, got {ids}",
                                                            "personas")
-        records.append(PersonaRecord(item_id=item_id, mode="multi", personas=checked, backend=ORIGIN))
+        records.append(PersonaRecord(item_id=item_id, mode="multi", personas=checked, backend=backend))
     return records
 
 
-def alignment_records(art: AuthorsArtifacts) -> list[AlignmentRecord]:
+def alignment_records(art: AuthorsArtifacts, backend: str = ORIGIN) -> list[AlignmentRecord]:
     return [_validated(AlignmentRecord, {"user_id": s["user_id"], "item_id": s["item_id"],
                                          "persona_id": s["persona"]["id"], "justification": s["justification"],
-                                         "backend": ORIGIN}, s.get("origin"), "selection")
+                                         "backend": backend}, s.get("origin"), "selection")
             for s in art.selections]
 
 
@@ -165,10 +171,29 @@ def coverage(art: AuthorsArtifacts) -> dict[str, Any]:
 
 # -- import --------------------------------------------------------------------------------------
 
-def _write_stage(ws: Workspace, stage: str, records: list, source: Path, counts: dict[str, int]) -> None:
-    with ws.stage(stage, backend=ORIGIN, origin=ORIGIN, imported_from=str(source)) as info:
+def _write_stage(ws: Workspace, stage: str, records: list, source: Path, counts: dict[str, int],
+                 backend: str) -> None:
+    with ws.stage(stage, backend=backend, origin=backend, imported_from=str(source)) as info:
         write_jsonl(stage_path(ws, stage), [r.model_dump() for r in records])
         info["counts"] = counts
+
+
+def read_origins(folder: Path) -> dict[str, str]:
+    """Backend label per stage: from the sidecar our export writes (so records made by our extractive or
+    LLM backends keep their label through an export and back), else the authors' gpt-4o-mini."""
+    labels = {stage: ORIGIN for stage in STAGES}
+    path = folder / ORIGIN_FILE
+    if path.exists():
+        try:
+            stored = json.loads(path.read_text(encoding="utf-8")).get("backends", {})
+        except (ValueError, AttributeError) as exc:
+            raise InputError(f"not a JSON object ({exc})", path=path) from None
+        for stage in STAGES:
+            value = stored.get(stage)
+            if value is not None and not (isinstance(value, str) and value):
+                raise InputError("expected a non-empty backend label", path=path, field=f"backends.{stage}")
+            labels[stage] = value or ORIGIN
+    return labels
 
 
 def import_authors(folder: str | Path, out: str | Path, *, overwrite: bool = False,
@@ -181,25 +206,27 @@ def import_authors(folder: str | Path, out: str | Path, *, overwrite: bool = Fal
     if not art.reviews:
         raise InputError("the folder has no review (1_aspects, 2.5_grouped or 3.5_history lines): "
                          "a workspace needs interactions", path=folder)
+    labels = read_origins(folder)
     # validate everything before anything is written
-    summaries, aspects = summary_records(art), aspect_records(art)
-    personas, alignment = persona_records(art), alignment_records(art)
+    summaries, aspects = summary_records(art, labels["summaries"]), aspect_records(art, labels["aspects"])
+    personas, alignment = persona_records(art, labels["personas"]), alignment_records(art, labels["alignment"])
     reviews, items, extra = _tables(art)
-    report = {**art.report, "coverage": coverage(art)}
+    report = {**art.report, "coverage": coverage(art), "backends": labels}
     ws = build_workspace(out, reviews, items, kcore=0, report=report, inputs=art.inputs,
                          source=f"authors:{art.dialect}", extra_tables=extra, overwrite=overwrite)
     try:
-        _write_stage(ws, "summaries", summaries, folder, {"items": len(summaries)})
+        _write_stage(ws, "summaries", summaries, folder, {"items": len(summaries)}, labels["summaries"])
         _write_stage(ws, "aspects", aspects, folder,
                      {"reviews": len(aspects), "kept": sum(a.kept for a in aspects),
-                      "dropped_over_75pct_null": sum(not a.kept for a in aspects)})
+                      "dropped_over_75pct_null": sum(not a.kept for a in aspects)}, labels["aspects"])
         _write_stage(ws, "personas", personas, folder,
-                     {"items": len(personas), "personas": sum(len(p.personas) for p in personas)})
-        _write_stage(ws, "alignment", alignment, folder, {"interactions": len(alignment)})
+                     {"items": len(personas), "personas": sum(len(p.personas) for p in personas)},
+                     labels["personas"])
+        _write_stage(ws, "alignment", alignment, folder, {"interactions": len(alignment)}, labels["alignment"])
         write_jsonl(ws.offline_dir / SELECTIONS_FILE,
                     [{"user_id": s["user_id"], "item_id": s["item_id"], "persona": s["persona"]}
                      for s in art.selections])
-        ws.update_manifest(authors={"origin": ORIGIN, "dialect": art.dialect, "folder": str(folder.resolve()),
+        ws.update_manifest(authors={"origin": labels, "dialect": art.dialect, "folder": str(folder.resolve()),
                                     "coverage": report["coverage"]})
     except BaseException:
         shutil.rmtree(ws.root, ignore_errors=True)  # no half-imported workspace is left behind
@@ -268,4 +295,17 @@ def export_authors(ws: Workspace | str | Path, out: str | Path, *, dialect: str 
         raise WorkspaceError(f"{out}: exists and is not empty (pass --overwrite to write into it)")
     art, skipped = workspace_artifacts(ws)
     counts = write_authors_dir(art, out, dialect=dialect, gzip_files=gzip_files)
-    return {"dialect": dialect or art.dialect, "lines": counts, "left_out": skipped}
+    backends = stage_backends(ws)
+    write_json(out / ORIGIN_FILE, {"backends": backends, "workspace": str(ws.root.resolve()),
+                                   "exported": utc_now()})
+    return {"dialect": dialect or art.dialect, "lines": counts, "left_out": skipped, "backends": backends}
+
+
+def stage_backends(ws: Workspace) -> dict[str, str | None]:
+    """The backend label of each stage's records ("a+b" if a stage holds records of several)."""
+    out: dict[str, str | None] = {}
+    for stage in STAGES:
+        path = stage_path(ws, stage)
+        labels = sorted({r.get("backend") for r in JsonlLog(path).read()} - {None}) if path.exists() else []
+        out[stage] = "+".join(labels) or None
+    return out
