@@ -34,7 +34,7 @@ if st.session_state.get(me_key) is None:
                 st.session_state[me_key] = identify_annotator(db, study.id, name, token)
                 st.rerun()
             except (AccessDenied, InputError) as exc:
-                st.error(str(exc))
+                st.error(md(str(exc)))
     st.stop()
 
 me = st.session_state[me_key]

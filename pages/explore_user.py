@@ -50,7 +50,7 @@ with ranked_col:
         hit = next(r for r in ranked if r.item_id == target)
         st.caption(f"The held-out item moved from CF rank {hit.cf_rank} to rank {hit.new_rank}.")
     else:
-        st.caption(f"The held-out item is not among this user's {len(items)} {generator} candidates.")
+        st.caption(f"The held-out item is not among this user's {len(items)} {md(generator)} candidates.")
 
 if not ranked:
     st.stop()

@@ -69,7 +69,7 @@ with create_tab:
                         st.caption(f"Online rationales by {md(online.name)}; {len(online.failures)} invalid "
                                    "answers skipped.")
                 except Persona4RecError as exc:
-                    st.error(str(exc))
+                    st.error(md(str(exc)))
 
 with results_tab:
     known = {s.id: s for s in list_studies(db)}

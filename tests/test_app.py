@@ -75,6 +75,17 @@ def test_md_escapes_markup_and_keeps_text():
     assert snippet("one  two\nthree", 8) == "one two…"
 
 
+def test_chart_labels_carry_no_markup():
+    import pandas as pd
+
+    from persona4rec.views.charts import persona_similarity_chart
+    scores = pd.DataFrame({"persona_key": ["i_P1", "i_P2"], "persona_id": ["P1", "P2"],
+                           "name": ['<a href="javascript:x()">Fans</a>', "Fans"], "similarity": [0.5, 0.2],
+                           "winner": [True, False]})
+    labels = list(persona_similarity_chart(scores).data[0].y)
+    assert labels == ['P1: &lt;a href="javascript:x()"&gt;Fans&lt;/a&gt;', "P2: Fans"]
+
+
 def test_workspace_choice(tmp_path):
     from persona4rec.views import workspaces
     assert workspaces.workspace_arg(["--workspace", "x"]) == "x"
@@ -300,3 +311,24 @@ def test_online_llm_rationales_from_a_real_local_server(app_workspace, tmp_path)
     assert examples and all(e.explanation_b.strip() for e in examples)
     assert all(e.explanation_a != e.explanation_b for e in examples)
     assert online.client.cache is not None and len(online.client.cache) >= len(examples)
+
+
+def test_annotate_asks_for_the_study_token(app_env):
+    from persona4rec.annotation import ExampleInput, create_study, open_database
+
+    db = open_database()
+    create_study(db, "closed", "persona", "multi_persona", "single_persona",
+                 [ExampleInput("u1", "i1", "persona set A", "persona set B", [{"title": "<b>t</b>"}], "Item")],
+                 annotators_per_example=2, access_token="s3cret")
+    at = open_app("pages/annotate.py")
+    at.text_input(key="annotate_name").input("carol")
+    at.text_input(key="annotate_token").input("wrong")
+    button(at, "Start annotating").click().run()
+    assert any("access token" in e.value for e in at.error)
+    assert not at.text  # nothing of the example is shown
+    at.text_input(key="annotate_token").input("s3cret")
+    button(at, "Start annotating").click().run()
+    assert not at.exception and not at.error
+    assert sorted(t.value for t in at.text) == ["persona set A", "persona set B"]
+    assert [r.label for r in at.radio] == ["Faithfulness", "Clarity", "Coverage", "Interpretability",
+                                           "Representativeness"]

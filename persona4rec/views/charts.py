@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from .text import chart_text
+
 if TYPE_CHECKING:
     import pandas as pd
 
@@ -13,7 +15,9 @@ def persona_similarity_chart(scores: "pd.DataFrame", title: str = ""):
     import plotly.graph_objects as go
 
     colours = ["#d62728" if w else "#1f77b4" for w in scores["winner"]]
-    fig = go.Figure(go.Bar(x=scores["similarity"], y=scores["name"], orientation="h", marker_color=colours,
+    # Label each bar by id and name: two personas may share a name, and plotly merges equal categories.
+    labels = [f"{chart_text(i)}: {chart_text(n)}" for i, n in zip(scores["persona_id"], scores["name"])]
+    fig = go.Figure(go.Bar(x=scores["similarity"], y=labels, orientation="h", marker_color=colours,
                            text=[f"{s:.3f}" for s in scores["similarity"]], textposition="auto"))
     fig.update_layout(title=title or "Similarity of the user to each persona (red: the winner)",
                       xaxis_title="cosine similarity", yaxis={"autorange": "reversed"}, height=120 + 40 * len(scores),
@@ -24,7 +28,7 @@ def persona_similarity_chart(scores: "pd.DataFrame", title: str = ""):
 def metric_chart(table: "pd.DataFrame", metric: str):
     import plotly.express as px
 
-    fig = px.bar(table, x="where", y=metric, title=metric)
+    fig = px.bar(table.assign(where=table["where"].map(chart_text)), x="where", y=metric, title=metric)
     fig.update_layout(xaxis_title="", margin={"l": 10, "r": 10, "t": 50, "b": 10})
     return fig
 

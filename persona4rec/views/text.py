@@ -8,6 +8,7 @@ which CommonMark defines as always literal, so the text reads exactly as written
 
 from __future__ import annotations
 
+import html
 import re
 import string
 
@@ -26,3 +27,9 @@ def snippet(value: object, limit: int = 160) -> str:
     """One line of at most `limit` characters (whitespace collapsed), with an ellipsis when cut."""
     text = " ".join(("" if value is None else str(value)).split())
     return text if len(text) <= limit else text[: max(0, limit - 1)].rstrip() + "…"
+
+
+def chart_text(value: object) -> str:
+    """Text for a plotly label: plotly renders a subset of HTML tags (<b>, <a href=...>) in labels, so
+    markup is turned into entities, which plotly shows as the literal characters."""
+    return html.escape("" if value is None else str(value), quote=False)
