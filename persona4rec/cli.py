@@ -26,6 +26,7 @@ COMMAND_MODULES = [
     "persona4rec.candidates.commands",
     "persona4rec.encoder.commands",
     "persona4rec.evaluation.commands",
+    "persona4rec.evaluation.bench_commands",
     "persona4rec.views.commands",
 ]
 
