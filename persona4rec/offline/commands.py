@@ -77,6 +77,28 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         _add_llm_arguments(p)
         p.set_defaults(func=run_offline, offline_verb=verb)
 
+    q = verbs.add_parser("quality", help="persona purity against the demo catalogue's planted reasons",
+                         description="How well the personas group reviews by their planted reason (demo only), "
+                                     "against a shuffled-assignment chance level.")
+    q.add_argument("workspace", type=Path)
+    q.add_argument("--single", action="store_true", help="score the single-persona index instead")
+    q.add_argument("--json", action="store_true", help="print JSON")
+    q.set_defaults(func=run_quality)
+
+
+def run_quality(args: argparse.Namespace) -> int:
+    from ..workspace import Workspace
+    from .quality import persona_purity
+    result = persona_purity(Workspace.open(args.workspace), single=args.single)
+    if args.json:
+        print(json.dumps(result, indent=2))
+    else:
+        print(f"persona purity ({result['mode']}): {result['purity']:.3f} vs chance {result['chance_purity']:.3f} "
+              f"(one persona per item: {result['one_persona_purity']:.3f}; mean ARI {result['mean_adjusted_rand']}) "
+              f"over {result['reviews_scored']} reviews; personas per item {result['mean_personas_per_item']} vs "
+              f"planted reasons {result['mean_planted_reasons_per_item']}")
+    return 0
+
 
 def _backend(args, ws):
     from .backends import make_backend

@@ -224,7 +224,7 @@ def _done_keys(ws: Workspace, stage: str, backend_name: str, opts: RunOptions) -
     existing = read_raw(ws, stage)
     foreign = {rec.get("backend") for rec in existing.values()} - {backend_name}
     if foreign:
-        if not opts.overwrite:
+        if not opts.overwrite and not opts.dry_run:  # a dry run estimates the redo instead
             raise WorkspaceError(
                 f"{stage_path(ws, stage)}: holds {len(existing)} records made by {', '.join(sorted(map(str, foreign)))}; "
                 f"this run uses {backend_name}. Pass --overwrite to redo the stage with it, or use another workspace")
