@@ -1,0 +1,59 @@
+"""`persona4rec build` (the whole chain on one workspace) and `persona4rec demo` (build, then open the app)."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def _add_build_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--data", help="a dataset file or folder to import (e.g. ../shared/data/"
+                                  "amazon2014-digital-music-5core-prefix); default: the synthetic demo catalogue")
+    p.add_argument("--backend", choices=["extractive", "llm"], default="extractive",
+                   help="offline backend (default extractive: no LLM)")
+    p.add_argument("--generators", default="bpr,lightgcn", help="first-stage generators (default bpr,lightgcn)")
+    p.add_argument("--no-train", action="store_true", help="skip fine-tuning; the vanilla encoder serves")
+    p.add_argument("--epochs", type=int, default=1, help="encoder fine-tuning epochs (default 1)")
+    p.add_argument("--seed", type=int, default=0, help="demo catalogue seed (default 0)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bars")
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser("build", help="run the whole chain on a workspace (resumable)",
+                              description="Create the workspace if needed (demo catalogue, or --data), then "
+                                          "offline personas, candidates, encoder, indexes and metrics. "
+                                          "Finished steps are kept; a re-run resumes.")
+    p.add_argument("workspace", help="workspace folder")
+    _add_build_options(p)
+    p.set_defaults(func=run_build)
+
+    d = subparsers.add_parser("demo", help="build the demo workspace and open the app on it",
+                              description="The main job: build workspaces/demo (synthetic demo catalogue, "
+                                          "extractive backend, bundled encoder) if needed, then start the app.")
+    d.add_argument("--out", default="workspaces/demo", help="workspace folder (default workspaces/demo)")
+    d.add_argument("--port", type=int, default=8501, help="app port (default 8501)")
+    d.add_argument("--no-app", action="store_true", help="build only; do not start the app")
+    _add_build_options(d)
+    d.set_defaults(func=run_demo)
+
+
+def _build(args: argparse.Namespace, workspace: str):
+    from .pipeline import BuildConfig, build_all
+    config = BuildConfig(backend=args.backend, train=not args.no_train, epochs=args.epochs, seed=args.seed,
+                         generators=tuple(g.strip() for g in args.generators.split(",") if g.strip()))
+    report = build_all(workspace, data=args.data, config=config, progress=not args.no_progress)
+    print("built", report.workspace)
+    print("\n".join(report.lines()))
+    return report
+
+
+def run_build(args: argparse.Namespace) -> int:
+    _build(args, args.workspace)
+    return 0
+
+
+def run_demo(args: argparse.Namespace) -> int:
+    report = _build(args, args.out)
+    if args.no_app:
+        return 0
+    from .views.launch import run_app
+    return run_app(report.workspace, port=args.port)
