@@ -51,9 +51,12 @@ def test_tiny_training_run_lowers_infonce_and_is_used_by_the_index(ws):
     assert reranker.index.meta["encoder_identity"] == choose_encoder(ws).identity()
 
 
-def test_lora_run_merges_adapters_into_a_plain_model(ws):
-    result = train_encoder(ws, TrainConfig(epochs=1, batch_size=4, lora=True, max_seq_length=64, progress=False))
-    assert result.steps == 2
+def test_cli_lora_run_merges_adapters_into_a_plain_model(ws, capsys):
+    from persona4rec.cli import main
+    assert main(["train", str(ws.root), "--lora", "--epochs", "1", "--batch-size", "4", "--max-seq-length", "64",
+                 "--no-progress", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["steps"] == 2 and out["pairs"] == 6 and out["loss_after"] < out["loss_before"]
     model = load_encoder(ws.encoder_dir)
     assert not [n for n, _ in model.named_parameters() if "lora" in n]
     assert ws.stage_info("encoder")["config"]["lora"] is True
