@@ -241,7 +241,7 @@ def build_tables(accuracy_frame, segments_frame, ks: Sequence[int], primary_enco
     pure_multi = frame[(frame["variant"] == "multi") & (frame["scoring"] == "paper")]
     encoders = pure_multi.pivot_table(index="generator", columns="encoder", values="NDCG@10", aggfunc="first")
     encoders.columns = [f"NDCG@10 {c}" for c in encoders.columns]
-    return {
+    tables = {
         "Table 4: generators x rerankers x K (test split; dNDCG@10 and p-values vs the generator, paired per user)":
             main[[c for c in keep if c in main.columns]],
         "Table 5: segments @10 (warm/cold users, head/tail items)": segments_frame,
@@ -249,6 +249,8 @@ def build_tables(accuracy_frame, segments_frame, ks: Sequence[int], primary_enco
         "Table 10: number of personas per item (first-k)": first_k[[c for c in ablation_cols if c in first_k.columns]],
         "Vanilla vs fine-tuned encoder (multi-persona, pure method, NDCG@10)": encoders,
     }
+    return {caption: (table if caption.startswith("Vanilla") else table.reset_index(drop=True))
+            for caption, table in tables.items()}
 
 
 def latency_tables(latency: dict, llm: dict) -> dict[str, Any]:
@@ -294,7 +296,7 @@ def latency_tables(latency: dict, llm: dict) -> dict[str, Any]:
             "vectors": mem["vectors"], "dim": mem["dim"], "items": mem["items"], "max_personas": mem["max_personas"],
             "vectors_MB": mem["vectors_bytes"] / 2**20, "padded_tensor_MB": mem["padded_tensor_bytes"] / 2**20,
             "files_MB": sum(mem["files_bytes"].values()) / 2**20}])
-    return out
+    return {caption: table for caption, table in out.items() if len(table)}
 
 
 # -- latency and the LLM baseline -------------------------------------------------------------------

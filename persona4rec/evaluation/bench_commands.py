@@ -16,6 +16,11 @@ def _ints(text: str) -> tuple[int, ...]:
     return values
 
 
+def _sizes(text: str) -> tuple[int, ...]:
+    """Like _ints, but "0" or "none" means no retrieval scale test (it does not depend on the workspace)."""
+    return () if text.strip().lower() in ("0", "none") else _ints(text)
+
+
 def _names(text: str) -> tuple[str, ...]:
     return tuple(x.strip() for x in text.split(",") if x.strip())
 
@@ -36,8 +41,9 @@ def register(subparsers) -> None:
                         "with SmolLM2-135M when installed)")
     p.add_argument("--llm-model", default=None, help="model name sent to the server (default smollm2-135m)")
     p.add_argument("--llm-users", type=int, default=None, help="users for the LLM baseline (default 5; 0 = skip)")
-    p.add_argument("--retrieval-sizes", type=_ints, default=None,
-                   help="random persona counts for the retrieval scale test (default 10000,100000,1000000)")
+    p.add_argument("--retrieval-sizes", type=_sizes, default=None,
+                   help="random persona counts for the retrieval scale test (default 10000,100000,1000000; "
+                        "0 = skip: it uses random vectors, so one run per machine is enough)")
     p.add_argument("--quick", action="store_true", help="small grids and no large retrieval (for tests)")
     p.set_defaults(func=run)
 
