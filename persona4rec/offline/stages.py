@@ -89,6 +89,9 @@ class StageReport:
         u = self.usage
         usage = (f"calls={u.calls} cached={u.cached_calls} tokens={u.prompt_tokens}+{u.completion_tokens} "
                  f"cost=${u.cost_usd:.4f}")
+        if self.backend == "none":  # profiles: assembled, no backend
+            return (f"{self.stage} {'[dry run] would write' if self.dry_run else 'done:'} {self.total} profiles"
+                    f"{'' if self.dry_run else f' in {self.seconds:.1f}s'}")
         if self.dry_run:
             return (f"{self.stage} [dry run, {self.backend}]: {self.pending} units would run "
                     f"({self.skipped} already done, {self.skipped_failed} failed before); estimate {usage}")
