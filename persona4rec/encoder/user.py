@@ -157,6 +157,14 @@ class UserEncoder:
             return np.zeros(self.dim, dtype=np.float32)
         return weighted_user_vector(self.vectors[rows], self.gamma)
 
+    def embed_before(self, user_id: str, item_id: str) -> np.ndarray:
+        """e_u at the time of a TRAIN interaction (its history strictly before it), as training sees it."""
+        items = self.timelines.history_before(user_id, item_id, self.history_length)
+        rows = [self.key_rows[k] for k in (review_key(user_id, i) for i in items) if k in self.key_rows]
+        if not rows:
+            return np.zeros(self.dim, dtype=np.float32)
+        return weighted_user_vector(self.vectors[rows], self.gamma)
+
     def embed_many(self, user_ids: Sequence[str], split: str = "test") -> np.ndarray:
         out = np.zeros((len(user_ids), self.dim), dtype=np.float32)
         for n, user_id in enumerate(user_ids):
