@@ -77,10 +77,14 @@ def benchmark_scoring(table: PaddedPersonaTable | None = None, n_candidates: int
 
 
 def benchmark_retrieval(sizes: Sequence[int] = (10_000, 100_000), dim: int = 384, queries: int = 200, k: int = 20,
-                        hnsw: bool = True, seed: int = 0) -> dict:
+                        hnsw: bool = True, seed: int = 0, threads: int | None = 1) -> dict:
     """Per-query latency of flat inner-product search over n random persona vectors, and HNSW's latency and
-    recall@k against flat (10^6 x 384 floats is 1.5 GB and HNSW takes minutes to build on 2 cores)."""
+    recall@k against flat (10^6 x 384 floats is 1.5 GB and HNSW takes minutes to build on 2 cores).
+    threads: FAISS OpenMP threads (1 by default: one query at a time gains nothing from threads, and on a
+    busy machine OpenMP's spinning threads cost far more than they give)."""
     import faiss
+    if threads:
+        faiss.omp_set_num_threads(threads)
 
     from .retrieval import hnsw_recall
     rng = np.random.default_rng(seed)
