@@ -30,6 +30,7 @@ from .slots import NO_EVIDENCE, PERSONA_NOUNS, slot_prototypes
 from .text import clean, quote, quoted_phrases, sentences, trim
 
 NO_SLOT = "no_evidence"
+SLOT_VALUE_WORDS = 30  # an aspect slot value is one review sentence, at most this long
 SLOT_VERBS = {"category_preference": "like", "purchase_purpose": "buy it for",
               "quality_criteria": "judge it by", "usage_context": "use it"}
 
@@ -142,7 +143,9 @@ class ExtractiveBackend:
 
     def _review_sentences(self, review: ReviewInput) -> list[str]:
         found = sentences(clean(review.title), 3) + sentences(clean(review.text), 3)
-        return list(dict.fromkeys(found))[:self.config.max_sentences_per_review]
+        # Trimmed before embedding: the stored slot value is exactly the text embedded here, so later stages
+        # find its vector in the cache, and very long sentences cost no more than 30 words.
+        return [trim(s, SLOT_VALUE_WORDS) for s in dict.fromkeys(found)][:self.config.max_sentences_per_review]
 
     def _assign(self, sents: list[str], block: np.ndarray) -> AspectTuple:
         """Each sentence goes to its nearest slot (if near enough); each slot keeps its best sentence."""
@@ -157,7 +160,7 @@ class ExtractiveBackend:
                 best[slot] = (score, sentence)
         fields: dict[str, str] = {}
         for slot, (score, sentence) in best.items():
-            fields[slot] = trim(sentence, 30)
+            fields[slot] = sentence
             fields[f"{slot}_reason"] = f"The review says {quote(sentence, 25)} (similarity {score:.2f} to {slot.replace('_', ' ')})."
         return AspectTuple(**fields)
 
