@@ -104,9 +104,11 @@ def ensure_inputs(ws: Workspace, config: BenchConfig, say: Callable[[str], None]
     from ..encoder.selection import has_trained_encoder
     from ..offline.records import stage_path
 
-    for stage in ("personas", "personas_single"):
+    hints = {"personas": f"persona4rec offline all {ws.root}",
+             "personas_single": f"persona4rec offline personas {ws.root} --single"}
+    for stage, hint in hints.items():
         if not stage_path(ws, stage).exists():
-            raise WorkspaceError(f"{stage_path(ws, stage)} is missing; run `persona4rec offline all {ws.root}` first")
+            raise WorkspaceError(f"{stage_path(ws, stage)} is missing; run `{hint}` first")
     for generator in config.generators:
         if not (ws.candidates_dir / f"{generator}.parquet").exists():
             say(f"candidates/{generator}.parquet is missing: training {generator} ...")
