@@ -14,12 +14,13 @@ them because the machine may be shared.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import platform
 import resource
 import time
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Iterator, Sequence
 
 import numpy as np
 
@@ -36,10 +37,26 @@ class LatencyConfig:
     hnsw_m: int = 32
     hnsw_ef_construction: int = 80
     hnsw_ef_search: int = 64
+    threads: int = 1                    # BLAS/OpenMP threads while timing (index building may use more)
     # Above this many vectors the graph is built with the lighter settings below (2 shared cores).
     hnsw_large_threshold: int = 500_000
     hnsw_large_m: int = 16
     hnsw_large_ef_construction: int = 40
+
+
+@contextlib.contextmanager
+def single_threaded(threads: int = 1) -> Iterator[None]:
+    """Run numpy's BLAS and FAISS's OpenMP on `threads` threads: one online request is served by one core,
+    and on a shared machine multi-threaded single queries mostly measure OpenMP spin-waiting."""
+    import faiss
+    from threadpoolctl import threadpool_limits
+    previous = faiss.omp_get_max_threads()
+    faiss.omp_set_num_threads(threads)
+    try:
+        with threadpool_limits(limits=threads):
+            yield
+    finally:
+        faiss.omp_set_num_threads(previous)
 
 
 def machine() -> dict:
@@ -96,7 +113,7 @@ def scoring_latency(table, config: LatencyConfig, label: str) -> dict:
 
 def retrieval_scale(config: LatencyConfig, dim: int, log=print) -> dict:
     """Flat vs HNSW search latency per query and HNSW recall@k at each size (random unit vectors)."""
-    from ..index.retrieval import hnsw_recall
+    from ..index.retrieval import build_hnsw, hnsw_recall
     out = {}
     for n in config.retrieval_sizes:
         large = n > config.hnsw_large_threshold
@@ -106,10 +123,14 @@ def retrieval_scale(config: LatencyConfig, dim: int, log=print) -> dict:
         vectors = unit_vectors(n, dim, seed=n)
         queries = unit_vectors(config.retrieval_queries, dim, seed=n + 1)
         t0 = time.perf_counter()
-        result = hnsw_recall(vectors, queries, k=config.retrieval_k, m=m, ef_construction=efc,
-                             ef_search=config.hnsw_ef_search)
-        result.update(ef_construction=efc, vectors_bytes=int(vectors.nbytes), total_s=time.perf_counter() - t0,
-                      queries=config.retrieval_queries)
+        graph = build_hnsw(vectors, m, efc, config.hnsw_ef_search)        # built with every thread
+        build_s = time.perf_counter() - t0
+        with single_threaded(config.threads):                            # searched as one request is
+            result = hnsw_recall(vectors, queries, k=config.retrieval_k, m=m, ef_construction=efc,
+                                 ef_search=config.hnsw_ef_search, graph=graph)
+        result.update(hnsw_build_s=build_s, ef_construction=efc, vectors_bytes=int(vectors.nbytes),
+                      total_s=time.perf_counter() - t0, queries=config.retrieval_queries,
+                      search_threads=config.threads)
         out[str(n)] = result
         log(f"  flat {result['flat_ms_per_query']:.3f} ms/query, HNSW {result['hnsw_ms_per_query']:.3f} ms/query, "
             f"recall@{config.retrieval_k} {result['recall_at_k']:.3f}, build {result['hnsw_build_s']:.1f} s")
