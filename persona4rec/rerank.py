@@ -110,7 +110,10 @@ class Reranker:
                 cf = normalised_cf(cf, valid)
             else:
                 cf = positional_cf(lengths, rows.shape[1])
-            final = (1.0 - self.fusion_weight) * scores.score + self.fusion_weight * cf
+            # Padding and unknown items score -inf; 0 * -inf is NaN at weight 1.0, so pin them to -inf.
+            with np.errstate(invalid="ignore"):
+                mixed = (1.0 - self.fusion_weight) * scores.score + self.fusion_weight * cf
+            final = np.where(valid & ~np.isnan(mixed), mixed, -np.inf)
         order = np.argsort(-final, axis=1, kind="stable")
         return final, scores, order
 
