@@ -332,3 +332,27 @@ def test_annotate_asks_for_the_study_token(app_env):
     assert sorted(t.value for t in at.text) == ["persona set A", "persona set B"]
     assert [r.label for r in at.radio] == ["Faithfulness", "Clarity", "Coverage", "Interpretability",
                                            "Representativeness"]
+
+
+def test_app_check_drives_every_page_on_a_workspace(app_workspace, tmp_path, monkeypatch):
+    """`persona4rec app --check`: every page rendered and driven, the study rated in a throwaway database."""
+    from persona4rec.cli import main
+    from persona4rec.views.check import check_app
+
+    monkeypatch.setenv("PERSONA4REC_HOME", str(tmp_path / "home"))
+    real_db = f"sqlite:///{tmp_path / 'real.sqlite'}"
+    monkeypatch.setenv("PERSONA4REC_DB_URL", real_db)
+    results = check_app(app_workspace.root)
+    assert [r.page for r in results] == ["pages/explore_user.py", "pages/item_personas.py",
+                                         "pages/single_vs_multi.py", "pages/studies.py", "pages/annotate.py",
+                                         "pages/studies.py"]
+    assert all(r.ok for r in results), [(r.page, r.error) for r in results]
+    explore, items, compare, created, rated, finished = (r.shown for r in results)
+    assert "candidates reranked" in explore and "per-persona similarity chart" in explore
+    assert "personas shown" in items and "side by side" in compare
+    assert created.startswith("Created study") and "criteria rated and saved" in rated
+    assert "5 criteria with win/tie/loss rates, n = 1" in finished
+    assert not (tmp_path / "real.sqlite").exists(), "the check wrote to the configured database"
+    import os
+    assert os.environ["PERSONA4REC_DB_URL"] == real_db
+    assert main(["app", "--check", "--workspace", str(tmp_path / "missing")]) == 2

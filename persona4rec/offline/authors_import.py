@@ -243,6 +243,14 @@ def _read_table(ws: Workspace, name: str):
     return pd.read_parquet(path) if path.exists() else None
 
 
+def unreviewed_items(ws: Workspace):
+    """Canonical items that have summaries or personas but no review in an authors' sample (None for any
+    other workspace): the app browses them beside the reviewed ones."""
+    from ..data.schema import items_from_disk
+    frame = _read_table(ws, AUTHORS_ITEMS)
+    return None if frame is None else items_from_disk(frame)
+
+
 def workspace_artifacts(ws: Workspace) -> tuple[AuthorsArtifacts, dict[str, int]]:
     """A workspace's tables and offline records in the authors' vocabulary (and what had to be left out)."""
     from ..data.importer import load_workspace_tables

@@ -18,7 +18,8 @@ from .workspaces import Readiness, is_synthetic
 if TYPE_CHECKING:
     import pandas as pd
 
-_STAMPED = ("manifest.json", "data/reviews.parquet", "data/items.parquet", "data/split.parquet",
+_STAMPED = ("manifest.json", "data/reviews.parquet", "data/items.parquet", "data/authors_items.parquet",
+            "data/split.parquet",
             "offline/summaries.jsonl", "offline/aspects.jsonl", "offline/personas.jsonl",
             "offline/personas_single.jsonl")
 
@@ -67,7 +68,14 @@ def load_catalogue(ws: Workspace) -> Catalogue:
     from ..data.importer import load_workspace_tables
 
     readiness = Readiness.of(ws)
+    import pandas as pd
+
+    from ..offline.authors_import import unreviewed_items
+
     reviews, items, split = load_workspace_tables(ws)
+    extra = unreviewed_items(ws)
+    if extra is not None:  # an authors' sample: items with personas or summaries but no review in it
+        items = pd.concat([items, extra[~extra["item_id"].isin(items["item_id"])]], ignore_index=True)
     interactions = reviews.merge(split, on=["user_id", "item_id"], how="left")
     interactions["split"] = interactions["split"].fillna("train")
     interactions = interactions.sort_values(["user_id", "timestamp", "item_id"], kind="stable").reset_index(drop=True)

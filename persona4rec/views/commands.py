@@ -14,9 +14,28 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--workspace", help="workspace to open first")
     p.add_argument("--port", type=int, default=8501, help="port (default 8501)")
     p.add_argument("--address", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    p.add_argument("--check", action="store_true",
+                   help="start no server: render every page headless on --workspace, drive its widgets (a "
+                        "throwaway study database), print what each page showed; exit 1 if a page fails")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.check:
+        return run_check(args.workspace)
     from .launch import run_app
     return run_app(args.workspace, args.port, args.address)
+
+
+def run_check(workspace: str | None) -> int:
+    from ..errors import WorkspaceError
+    from .check import check_app
+    from .workspaces import is_workspace
+    if workspace is None or not is_workspace(workspace):
+        raise WorkspaceError(f"{workspace}: not a workspace (no manifest.json); --check needs --workspace WS")
+    results = check_app(workspace)
+    for r in results:
+        print(f"{'ok  ' if r.ok else 'FAIL'} {r.page:<26} {r.shown if r.ok else r.error}")
+    failed = sum(not r.ok for r in results)
+    print(f"{len(results) - failed} of {len(results)} page steps passed on {workspace}")
+    return 1 if failed else 0
