@@ -61,3 +61,17 @@ def test_unreachable_llm_server_stops_with_exit_3(tmp_path, capsys):
     assert "re-run the same command to resume" in capsys.readouterr().err
     assert fresh.stage_info("summaries")["status"] == "stopped"
     assert not stage_path(fresh, "summaries").exists() or stage_path(fresh, "summaries").read_text() == ""
+
+
+def test_llm_dry_run_of_an_item_subset_counts_only_its_alignments(tmp_path, capsys):
+    """Before any persona exists, `all --items N --dry-run` must not price alignments of the other items."""
+    pytest.importorskip("persona4rec.offline.llm_backend")
+    fresh = build_tiny_workspace(tmp_path / "ws")
+    code = main(["offline", "all", str(fresh.root), "--backend", "llm", "--model", "gpt-4o-mini", "--dry-run",
+                 "--items", "2", "--json"])
+    assert code == 0
+    alignment = next(r for r in json.loads(capsys.readouterr().out) if r["stage"] == "alignment")
+    from offline_tiny import HELD_OUT, REVIEWS
+    in_subset = [(u, i) for u, i, *_ in REVIEWS if i in ("A1", "B2") and (u, i) not in HELD_OUT]
+    assert alignment["total"] == len(in_subset) > 0
+    assert not stage_path(fresh, "alignment").exists()

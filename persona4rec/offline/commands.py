@@ -56,7 +56,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                                                        "(default: the bundled all-MiniLM-L6-v2)")
         p.add_argument("--domain", choices=("generic", "books", "restaurants"), default="generic",
                        help="prompt / slot-phrasing domain")
-        if verb in ("summarize", "aspects", "personas", "all"):
+        if verb in ("summarize", "aspects", "personas", "align", "all"):
             p.add_argument("--items", type=int, help="only the first N items by sorted id (cheap trials)")
         if verb in ("aspects", "profiles", "align", "all"):
             p.add_argument("--users", type=int, help="only the first N users by sorted id (cheap trials)")
@@ -138,7 +138,8 @@ def run_offline(args: argparse.Namespace) -> int:
             show(stages.build_profiles(ws, history_length=args.history_length, users=args.users,
                                        dry_run=args.dry_run))
         elif verb == "align":
-            show(stages.run_alignment(ws, backend, users=args.users, history_length=args.history_length, **opts))
+            show(stages.run_alignment(ws, backend, users=args.users, items=args.items,
+                                      history_length=args.history_length, **opts))
         else:
             stages.run_all(ws, backend, items=args.items, users=args.users, single=args.single,
                            max_personas=args.max_personas, history_length=args.history_length,

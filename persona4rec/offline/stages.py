@@ -603,10 +603,11 @@ def _stand_in_personas(n: int = 4) -> list[Persona]:
             for k in range(1, n + 1)]
 
 
-def run_alignment(ws: Workspace, backend, *, users: int | None = None,
+def run_alignment(ws: Workspace, backend, *, users: int | None = None, items: int | None = None,
                   history_length: int = DEFAULT_HISTORY_LENGTH, **opts) -> StageReport:
     """Stage 5: for each training interaction (u, i), the persona of i that best explains the choice,
-    judged from u's last L train interactions before i."""
+    judged from u's last L train interactions before i. With `items`, only interactions with the first N
+    items (the subset the persona stage covered), so a dry run counts what a real run will do."""
     options = RunOptions.from_opts(opts)
     tables = load_tables(ws)
     personas = load_personas(ws)
@@ -614,11 +615,14 @@ def run_alignment(ws: Workspace, backend, *, users: int | None = None,
         raise WorkspaceError(f"{ws.root}: no personas; run `persona4rec offline personas {ws.root}` first")
     titles = dict(zip(tables.items["item_id"].astype(str), tables.items["title"].astype(str)))
     user_ids = first_ids(tables.reviews["user_id"], users)
+    in_scope = set(first_ids(tables.items["item_id"], items)) if items is not None else None
     histories = train_histories(ws, tables, user_ids)
     units, without_personas = [], 0
     for user_id in sorted(histories):
         history = histories[user_id]
         for position, entry in enumerate(history):
+            if in_scope is not None and entry.item_id not in in_scope:
+                continue
             record = personas.get(entry.item_id)
             if record is None and not options.dry_run:
                 without_personas += 1
@@ -645,7 +649,7 @@ def run_alignment(ws: Workspace, backend, *, users: int | None = None,
                                justification=value.justification, backend="").model_dump(), None, {}
 
     spec = _StageSpec("alignment", "align", backend.align, to_record, local=local,
-                      config={"users": users, "history_length": history_length})
+                      config={"users": users, "items": items, "history_length": history_length})
     notes = {"interactions_without_personas": without_personas} if without_personas else None
     return _execute(ws, backend, spec, units, options, notes)
 
@@ -666,7 +670,7 @@ def run_all(ws: Workspace, backend, *, items: int | None = None, users: int | No
         lambda: run_personas(ws, backend, items=items, max_personas=max_personas, **opts),
         *([lambda: run_personas(ws, backend, single=True, items=items, **opts)] if single else []),
         lambda: build_profiles(ws, history_length=history_length, users=users, **opts),
-        lambda: run_alignment(ws, backend, users=users, history_length=history_length, **opts),
+        lambda: run_alignment(ws, backend, users=users, items=items, history_length=history_length, **opts),
     )
     reports = []
     for run in runs:
