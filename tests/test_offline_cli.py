@@ -35,6 +35,22 @@ def test_subset_flags_reach_the_stage(ws, capsys):
     assert report["total"] == 7 and report["done"] == 0  # u1 (4) and u2 (3)'s train interactions, already aligned
 
 
+def test_status_checks_personas_and_alignment_coverage(ws, capsys):
+    assert main(["offline", "status", str(ws.root), "--json"]) == 0
+    status = json.loads(capsys.readouterr().out)
+    rows = {r["stage"]: r for r in status["stages"]}
+    assert all(rows[s]["status"] == "done" for s in ("summaries", "aspects", "personas", "alignment"))
+    personas = status["personas"]
+    assert personas["within_1_to_7"] and personas["items_with_personas"] == len(load_personas(ws))
+    assert sum(personas["per_item"].values()) == personas["items_with_personas"]
+    assert status["personas_single"]["per_item"] == {"1": personas["items_with_personas"]}
+    alignment = status["alignment"]
+    assert alignment["covers_all_with_personas"] and alignment["aligned"] == len(load_alignment(ws))
+    assert alignment["persona_ids_valid"] == alignment["aligned"]
+    assert main(["offline", "status", str(ws.root)]) == 0
+    assert "all within 1-7" in capsys.readouterr().out
+
+
 def test_bad_flag_value_is_one_clear_error(ws, capsys):
     assert main(["offline", "personas", str(ws.root), "--max-personas", "9"]) == 2
     assert "max personas must be in [1, 7]" in capsys.readouterr().err

@@ -77,6 +77,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         _add_llm_arguments(p)
         p.set_defaults(func=run_offline, offline_verb=verb)
 
+    st = verbs.add_parser("status", help="what each stage made, with checks (personas per item, alignment coverage)",
+                          description="Per stage: status, records, open failures, seconds, cost, backend; then "
+                                      "personas per item (1-7), summary-only items, and how much of the train "
+                                      "split the alignment covers. Every record is validated on reading.")
+    st.add_argument("workspace", type=Path)
+    st.add_argument("--json", action="store_true", help="print JSON")
+    st.set_defaults(func=run_status)
+
     q = verbs.add_parser("quality", help="persona purity against the demo catalogue's planted reasons",
                          description="How well the personas group reviews by their planted reason (demo only), "
                                      "against a shuffled-assignment chance level.")
@@ -84,6 +92,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     q.add_argument("--single", action="store_true", help="score the single-persona index instead")
     q.add_argument("--json", action="store_true", help="print JSON")
     q.set_defaults(func=run_quality)
+
+
+def run_status(args: argparse.Namespace) -> int:
+    from ..workspace import Workspace
+    from .status import offline_status, status_lines
+    status = offline_status(Workspace.open(args.workspace))
+    print(json.dumps(status, indent=2) if args.json else "\n".join(status_lines(status)))
+    return 0
 
 
 def run_quality(args: argparse.Namespace) -> int:
