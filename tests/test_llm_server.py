@@ -313,3 +313,19 @@ def test_llm_check_cli_reports_protocol_and_usage(llm, capsys):
     prompt, completion = proxy.usage()
     assert 1 <= len(proxy.chats()) <= 3 and f"tokens={prompt}+{completion}" in out  # 1 + validation retries
     assert code == (0 if "answer:" in out else 1)
+
+
+def test_default_field_caps_keep_the_server_alive(llm, tmp_path):
+    """Without --max-field-chars each task's own cap applies (a summary may run to 1,200 characters). In
+    json_object mode llama.cpp compiles maxLength into its grammar and dies past ~1,000 repetitions; the
+    client clamps it, so the stage finishes and the server still answers afterwards."""
+    from persona4rec.offline.stages import run_summaries
+    server, proxy = llm
+    ws = tiny_workspace(tmp_path / "ws")
+    proxy.reset()
+    report = run_summaries(ws, backend_for(ws, proxy, max_field_chars=None, max_tokens=48), progress=False)
+    assert report.stopped_reason is None, report.stopped_reason
+    sent = [e.request["response_format"]["schema"]["properties"]["summary"]["maxLength"] for e in proxy.chats()]
+    assert sent and max(sent) == 1000
+    assert server.running and proxy.failed_forwards == 0
+    assert report.done + report.failed == len(ITEMS)

@@ -258,7 +258,7 @@ class LLMClient:
         if fmt == "json_schema":
             strict = for_openai(logical)
             return {"type": "json_schema", "json_schema": {"name": schema.__name__, "schema": strict, "strict": True}}
-        return {"type": "json_object", "schema": logical}
+        return {"type": "json_object", "schema": clamp_max_length(logical, GRAMMAR_MAX_LENGTH)}
 
     # -- the wire ------------------------------------------------------------------------------
     def _client(self):
@@ -356,3 +356,22 @@ def _retry_after(exc) -> float:
 def _short(exc: Exception | None, limit: int = 300) -> str:
     text = " ".join(str(exc).split())
     return text if len(text) <= limit else text[:limit] + "..."
+
+
+# llama.cpp's server turns a json_object schema into a grammar, and a string's maxLength into that many
+# nested optional repetitions; past its repetition threshold the grammar fails to parse and the server
+# process dies (llama-cpp-python 0.3.36 with SmolLM2: maxLength 1000 works, 1100 kills it). Clamp below it.
+GRAMMAR_MAX_LENGTH = 1000
+
+
+def clamp_max_length(schema, limit: int):
+    """`schema` with every string maxLength at most `limit` (a copy; other keywords untouched)."""
+    if isinstance(schema, list):
+        return [clamp_max_length(x, limit) for x in schema]
+    if not isinstance(schema, dict):
+        return schema
+    out = {k: clamp_max_length(v, limit) for k, v in schema.items()}
+    if isinstance(out.get("maxLength"), int) and out["maxLength"] > limit:
+        out["maxLength"] = limit
+    return out
+
