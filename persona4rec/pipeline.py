@@ -154,9 +154,10 @@ STEPS: list[tuple[str, Callable[[Workspace, BuildConfig, bool], str]]] = [
 
 
 def build_all(out: str | Path, *, data: str | Path | None = None, config: BuildConfig | None = None,
-              progress: bool = True, echo: Callable[[str], None] = print) -> BuildReport:
+              progress: bool = True, echo: Callable[[str], None] | None = None) -> BuildReport:
     """Create the workspace if needed (demo catalogue when `data` is None), then run every step."""
     config = config or BuildConfig()
+    echo = echo or (lambda line: print(line, flush=True))   # flushed: a build's log is often a file
     out = Path(out)
     report = BuildReport(out)
     t0 = time.perf_counter()
