@@ -218,3 +218,15 @@ def test_estimate_counts_calls_and_prices_tokens():
     assert usage.calls == 10 and usage.prompt_tokens == 10 * estimate_tokens(prompts[0]) == 10 * 104
     assert usage.cost_usd == pytest.approx((1040 * 0.15 + 500 * 0.60) / 1e6)
 
+
+
+def test_json_object_schemas_keep_max_length_within_the_grammar_limit():
+    from persona4rec.llm.client import GRAMMAR_MAX_LENGTH, clamp_max_length
+    schema = {"type": "object", "properties": {
+        "long": {"type": "string", "maxLength": 5000}, "short": {"type": "string", "maxLength": 20},
+        "free": {"type": "string"}, "list": {"type": "array", "items": {"type": "string", "maxLength": 1200}}}}
+    out = clamp_max_length(schema, GRAMMAR_MAX_LENGTH)
+    props = out["properties"]
+    assert props["long"]["maxLength"] == GRAMMAR_MAX_LENGTH and props["short"]["maxLength"] == 20
+    assert "maxLength" not in props["free"] and props["list"]["items"]["maxLength"] == GRAMMAR_MAX_LENGTH
+    assert schema["properties"]["long"]["maxLength"] == 5000  # a copy: the caller's schema is untouched

@@ -366,12 +366,9 @@ GRAMMAR_MAX_LENGTH = 1000
 
 def clamp_max_length(schema, limit: int):
     """`schema` with every string maxLength at most `limit` (a copy; other keywords untouched)."""
-    if isinstance(schema, list):
-        return [clamp_max_length(x, limit) for x in schema]
-    if not isinstance(schema, dict):
-        return schema
-    out = {k: clamp_max_length(v, limit) for k, v in schema.items()}
-    if isinstance(out.get("maxLength"), int) and out["maxLength"] > limit:
-        out["maxLength"] = limit
-    return out
+    from .schemas import map_string_nodes
 
+    def clamp(node: dict) -> dict:
+        over = isinstance(node.get("maxLength"), int) and node["maxLength"] > limit
+        return {**node, "maxLength": limit} if over else node
+    return map_string_nodes(schema, clamp)

@@ -20,6 +20,16 @@ _OPENAI_KEYWORDS = {"type", "properties", "required", "additionalProperties", "i
 _DROP_ALWAYS = {"default", "title", "description"}
 
 
+def map_string_nodes(schema: Any, change) -> Any:
+    """A copy of `schema` in which every `{"type": "string", ...}` node is replaced by `change(node)`."""
+    if isinstance(schema, list):
+        return [map_string_nodes(x, change) for x in schema]
+    if not isinstance(schema, dict):
+        return schema
+    out = {k: map_string_nodes(v, change) for k, v in schema.items()}
+    return change(out) if out.get("type") == "string" else out
+
+
 def wire_schema(model: type[BaseModel]) -> dict[str, Any]:
     """The answer model's JSON schema with every property required and no extra properties."""
     return _tighten(copy.deepcopy(model.model_json_schema()), False)

@@ -21,7 +21,7 @@ from ..llm.cache import ResponseCache
 from ..llm.client import LLMClient, LLMUsage, Request
 from ..llm.config import LLMConfig
 from ..llm.prompts import load_prompt
-from ..llm.schemas import wire_schema
+from ..llm.schemas import map_string_nodes, wire_schema
 from ..workspace import Workspace
 from .backend import AlignmentRequest, ItemInput, PersonaRequest, ReviewInput, UnitResult, Usage
 from .schema import MAX_PERSONAS, MIN_PERSONAS, AspectTuple, ItemSummary, Persona, PersonaSelection, PersonaSet
@@ -182,14 +182,7 @@ class LLMBackend:
 
 def bound_strings(schema, limit: int):
     """`schema` with maxLength=`limit` on every free-text string (ids given as an enum stay as they are)."""
-    if isinstance(schema, list):
-        return [bound_strings(x, limit) for x in schema]
-    if not isinstance(schema, dict):
-        return schema
-    out = {k: bound_strings(v, limit) for k, v in schema.items()}
-    if out.get("type") == "string" and "enum" not in out:
-        out.setdefault("maxLength", limit)
-    return out
+    return map_string_nodes(schema, lambda node: node if "enum" in node else {"maxLength": limit, **node})
 
 
 # -- checks pydantic cannot express -------------------------------------------------------------
