@@ -108,7 +108,7 @@ def _create_study(at) -> str:
     _raise_on_exception(at)
     if at.error:  # the page refused with a message (e.g. too few explained candidates): shown, not a crash
         return "the page refused to create a study: " + "; ".join(e.value.replace("\\", "") for e in at.error)
-    return next(s.value for s in at.success if "Created study" in s.value)
+    return next(s.value for s in at.success if "Created study" in s.value).replace("\\", "")
 
 
 def _annotate(at) -> str:
@@ -148,18 +148,38 @@ STEPS = (
 )
 
 
-def check_app(workspace: str | Path, timeout: float = PAGE_TIMEOUT) -> list[PageCheck]:
+def prepare(workspace: str | Path, progress: bool = True) -> None:
+    """Build what the pages would build on first use (persona indexes, the user-vector cache), with a
+    progress bar, so no page run is timed against a first-time build of a large workspace."""
+    from ..rerank import Reranker
+    from ..workspace import Workspace
+    from .workspaces import Readiness
+    ws = Workspace.open(workspace)
+    ready = Readiness.of(ws)
+    if ready.personas and ready.generators:
+        for variant in ("multi",) + (("single",) if ready.personas_single else ()):
+            Reranker.from_workspace(ws, variant, progress=progress)
+
+
+def check_app(workspace: str | Path, timeout: float = PAGE_TIMEOUT, progress: bool = False) -> list[PageCheck]:
     """Render and drive every page on `workspace`; one PageCheck per step, in order."""
     import logging
 
     from streamlit.testing.v1 import AppTest
 
-    # Outside a server, Streamlit warns "missing ScriptRunContext" for every cached call: noise here.
-    logging.getLogger("streamlit").setLevel(logging.ERROR)
+    # Outside a server, Streamlit warns "missing ScriptRunContext" for cached calls: noise here. Its
+    # loggers are set up on import, so this comes after the import.
+    for name in ("streamlit", "streamlit.runtime.scriptrunner_utils.script_run_context"):
+        logging.getLogger(name).setLevel(logging.ERROR)
+    prepare(workspace, progress)
     results: list[PageCheck] = []
     with tempfile.TemporaryDirectory(prefix="persona4rec-check-") as tmp, \
             _environment(Path(workspace).resolve(), f"sqlite:///{Path(tmp) / 'check.sqlite'}"):
-        at = AppTest.from_file(str(app_path()), default_timeout=timeout).run()
+        at = AppTest.from_file(str(app_path()), default_timeout=timeout)
+        try:
+            at.run()
+        except Exception as exc:  # the entry script itself did not finish: every step reports it
+            return [PageCheck(page, False, "", f"app.py: {type(exc).__name__}: {exc}") for page, _ in STEPS]
         for page, step in STEPS:
             try:
                 _raise_on_exception(at)

@@ -33,7 +33,7 @@ def run_check(workspace: str | None) -> int:
     from .workspaces import is_workspace
     if workspace is None or not is_workspace(workspace):
         raise WorkspaceError(f"{workspace}: not a workspace (no manifest.json); --check needs --workspace WS")
-    results = check_app(workspace)
+    results = check_app(workspace, progress=True)
     for r in results:
         print(f"{'ok  ' if r.ok else 'FAIL'} {r.page:<26} {r.shown if r.ok else r.error}")
     failed = sum(not r.ok for r in results)
