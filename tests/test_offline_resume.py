@@ -96,6 +96,20 @@ def test_failed_units_are_recorded_skipped_and_retried_on_request(ws, backend):
     assert {"u1|A1", "u2|B2"} <= set(load_aspects(ws))
 
 
+def test_a_failed_summary_does_not_stop_the_persona_stage(ws, backend):
+    """Only the unit fails: its item goes on under its title, and the report says how many did."""
+    from persona4rec.offline.records import load_personas
+    report = stages.run_summaries(ws, CountingBackend(backend, error_keys={"A1"}), progress=False)
+    assert report.failed == 1
+    stages.run_aspects(ws, backend, progress=False)
+    report = stages.run_personas(ws, backend, progress=False)
+    assert report.stopped_reason is None and "A1" in load_personas(ws)
+    assert report.notes["failed_summaries_replaced_by_title"] == 1
+    (ws.offline_dir / "summaries.jsonl").unlink()   # never summarised at all: that is still an error
+    with pytest.raises(WorkspaceError, match="have no summary"):
+        stages.run_personas(ws, backend, single=True, progress=False)
+
+
 def test_dry_run_estimates_and_writes_nothing(ws, backend):
     manifest = ws.manifest_path.read_bytes()
     counting = CountingBackend(backend)

@@ -466,9 +466,13 @@ def _persona_requests(ws: Workspace, tables: Tables, item_ids: list[str], single
                       dry_run: bool) -> tuple[list[_Unit], dict[str, Any]]:
     summaries = load_summaries(ws)
     aspects = load_aspects(ws)
+    # An item whose summary failed (recorded in failures.jsonl) goes on under its title, as profiles do;
+    # one the summaries stage never reached means that stage has not run.
+    failed = {f.key for f in load_failures(ws, "summaries")} if failures_path(ws).exists() else set()
     missing = [i for i in item_ids if i not in summaries]
-    if missing and not dry_run:
-        raise WorkspaceError(f"{ws.root}: {len(missing)} item(s) have no summary (e.g. {missing[0]}); "
+    unrun = [i for i in missing if i not in failed]
+    if unrun and not dry_run:
+        raise WorkspaceError(f"{ws.root}: {len(unrun)} item(s) have no summary (e.g. {unrun[0]}); "
                              f"run `persona4rec offline summarize {ws.root}` first")
     if not aspects and not dry_run:
         raise WorkspaceError(f"{ws.root}: no aspect records; run `persona4rec offline aspects {ws.root}` first")
@@ -493,14 +497,21 @@ def _persona_requests(ws: Workspace, tables: Tables, item_ids: list[str], single
         reviews_, tuples = pools.setdefault(review.item_id, ([], []))
         reviews_.append(review)
         tuples.append(tuple_)
-    units = []
+    units, titled = [], 0
     for item_id in item_ids:
-        summary = summaries[item_id].summary if item_id in summaries else _stand_in_summary(item_rows[item_id])
+        if item_id in summaries:
+            summary = summaries[item_id].summary
+        elif item_id in failed:
+            summary, titled = _str(item_rows[item_id].title) or item_id, titled + 1
+        else:
+            summary = _stand_in_summary(item_rows[item_id])
         reviews_, tuples = pools.get(item_id, ([], []))
         units.append(_Unit(item_id, PersonaRequest(item_id=item_id, item_title=titles.get(item_id, ""),
                                                    summary=summary, reviews=reviews_, aspects=tuples,
                                                    single=single, max_personas=max_personas)))
     notes = {"train_reviews_without_aspects": not_extracted} if not_extracted else {}
+    if titled:
+        notes["failed_summaries_replaced_by_title"] = titled
     return units, notes
 
 
