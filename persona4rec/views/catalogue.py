@@ -65,13 +65,12 @@ class Catalogue:
 
 
 def load_catalogue(ws: Workspace) -> Catalogue:
-    from ..data.importer import load_workspace_tables
-
-    readiness = Readiness.of(ws)
     import pandas as pd
 
+    from ..data.importer import load_workspace_tables
     from ..offline.authors_import import unreviewed_items
 
+    readiness = Readiness.of(ws)
     reviews, items, split = load_workspace_tables(ws)
     extra = unreviewed_items(ws)
     if extra is not None:  # an authors' sample: items with personas or summaries but no review in it
