@@ -109,6 +109,10 @@ def test_interaction_cache_reencodes_only_changed_texts_and_all_on_new_encoder(w
 
 def test_encoder_choice_slots(ws):
     assert choose_encoder(ws).slot == "" and choose_encoder(ws).label == "vanilla"
-    assert choose_encoder(ws, "vanilla").slot == "@vanilla"
+    assert choose_encoder(ws, "vanilla") == choose_encoder(ws)   # no trained model: one slot, encoded once
+    (ws.encoder_dir / "modules.json").parent.mkdir(parents=True, exist_ok=True)
+    (ws.encoder_dir / "modules.json").write_text("[]")
+    assert choose_encoder(ws, "vanilla").slot == "@vanilla" and choose_encoder(ws).label == "trained"
+    (ws.encoder_dir / "modules.json").unlink()
     with pytest.raises(Exception, match="no trained encoder"):
         choose_encoder(ws, "trained")

@@ -68,7 +68,7 @@ def test_build_save_load_round_trip_and_staleness(ws):
     assert "tuner_P1" in rebuilt.entries["persona_key"].tolist()
     assert rebuilt.entries.set_index("persona_key").loc["tuner_P1", "name"] == "Ukulele player"
     write_personas(ws, PERSONAS)
-    assert index_location(ws, "multi", choose_encoder(ws, "vanilla")).name == "multi@vanilla"
+    assert index_location(ws, "multi", choose_encoder(ws, "vanilla")).name == "multi"  # no trained model yet
     assert not list(ws.index_dir.glob(".multi*"))   # no staging folders left behind
 
 

@@ -3,7 +3,9 @@
 Vectors from different encoders must never be mixed, so every artefact built from encodings (the
 persona index, the interaction cache) lives in a slot named after the encoder choice:
     ""          the workspace default: encoder/ when training has run, else the bundled model
-    "@vanilla"  the bundled pre-trained model, asked for explicitly (for vanilla-vs-trained comparisons)
+    "@vanilla"  the bundled pre-trained model, asked for explicitly beside a trained one (for
+                vanilla-vs-trained comparisons); with no trained model it IS the default, slot "", so
+                its vectors are made once
     "@<hash>"   any other sentence-transformers path or name
 and records `encoder_identity` of the model that made it, so a retrained model makes the old one stale.
 """
@@ -52,7 +54,8 @@ def choose_encoder(ws: Workspace, encoder: str | os.PathLike | None = None) -> E
                                  "first, or use the vanilla encoder")
         return EncoderChoice(TRAINED, str(ws.encoder_dir), "")
     if encoder == VANILLA or encoder == DEFAULT_ENCODER:
-        return EncoderChoice(VANILLA, None, "@vanilla")
+        # Sharing slot "" is safe: once training runs, identity() no longer matches and "" is rebuilt.
+        return EncoderChoice(VANILLA, None, "@vanilla" if has_trained_encoder(ws) else "")
     if Path(encoder).resolve() == ws.encoder_dir.resolve():
         return choose_encoder(ws, TRAINED)
     return EncoderChoice("custom", encoder, "@" + hashlib.sha256(encoder.encode()).hexdigest()[:8])
