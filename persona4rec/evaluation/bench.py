@@ -31,7 +31,7 @@ from .metrics import DEFAULT_KS, metric_columns
 
 log = logging.getLogger(__name__)
 
-GAMMAS = (0.5, 0.7, 0.8, 0.9, 0.95, 1.0)
+GAMMAS = (0.1, 0.3, 0.5, 0.7, 0.8, 0.9, 0.95, 1.0)  # down to ~the last interaction alone
 FUSION_WEIGHTS = tuple(round(0.1 * n, 1) for n in range(11))
 FIRST_K = (1, 3, 5, 7)
 SIGNIFICANCE_METRIC = "NDCG@10"
