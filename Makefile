@@ -7,6 +7,7 @@ BIN    := $(VENV)/bin
 WS     ?= workspaces/demo
 DATA   ?=
 PORT   ?= 8501
+DEMO_FLAGS ?=
 
 .PHONY: demo test venv install install-test system-deps clean
 
@@ -31,7 +32,7 @@ system-deps:
 	scripts/install_system_deps.sh
 
 demo: install
-	$(BIN)/persona4rec demo --out $(WS) $(if $(DATA),--data $(DATA)) --port $(PORT)
+	$(BIN)/persona4rec demo --out $(WS) $(if $(DATA),--data $(DATA)) --port $(PORT) $(DEMO_FLAGS)
 
 test: install-test system-deps
 	$(BIN)/python -m pytest -q
