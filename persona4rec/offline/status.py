@@ -73,8 +73,9 @@ def offline_status(ws: Workspace) -> dict[str, Any]:
 
 
 def status_lines(status: dict[str, Any]) -> list[str]:
+    # seconds and cost are the stage's LAST run (a resumed run that found everything done shows ~0)
     lines = [f"workspace {status['workspace']}", f"{'stage':<16} {'status':<9} {'records':>8} {'failed':>7} "
-             f"{'seconds':>8} {'cost $':>8}  backend"]
+             f"{'last s':>8} {'cost $':>8}  backend"]
     for r in status["stages"]:
         seconds = f"{r['seconds']:.1f}" if r["seconds"] is not None else "-"
         backends = ", ".join(f"{b} ({n})" if len(r["backends"]) > 1 else b for b, n in r["backends"].items()) or "-"
