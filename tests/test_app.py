@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -51,16 +52,15 @@ def open_app(page: str | None = None):
 
 
 def button(at, label: str):
-    matches = [b for b in at.button if b.label == label]
-    assert matches, f"no button {label!r}; have {[b.label for b in at.button]}"
-    return matches[0]
+    from persona4rec.views.check import find_button
+    return find_button(at, label)          # raises AssertionError naming the buttons there are
 
 
 def frame_with(at, column: str):
-    for df in at.dataframe:
-        if column in df.value.columns:
-            return df.value
-    raise AssertionError(f"no table with column {column!r}")
+    from persona4rec.views.check import find_table
+    table = find_table(at, column)
+    assert table is not None, f"no table with column {column!r}"
+    return table
 
 
 # -- plain helpers -------------------------------------------------------------------------------
@@ -353,6 +353,5 @@ def test_app_check_drives_every_page_on_a_workspace(app_workspace, tmp_path, mon
     assert created.startswith("Created study") and "criteria rated and saved" in rated
     assert "5 criteria with win/tie/loss rates, n = 1" in finished
     assert not (tmp_path / "real.sqlite").exists(), "the check wrote to the configured database"
-    import os
     assert os.environ["PERSONA4REC_DB_URL"] == real_db
     assert main(["app", "--check", "--workspace", str(tmp_path / "missing")]) == 2

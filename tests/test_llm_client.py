@@ -221,7 +221,8 @@ def test_estimate_counts_calls_and_prices_tokens():
 
 
 def test_json_object_schemas_keep_max_length_within_the_grammar_limit():
-    from persona4rec.llm.client import GRAMMAR_MAX_LENGTH, clamp_max_length
+    from persona4rec.llm.client import GRAMMAR_MAX_LENGTH
+    from persona4rec.llm.schemas import clamp_max_length
     schema = {"type": "object", "properties": {
         "long": {"type": "string", "maxLength": 5000}, "short": {"type": "string", "maxLength": 20},
         "free": {"type": "string"}, "list": {"type": "array", "items": {"type": "string", "maxLength": 1200}}}}

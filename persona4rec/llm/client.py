@@ -37,7 +37,7 @@ from ..errors import BudgetExceeded, LLMUnavailable
 from .cache import ResponseCache, request_key
 from .config import LLMConfig
 from .pricing import Price, price_for
-from .schemas import for_openai, wire_schema
+from .schemas import clamp_max_length, for_openai, wire_schema
 
 log = logging.getLogger(__name__)
 
@@ -362,13 +362,3 @@ def _short(exc: Exception | None, limit: int = 300) -> str:
 # nested optional repetitions; past its repetition threshold the grammar fails to parse and the server
 # process dies (llama-cpp-python 0.3.36 with SmolLM2: maxLength 1000 works, 1100 kills it). Clamp below it.
 GRAMMAR_MAX_LENGTH = 1000
-
-
-def clamp_max_length(schema, limit: int):
-    """`schema` with every string maxLength at most `limit` (a copy; other keywords untouched)."""
-    from .schemas import map_string_nodes
-
-    def clamp(node: dict) -> dict:
-        over = isinstance(node.get("maxLength"), int) and node["maxLength"] > limit
-        return {**node, "maxLength": limit} if over else node
-    return map_string_nodes(schema, clamp)

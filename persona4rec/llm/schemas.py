@@ -30,6 +30,14 @@ def map_string_nodes(schema: Any, change) -> Any:
     return change(out) if out.get("type") == "string" else out
 
 
+def clamp_max_length(schema: Any, limit: int) -> Any:
+    """`schema` with every string maxLength at most `limit` (a copy; other keywords untouched)."""
+    def clamp(node: dict) -> dict:
+        over = isinstance(node.get("maxLength"), int) and node["maxLength"] > limit
+        return {**node, "maxLength": limit} if over else node
+    return map_string_nodes(schema, clamp)
+
+
 def wire_schema(model: type[BaseModel]) -> dict[str, Any]:
     """The answer model's JSON schema with every property required and no extra properties."""
     return _tighten(copy.deepcopy(model.model_json_schema()), False)

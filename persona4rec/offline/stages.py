@@ -468,7 +468,7 @@ def _persona_requests(ws: Workspace, tables: Tables, item_ids: list[str], single
     aspects = load_aspects(ws)
     # An item whose summary failed (recorded in failures.jsonl) goes on under its title, as profiles do;
     # one the summaries stage never reached means that stage has not run.
-    failed = {f.key for f in load_failures(ws, "summaries")} if failures_path(ws).exists() else set()
+    failed = {f.key for f in load_failures(ws, "summaries")}
     missing = [i for i in item_ids if i not in summaries]
     unrun = [i for i in missing if i not in failed]
     if unrun and not dry_run:

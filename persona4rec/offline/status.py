@@ -12,16 +12,14 @@ from collections import Counter
 from typing import Any
 
 from ..workspace import Workspace
-from .records import (STAGE_FILES, failures_path, load_alignment, load_failures, load_personas, read_raw,
-                      stage_path)
+from .records import STAGE_FILES, load_alignment, load_failures, load_personas, read_raw, stage_path
 from .schema import MAX_PERSONAS
 
 
 def _stage_rows(ws: Workspace) -> list[dict[str, Any]]:
     failed: dict[str, set[str]] = {}
-    if failures_path(ws).exists():
-        for f in load_failures(ws):
-            failed.setdefault(f.stage, set()).add(f.key)
+    for f in load_failures(ws):
+        failed.setdefault(f.stage, set()).add(f.key)
     rows = []
     for stage in STAGE_FILES:
         info = ws.stage_info(stage) or {}
@@ -34,11 +32,9 @@ def _stage_rows(ws: Workspace) -> list[dict[str, Any]]:
     return rows
 
 
-def _persona_check(ws: Workspace, single: bool, items: set[str]) -> dict[str, Any] | None:
-    stage = "personas_single" if single else "personas"
-    if not stage_path(ws, stage).exists():
+def _persona_check(records: dict | None, items: set[str]) -> dict[str, Any] | None:
+    if records is None:
         return None
-    records = load_personas(ws, single=single)   # validates every record against PersonaRecord
     sizes = Counter(len(r.personas) for r in records.values())
     return {"items_with_personas": len(records), "items": len(items),
             "items_missing": len(items - set(records)), "personas": sum(k * n for k, n in sizes.items()),
@@ -62,13 +58,20 @@ def _alignment_check(ws: Workspace, split, personas: dict | None) -> dict[str, A
             "covers_all_with_personas": with_personas <= aligned.keys()}
 
 
+def _typed_personas(ws: Workspace, single: bool) -> dict | None:
+    """Every record validated against PersonaRecord on reading; None when the stage has not run."""
+    stage = "personas_single" if single else "personas"
+    return load_personas(ws, single=single) if stage_path(ws, stage).exists() else None
+
+
 def offline_status(ws: Workspace) -> dict[str, Any]:
     from ..data.importer import load_workspace_tables
     _, items, split = load_workspace_tables(ws)
     item_ids = set(items["item_id"].astype(str))
-    personas = load_personas(ws) if stage_path(ws, "personas").exists() else None
+    personas = _typed_personas(ws, single=False)
     return {"workspace": str(ws.root), "stages": _stage_rows(ws),
-            "personas": _persona_check(ws, False, item_ids), "personas_single": _persona_check(ws, True, item_ids),
+            "personas": _persona_check(personas, item_ids),
+            "personas_single": _persona_check(_typed_personas(ws, single=True), item_ids),
             "alignment": _alignment_check(ws, split, personas)}
 
 

@@ -45,12 +45,12 @@ def _environment(workspace: Path, db_url: str) -> Iterator[None]:
                 os.environ[name] = value
 
 
-def _frame(at, column: str):
+def find_table(at, column: str):
     """The first table on the page with this column, or None."""
     return next((df.value for df in at.dataframe if column in df.value.columns), None)
 
 
-def _button(at, label: str):
+def find_button(at, label: str):
     matches = [b for b in at.button if b.label == label]
     if not matches:
         raise AssertionError(f"no '{label}' button (buttons: {[b.label for b in at.button]})")
@@ -69,7 +69,7 @@ def _notes(at) -> str:
 
 
 def _explore(at) -> str:
-    ranked = _frame(at, "persona")
+    ranked = find_table(at, "persona")
     if ranked is None:
         return "history shown; no reranked list: " + (_notes(at) or "nothing to rerank")
     user = at.selectbox(key="explore_user").value
@@ -81,7 +81,7 @@ def _explore(at) -> str:
 
 
 def _items(at) -> str:
-    table = _frame(at, "summary_only")
+    table = find_table(at, "summary_only")
     if table is None:
         return "no item table: " + (_notes(at) or "no items")
     made_by = next((c.value.replace("\\", "") for c in at.caption if "made by" in c.value), "")
@@ -89,8 +89,8 @@ def _items(at) -> str:
 
 
 def _compare(at) -> str:
-    side = _frame(at, "single_persona")
-    metrics = _frame(at, "where")
+    side = find_table(at, "single_persona")
+    metrics = find_table(at, "where")
     parts = [f"{len(side)} candidates side by side (multi vs single)" if side is not None
              else "no side-by-side list"]
     parts.append(f"{len(metrics)} metric rows" if metrics is not None else "no metric report")
@@ -104,7 +104,7 @@ def _create_study(at) -> str:
     at.text_input(key="study_name").input("app-check")
     at.number_input(key="study_examples").set_value(2)
     at.number_input(key="study_annotators").set_value(1)
-    _button(at, "Create study").click().run()
+    find_button(at, "Create study").click().run()
     _raise_on_exception(at)
     if at.error:  # the page refused with a message (e.g. too few explained candidates): shown, not a crash
         return "the page refused to create a study: " + "; ".join(e.value.replace("\\", "") for e in at.error)
@@ -115,14 +115,14 @@ def _annotate(at) -> str:
     if at.info and not at.text_input:
         return at.info[0].value
     at.text_input(key="annotate_name").input("app-check")
-    _button(at, "Start annotating").click().run()
+    find_button(at, "Start annotating").click().run()
     _raise_on_exception(at)
     radios = [r for r in at.radio if r.key.startswith("rate:")]
     if not radios:
         raise AssertionError("no rating controls after identifying")
     for radio in radios:
         radio.set_value("tie")
-    _button(at, "Submit").click().run()
+    find_button(at, "Submit").click().run()
     _raise_on_exception(at)
     saved = [s.value for s in at.success if "Saved" in s.value]
     if not saved:
@@ -131,7 +131,7 @@ def _annotate(at) -> str:
 
 
 def _results(at) -> str:
-    table = _frame(at, "win_rate")
+    table = find_table(at, "win_rate")
     if table is None:
         return at.info[0].value if at.info else "no results table"
     return f"{len(table)} criteria with win/tie/loss rates, n = {int(table['n'].max())} rating(s) each"
