@@ -87,6 +87,16 @@ def test_fusion_weight_blends_normalised_cf(reranker):
     np.testing.assert_allclose(normalised_cf(np.array([[2.0, 2.0, 0.0]]), np.array([[True, True, False]])), [[1, 1, 0]])
 
 
+def test_full_cf_weight_keeps_padding_finite_and_last(reranker):
+    """Lists of unequal length are padded; at weight 1.0, 0 * -inf must not turn the padding into NaN."""
+    fused = reranker.with_options(fusion_weight=1.0)
+    lists = [CANDS[:5], CANDS[:2]]
+    final, _, order = fused.score_many(["u_drums", "u_piano"], lists, "valid")
+    assert not np.isnan(final).any()
+    assert np.isneginf(final[1, 2:]).all() and list(order[1, :2]) == [0, 1]
+    assert fused.rank_ids_many(["u_drums", "u_piano"], lists, "valid") == lists
+
+
 def test_user_without_history_keeps_cf_order_and_is_flagged(reranker):
     ranked = reranker.rerank("stranger", ["piano", "guitar"])
     assert [r.item_id for r in ranked] == ["piano", "guitar"] and {r.fallback for r in ranked} == {"no-history"}
