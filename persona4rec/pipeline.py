@@ -25,8 +25,10 @@ class BuildConfig:
     backend: str = "extractive"             # offline backend: extractive (no LLM) or llm
     single: bool = True                     # also build the single-persona variant (for the comparison page)
     generators: tuple[str, ...] = ("bpr", "lightgcn")
-    train: bool = True                      # fine-tune the encoder on the alignment set
-    epochs: int = 1
+    train: bool = True                      # train the encoder on the alignment set
+    train_mode: str = "adapter"             # adapter (seconds), full or lora fine-tuning
+    epochs: int = 1                         # full / lora fine-tuning epochs (the adapter early-stops on VALID)
+    tune: bool = True                       # tune the serving config on VALID (serving.json)
     k: int = 20                             # first-stage candidates per user
     seed: int = 0                           # demo catalogue seed
 
@@ -104,9 +106,23 @@ def _encoder(ws: Workspace, config: BuildConfig, progress: bool) -> str:
     from .encoder.selection import has_trained_encoder
     if has_trained_encoder(ws) and ws.stage_done("encoder"):
         return "kept the trained encoder"
+    if config.train_mode == "adapter":
+        from .encoder.adapter import train_adapter
+        variants = ("multi", "summary") + (("single",) if config.single else ())
+        result = train_adapter(ws, progress=progress, index_variants=variants)
+        return (f"adapter: {result.pairs} pairs, {result.epochs_run} epochs in {result.seconds:.1f} s, "
+                f"VALID NDCG@10 {result.valid_before:.3f} -> {result.valid_best:.3f}")
     from .encoder.train import TrainConfig, train_encoder
-    result = train_encoder(ws, TrainConfig(epochs=config.epochs, progress=progress))
+    result = train_encoder(ws, TrainConfig(epochs=config.epochs, lora=config.train_mode == "lora", progress=progress))
     return f"{result.pairs} pairs, InfoNCE loss {result.loss_before:.3f} -> {result.loss_after:.3f}"
+
+
+def _tune(ws: Workspace, config: BuildConfig, progress: bool) -> str:
+    if not config.tune:
+        return "skipped: the built-in defaults serve"
+    from .evaluation.tuning import tune_serving
+    configs = tune_serving(ws, config.generators)
+    return ", ".join(f"{c.generator}/{c.variant} {c.scoring()}" for c in configs) + " (serving.json)"
 
 
 def _indexes(ws: Workspace, config: BuildConfig, progress: bool) -> str:
@@ -130,7 +146,7 @@ def _metrics(ws: Workspace, config: BuildConfig, progress: bool) -> str:
         lists = ranked_lists(load_candidates(ws, generator), "test")
         users = sorted(lists)
         for variant in variants:
-            reranker = Reranker.from_workspace(ws, variant=variant)
+            reranker = Reranker.from_workspace(ws, variant)
             reranked = dict(zip(users, reranker.rank_ids_many(users, [lists[u] for u in users], split="test")))
             evaluation, comparison = compare_to_generator(ws, generator, reranked, name=f"persona-{variant}")
             merge_metrics(ws, ("rerankers", generator, f"persona-{variant}", "test"),
@@ -149,6 +165,7 @@ STEPS: list[tuple[str, Callable[[Workspace, BuildConfig, bool], str]]] = [
     ("candidates", _candidates),
     ("encoder", _encoder),
     ("indexes", _indexes),
+    ("tune", _tune),
     ("metrics", _metrics),
 ]
 

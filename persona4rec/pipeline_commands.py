@@ -11,8 +11,11 @@ def _add_build_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--backend", choices=["extractive", "llm"], default="extractive",
                    help="offline backend (default extractive: no LLM)")
     p.add_argument("--generators", default="bpr,lightgcn", help="first-stage generators (default bpr,lightgcn)")
-    p.add_argument("--no-train", action="store_true", help="skip fine-tuning; the vanilla encoder serves")
-    p.add_argument("--epochs", type=int, default=1, help="encoder fine-tuning epochs (default 1)")
+    p.add_argument("--no-train", action="store_true", help="skip encoder training; the vanilla encoder serves")
+    p.add_argument("--train-mode", choices=["adapter", "full", "lora"], default="adapter",
+                   help="adapter (default: seconds on a CPU), full or lora fine-tuning")
+    p.add_argument("--epochs", type=int, default=1, help="full / lora fine-tuning epochs (default 1)")
+    p.add_argument("--no-tune", action="store_true", help="do not tune the serving config on VALID")
     p.add_argument("--seed", type=int, default=0, help="demo catalogue seed (default 0)")
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
 
@@ -38,7 +41,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def _build(args: argparse.Namespace, workspace: str):
     from .pipeline import BuildConfig, build_all
-    config = BuildConfig(backend=args.backend, train=not args.no_train, epochs=args.epochs, seed=args.seed,
+    config = BuildConfig(backend=args.backend, train=not args.no_train, train_mode=args.train_mode,
+                         epochs=args.epochs, seed=args.seed, tune=not args.no_tune,
                          generators=tuple(g.strip() for g in args.generators.split(",") if g.strip()))
     report = build_all(workspace, data=args.data, config=config, progress=not args.no_progress)
     print("built", report.workspace)

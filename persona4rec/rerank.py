@@ -1,40 +1,104 @@
 """Online reranking with explanations: score(u, i) = max over i's personas of <e_u, e_persona>.
 
-    reranker = Reranker.from_workspace(ws, variant="multi")          # once per process
-    ranked = reranker.rerank(user_id, candidate_item_ids, split="test")
+    reranker = Reranker.from_workspace(ws)                            # the workspace's tuned serving config
+    ranked = reranker.rerank(user_id, candidate_item_ids, split="test", cf_scores=scores)
     ranked[0].persona.description, ranked[0].persona.preference_rationale   # the explanation
 
 The user vector is a decay-weighted sum of cached interaction vectors and the candidates are scored
-against the index's padded persona tensor, so a request makes no model call. Optional fusion with the
-first-stage score: score = (1 - w) * persona_sim + w * cf_norm, cf_norm the candidate list's CF scores
-min-max scaled to [0, 1] (or, without scores, 1 for the first candidate down to 0 for the last);
-w = 0 is the paper's method. Items with no personas are scored by their summary vector and flagged.
+against the index's padded persona tensor, so a request makes no model call. A `ServingConfig` says how
+the list is ordered:
+    fusion_weight 0, no ranker   the paper's method, by the best persona similarity alone
+    fusion_weight w > 0          (1 - w) * persona_sim + w * cf_norm, cf_norm the list's CF scores min-max
+                                 scaled to [0, 1] (or, without scores, 1 for the first candidate down to 0)
+    ranker                       a learned ranker (persona4rec.ltr) over persona and CF features
+Whatever orders the list, the explanation is the arg-max persona. Items with no personas are scored by
+their summary vector and flagged. The values tuned on VALID (evaluation/tuning.py) are stored in the
+workspace's serving.json, which `Reranker.from_workspace`, the app, `recommend` and the study builders read.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import logging
 from dataclasses import dataclass, field
-from typing import Sequence
+from typing import Any, Sequence
 
 import numpy as np
 
 from .encoder.selection import choose_encoder
 from .encoder.texts import DEFAULT_PERSONA_TEXT
 from .encoder.user import DEFAULT_GAMMA, DEFAULT_HISTORY_LENGTH, UserEncoder
-from .errors import ConfigError
+from .errors import ConfigError, WorkspaceError
 from .index.persona_index import PersonaIndex, open_index
 from .index.retrieval import retrieve
 from .index.scoring import Scores
+from .io import read_json, write_json
 from .offline.schema import Persona
 from .workspace import Workspace
 
+log = logging.getLogger(__name__)
 PERSONA_SOURCES = ("persona", "summary-only")
+SERVING_FILE = "serving.json"
+
+
+@dataclass(frozen=True)
+class ServingConfig:
+    """How one workspace serves: which index and encoder, the history decay, and what orders the list."""
+    variant: str = "multi"
+    encoder: str | None = None          # None: the workspace default (trained if present), "vanilla", a path
+    gamma: float = DEFAULT_GAMMA
+    history_length: int = DEFAULT_HISTORY_LENGTH
+    fusion_weight: float = 0.0          # 0 = the paper's method
+    ranker: str | None = None           # a learned ranker folder under WS/rankers/ (None: no learned ranker)
+    persona_text: str = DEFAULT_PERSONA_TEXT
+    generator: str | None = None        # the first-stage generator these values were tuned on
+    source: str = "default"             # "default" or where the values came from (e.g. "tuned on valid")
+
+    def check(self) -> "ServingConfig":
+        if not 0.0 <= self.fusion_weight <= 1.0:
+            raise ConfigError(f"fusion weight must be in [0, 1], got {self.fusion_weight}")
+        return self
+
+    def replace(self, **changes: Any) -> "ServingConfig":
+        return dataclasses.replace(self, **changes)
+
+    def scoring(self) -> str:
+        return "learned" if self.ranker else ("fused" if self.fusion_weight > 0 else "paper")
+
+
+def save_serving_configs(ws: Workspace, configs: Sequence[ServingConfig], tuning: dict | None = None) -> None:
+    """Write serving.json: one config per (generator, variant); the first one given is the default."""
+    if not configs:
+        raise ConfigError("no serving config to save")
+    entries = [dataclasses.asdict(c.check()) for c in configs]
+    write_json(ws.root / SERVING_FILE, {"default": entries[0], "configs": entries, "tuning": tuning or {}})
+
+
+def load_serving_config(ws: Workspace, variant: str | None = None, generator: str | None = None) -> ServingConfig:
+    """The tuned config for (variant, generator) from serving.json, or the best match: the same variant
+    tuned on another generator, then the default entry with this variant; built-in defaults when the
+    workspace was never tuned."""
+    path = ws.root / SERVING_FILE
+    if not path.exists():
+        return ServingConfig(variant=variant or "multi")
+    data = read_json(path)
+    try:
+        configs = [ServingConfig(**entry) for entry in data.get("configs", [])]
+        default = ServingConfig(**data["default"])
+    except (KeyError, TypeError) as exc:
+        raise WorkspaceError(f"{path}: not a serving config ({exc}); re-run `persona4rec tune {ws.root}`") from None
+    variant = variant or default.variant
+    for wanted in ((variant, generator), (variant, None)):
+        for config in configs:
+            if config.variant == wanted[0] and (wanted[1] is None or config.generator == wanted[1]):
+                return config
+    return default.replace(variant=variant, ranker=None) if default.variant != variant else default
 
 
 @dataclass
 class RankedItem:
     item_id: str
-    score: float                  # what the list is sorted by (persona similarity, or the fused score)
+    score: float                  # what the list is sorted by (persona similarity, fused or learned score)
     cf_rank: int | None           # 1-based position in the first-stage list (None for retrieval)
     new_rank: int                 # 1-based position after reranking
     persona: Persona | None       # the winning persona; None when the item is scored by its summary
@@ -42,6 +106,9 @@ class RankedItem:
     persona_scores: dict[str, float] = field(default_factory=dict)  # every persona of the item -> similarity
     persona_sim: float = 0.0      # max-over-personas similarity (equals score when there is no fusion)
     fallback: str | None = None   # "summary", "summary-fallback", "summary-only", "unknown-item", "no-history"
+    # With a learned ranker: the features that moved this item most, as (feature, value, contribution
+    # to its score), largest |contribution| first (LightGBM's per-feature SHAP values).
+    contributions: list[tuple[str, float, float]] = field(default_factory=list)
 
 
 def normalised_cf(cf_scores: np.ndarray, valid: np.ndarray) -> np.ndarray:
@@ -54,6 +121,13 @@ def normalised_cf(cf_scores: np.ndarray, valid: np.ndarray) -> np.ndarray:
     return np.where(valid, out, 0.0).astype(np.float32)
 
 
+def _padded_scores(rows: Sequence[Sequence[float]], shape: tuple[int, int]) -> np.ndarray:
+    out = np.zeros(shape, dtype=np.float32)
+    for n, row in enumerate(rows):
+        out[n, :len(row)] = row
+    return out
+
+
 def positional_cf(lengths: Sequence[int], width: int) -> np.ndarray:
     """CF scores from list order when none are given: 1 for the first candidate, 0 for the last."""
     out = np.zeros((len(lengths), width), dtype=np.float32)
@@ -62,11 +136,35 @@ def positional_cf(lengths: Sequence[int], width: int) -> np.ndarray:
     return out
 
 
+@dataclass
+class FeatureInputs:
+    """What a learned ranker reads beside the persona scores: the item-summary vectors (same encoder)
+    and each item's train-split interaction count."""
+    summary: Any                        # PaddedPersonaTable of the summary index, or None
+    popularity: dict[str, int]
+
+    @classmethod
+    def from_workspace(cls, ws: Workspace, choice, persona_text: str = DEFAULT_PERSONA_TEXT,
+                       build: bool = True) -> "FeatureInputs":
+        from .candidates.generate import read_split
+        split = read_split(ws)
+        train = split[split["split"] == "train"]
+        popularity = train["item_id"].astype(str).value_counts().to_dict()
+        summary = open_index(ws, "summary", choice, persona_text=persona_text, build=build).table
+        return cls(summary=summary, popularity={str(k): int(v) for k, v in popularity.items()})
+
+
 class Reranker:
-    def __init__(self, index: PersonaIndex, users: UserEncoder, fusion_weight: float = 0.0):
+    def __init__(self, index: PersonaIndex, users: UserEncoder, fusion_weight: float = 0.0,
+                 ranker=None, inputs: FeatureInputs | None = None, config: ServingConfig | None = None):
         if not 0.0 <= fusion_weight <= 1.0:
             raise ConfigError(f"fusion weight must be in [0, 1], got {fusion_weight}")
+        if ranker is not None and inputs is None:
+            raise ConfigError("a learned ranker needs its feature inputs (FeatureInputs.from_workspace)")
         self.index, self.users, self.fusion_weight = index, users, fusion_weight
+        self.ranker, self.inputs = ranker, inputs
+        self.config = config or ServingConfig(variant=index.meta.get("variant", "multi"), gamma=users.gamma,
+                                              history_length=users.history_length, fusion_weight=fusion_weight)
         self.table = index.table
         entries = index.entries
         self._item_of = entries["item_id"].tolist()
@@ -76,46 +174,84 @@ class Reranker:
         self._personas: dict[int, Persona | None] = {}
 
     @classmethod
-    def from_workspace(cls, ws: Workspace, variant: str = "multi", encoder_dir: str | None = None,
-                       gamma: float = DEFAULT_GAMMA, history_length: int = DEFAULT_HISTORY_LENGTH,
-                       fusion_weight: float = 0.0, persona_text: str = DEFAULT_PERSONA_TEXT,
+    def from_workspace(cls, ws: Workspace, config: ServingConfig | str | None = None, *, generator: str | None = None,
                        build: bool = True, progress: bool = False) -> "Reranker":
-        """encoder_dir: None (the workspace default: trained if present), "trained", "vanilla" or a path.
-        A missing or stale index is built first unless build=False."""
-        choice = choose_encoder(ws, encoder_dir)
-        index = open_index(ws, variant, choice, persona_text=persona_text, build=build, progress=progress)
-        users = UserEncoder.from_workspace(ws, choice, gamma=gamma, history_length=history_length, progress=progress)
-        return cls(index, users, fusion_weight)
+        """The reranker a ServingConfig describes. config None or a variant name: the workspace's tuned
+        config for that variant (and generator), see load_serving_config. A missing or stale index is
+        built first unless build=False."""
+        if not isinstance(config, ServingConfig):
+            config = load_serving_config(ws, config, generator)
+        config.check()
+        choice = choose_encoder(ws, config.encoder)
+        index = open_index(ws, config.variant, choice, persona_text=config.persona_text, build=build, progress=progress)
+        users = UserEncoder.from_workspace(ws, choice, gamma=config.gamma, history_length=config.history_length,
+                                           progress=progress)
+        ranker = inputs = None
+        if config.ranker:
+            from .ltr import LearnedRanker
+            ranker = LearnedRanker.load(ws.root / "rankers" / config.ranker)
+            inputs = FeatureInputs.from_workspace(ws, choice, config.persona_text, build=build)
+        return cls(index, users, config.fusion_weight, ranker, inputs, config)
 
-    def with_options(self, gamma: float | None = None, fusion_weight: float | None = None) -> "Reranker":
-        """The same index and caches under another gamma or fusion weight (for tuning, no re-encoding)."""
+    def with_options(self, gamma: float | None = None, fusion_weight: float | None = None,
+                     ranker: Any = False) -> "Reranker":
+        """The same index and caches under another gamma, fusion weight or learned ranker (ranker=None
+        drops it; False keeps the current one), for tuning without re-encoding."""
         users = self.users if gamma is None else self.users.with_gamma(gamma)
-        return Reranker(self.index, users, self.fusion_weight if fusion_weight is None else fusion_weight)
+        weight = self.fusion_weight if fusion_weight is None else fusion_weight
+        ranker = self.ranker if ranker is False else ranker
+        config = self.config.replace(gamma=users.gamma, fusion_weight=weight,
+                                     ranker=self.config.ranker if ranker is not None else None)
+        return Reranker(self.index, users, weight, ranker, self.inputs, config)
+
+    def with_inputs(self, inputs: FeatureInputs) -> "Reranker":
+        return Reranker(self.index, self.users, self.fusion_weight, self.ranker, inputs, self.config)
 
     # -- scoring ---------------------------------------------------------------------------------
     def score_many(self, user_ids: Sequence[str], candidate_lists: Sequence[Sequence[str]], split: str = "test",
                    cf_scores: Sequence[Sequence[float]] | None = None) -> tuple[np.ndarray, Scores, np.ndarray]:
         """(final scores (U, C), persona Scores, order (U, C) of candidate positions best first).
-        Padding of short lists sorts last."""
+        Padding of short lists sorts last. A learned ranker needs the CF scores; without them the list is
+        ordered by the persona score (fused by list position when a fusion weight is set)."""
+        user_vectors = self.users.embed_many(user_ids, split)
         rows = self.table.rows_for(candidate_lists)
-        scores = self.table.score(self.users.embed_many(user_ids, split), rows)
-        final = scores.score
-        if self.fusion_weight > 0:
-            lengths = [len(c) for c in candidate_lists]
-            valid = np.arange(rows.shape[1])[None, :] < np.asarray(lengths)[:, None]
-            if cf_scores is not None:
-                cf = np.zeros(rows.shape, dtype=np.float32)
-                for n, row in enumerate(cf_scores):
-                    cf[n, :len(row)] = row
-                cf = normalised_cf(cf, valid)
-            else:
-                cf = positional_cf(lengths, rows.shape[1])
+        scores = self.table.score(user_vectors, rows)
+        lengths = np.asarray([len(c) for c in candidate_lists])
+        valid = np.arange(rows.shape[1])[None, :] < lengths[:, None]
+        cf = _padded_scores(cf_scores, rows.shape) if cf_scores is not None else None
+        if self.ranker is not None and cf is not None:
+            features = self.features(user_ids, candidate_lists, split, cf, scores, user_vectors)
+            final = np.where(valid, self.ranker.predict(features, lengths), -np.inf)
+        elif self.fusion_weight > 0:
+            scaled = normalised_cf(cf, valid) if cf is not None else positional_cf(lengths, rows.shape[1])
             # Padding and unknown items score -inf; 0 * -inf is NaN at weight 1.0, so pin them to -inf.
             with np.errstate(invalid="ignore"):
-                mixed = (1.0 - self.fusion_weight) * scores.score + self.fusion_weight * cf
+                mixed = (1.0 - self.fusion_weight) * scores.score + self.fusion_weight * scaled
             final = np.where(valid & ~np.isnan(mixed), mixed, -np.inf)
+        else:
+            final = scores.score
         order = np.argsort(-final, axis=1, kind="stable")
         return final, scores, order
+
+    def features(self, user_ids: Sequence[str], candidate_lists: Sequence[Sequence[str]], split: str,
+                 cf: np.ndarray, scores: Scores, user_vectors: np.ndarray) -> np.ndarray:
+        """The learned ranker's feature tensor (U, C, F) in persona4rec.ltr.FEATURES order."""
+        from .ltr import candidate_features
+        if self.inputs is None:
+            raise ConfigError("features need FeatureInputs (the summary index and item popularity)")
+        popularity = np.zeros(cf.shape, dtype=np.float32)
+        for n, cands in enumerate(candidate_lists):
+            popularity[n, :len(cands)] = [self.inputs.popularity.get(i, 0) for i in cands]
+        history = np.asarray([len(self.users.history_rows(u, split)) for u in user_ids])
+        summary_sims = None
+        if self.inputs.summary is not None:
+            summary = self.inputs.summary
+            rows = summary.rows_for(candidate_lists)
+            vectors = summary.tensor[rows][:, :, 0, :]                         # one summary per item
+            summary_sims = np.einsum("ucd,ud->uc", vectors, user_vectors).astype(np.float32)
+            summary_sims[~summary.mask[rows][:, :, 0]] = np.nan
+        return candidate_features(sims=scores.sims, cf_scores=cf, lengths=np.asarray([len(c) for c in candidate_lists]),
+                                  item_popularity=popularity, history_lengths=history, summary_sims=summary_sims)
 
     def rank_ids_many(self, user_ids: Sequence[str], candidate_lists: Sequence[Sequence[str]], split: str = "test",
                       cf_scores: Sequence[Sequence[float]] | None = None) -> list[list[str]]:
@@ -127,8 +263,19 @@ class Reranker:
                     cf_scores: Sequence[Sequence[float]] | None = None) -> list[list[RankedItem]]:
         final, scores, order = self.score_many(user_ids, candidate_lists, split, cf_scores)
         no_history = [not self.users.history_rows(u, split) for u in user_ids]
-        return [self._explain(n, cands, final, scores, order[n], no_history[n])
-                for n, cands in enumerate(candidate_lists)]
+        features = None
+        if self.ranker is not None and cf_scores is not None:
+            cf = _padded_scores(cf_scores, scores.score.shape)
+            features = self.features(user_ids, candidate_lists, split, cf, scores,
+                                     self.users.embed_many(user_ids, split))
+        out = []
+        for n, cands in enumerate(candidate_lists):
+            ranked = self._explain(n, cands, final, scores, order[n], no_history[n])
+            if features is not None:
+                for item in ranked:
+                    item.contributions = self.ranker.top_contributions(features[n], item.cf_rank - 1, k=3)
+            out.append(ranked)
+        return out
 
     def rerank(self, user_id: str, candidate_item_ids: Sequence[str], split: str = "test",
                cf_scores: Sequence[float] | None = None) -> list[RankedItem]:
@@ -186,74 +333,3 @@ class Reranker:
                                   persona_key=self._key_of[row] if row >= 0 else None, persona_scores=per_persona,
                                   persona_sim=sim, fallback=self._fallback(row, no_history)))
         return out
-
-
-# -- tuning on the validation split ---------------------------------------------------------------
-
-def ndcg_at(ranked: Sequence[Sequence[str]], targets: Sequence[str | None], k: int = 10) -> float:
-    """Mean NDCG@k of one held-out target per list (1/log2(rank+1), 0 when absent)."""
-    total = 0.0
-    for items, target in zip(ranked, targets):
-        top = list(items[:k])
-        if target in top:
-            total += 1.0 / np.log2(top.index(target) + 2)
-    return total / max(1, len(targets))
-
-
-def validation_lists(ws: Workspace, generator: str, split: str = "valid"):
-    """(user ids, candidate lists, cf scores, targets) of a generator's `split` candidates."""
-    from .candidates.generate import load_candidates
-    from .encoder.timeline import Timelines
-    frame = load_candidates(ws, generator, split)
-    timelines = Timelines.from_workspace(ws)
-    users, lists, scores, targets = [], [], [], []
-    for user, group in frame.groupby("user_id", sort=False):
-        target = timelines.target(str(user), split)
-        if target is None:
-            continue
-        users.append(str(user))
-        lists.append(group["item_id"].astype(str).tolist())
-        scores.append(group["score"].astype(float).tolist())
-        targets.append(target)
-    return users, lists, scores, targets
-
-
-def tune_fusion_weight(ws: Workspace, generator: str = "bpr", weights: Sequence[float] = tuple(np.linspace(0, 1, 11)),
-                       variant: str = "multi", encoder_dir: str | None = None, gamma: float = DEFAULT_GAMMA,
-                       k: int = 10, reranker: Reranker | None = None) -> dict:
-    """NDCG@k on the valid split for each fusion weight; returns the best and the whole curve."""
-    base = reranker or Reranker.from_workspace(ws, variant, encoder_dir, gamma=gamma)
-    users, lists, scores, targets = validation_lists(ws, generator)
-    curve = {}
-    for weight in weights:
-        ranked = base.with_options(fusion_weight=float(weight)).rank_ids_many(users, lists, "valid", scores)
-        curve[round(float(weight), 4)] = ndcg_at(ranked, targets, k)
-    best = max(curve, key=lambda w: (curve[w], -w))  # ties go to the purer (smaller) weight
-    return {"best": best, f"ndcg@{k}": curve, "generator": generator, "variant": variant, "users": len(users),
-            "cf_ndcg": ndcg_at(lists, targets, k), "split": "valid"}
-
-
-def tune_gamma(ws: Workspace, gammas: Sequence[float] = (0.5, 0.7, 0.8, 0.9, 0.95, 1.0), generator: str | None = "bpr",
-               variant: str = "multi", encoder_dir: str | None = None, k: int = 10,
-               reranker: Reranker | None = None) -> dict:
-    """NDCG@k on the valid split for each gamma, reranking `generator`'s candidates; with generator=None
-    (or no candidates file) by full-catalogue retrieval instead. Returns the best and the curve."""
-    base = reranker or Reranker.from_workspace(ws, variant, encoder_dir)
-    source = f"candidates:{generator}"
-    if generator and (ws.candidates_dir / f"{generator}.parquet").exists():
-        users, lists, scores, targets = validation_lists(ws, generator)
-    else:
-        source = "retrieval"
-        users = [u for u in base.users.timelines.users() if base.users.timelines.target(u, "valid") is not None]
-        targets = [base.users.timelines.target(u, "valid") for u in users]
-    curve = {}
-    for gamma in gammas:
-        tuned = base.with_options(gamma=float(gamma))
-        if source == "retrieval":
-            ranked = [[r.item_id for r in tuned.retrieve(u, k, "valid")] for u in users]
-        else:
-            ranked = tuned.rank_ids_many(users, lists, "valid", scores)
-        curve[round(float(gamma), 4)] = ndcg_at(ranked, targets, k)
-    best = max(curve, key=lambda g: (curve[g], g))
-    return {"best": best, f"ndcg@{k}": curve, "source": source, "variant": variant, "users": len(users),
-            "split": "valid"}

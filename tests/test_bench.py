@@ -94,12 +94,12 @@ def test_pure_method_row_is_reproducible_from_the_reranker(bench):
     from persona4rec.evaluation.bench import candidate_lists
     from persona4rec.evaluation.workspace_eval import split_targets
     from persona4rec.candidates.generate import read_split
-    from persona4rec.rerank import Reranker
+    from persona4rec.rerank import Reranker, ServingConfig
     ws = bench["ws"]
     row = next(r for r in _rows(bench) if r["generator"] == "bpr" and r["reranker"] == "Persona4Rec multi / trained / paper")
     assert row["gamma"] == bench["bench"]["tuning"]["trained"]["bpr"]["gamma"]["best"]
     users, lists, scores = candidate_lists(ws, "bpr")
-    ranked = Reranker.from_workspace(ws, "multi", "trained", gamma=row["gamma"]).rank_ids_many(users, lists, "test")
+    ranked = Reranker.from_workspace(ws, ServingConfig(encoder="trained", gamma=row["gamma"])).rank_ids_many(users, lists, "test")
     targets = split_targets(read_split(ws), "test")
     expected = rank_metrics(ranked, [targets[u] for u in users])
     assert {k: row[k] for k in expected if "@" in k} == pytest.approx({k: v for k, v in expected.items() if "@" in k})

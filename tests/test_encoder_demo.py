@@ -22,7 +22,7 @@ import pytest
 
 from persona4rec.encoder.train import TrainConfig, train_encoder
 from persona4rec.offline.records import load_personas
-from persona4rec.rerank import Reranker
+from persona4rec.rerank import Reranker, ServingConfig
 from persona4rec.workspace import Workspace
 
 pytestmark = pytest.mark.slow
@@ -99,7 +99,7 @@ def demo_ws(tmp_path_factory) -> Workspace:
 
 
 def test_trained_encoder_learns_alignment_and_recovers_planted_reasons(demo_ws):
-    vanilla = Reranker.from_workspace(demo_ws, encoder_dir="vanilla")
+    vanilla = Reranker.from_workspace(demo_ws, ServingConfig(encoder="vanilla"))
     before = {"planted": planted_recovery(demo_ws, vanilla), "alignment": alignment_agreement(demo_ws, vanilla)}
     result = train_encoder(demo_ws, TrainConfig(epochs=2, batch_size=32, max_seq_length=96, progress=False))
     trained = Reranker.from_workspace(demo_ws)

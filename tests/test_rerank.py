@@ -15,7 +15,8 @@ from persona4rec.encoder.model import encode
 from persona4rec.encoder.texts import persona_text
 from persona4rec.io import write_parquet
 from persona4rec.offline.schema import Persona
-from persona4rec.rerank import Reranker, ndcg_at, normalised_cf, tune_fusion_weight, tune_gamma
+from persona4rec.evaluation.tuning import ndcg_at, tune_fusion_weight, tune_gamma
+from persona4rec.rerank import Reranker, ServingConfig, normalised_cf
 
 CANDS = ["guitar", "drums", "piano", "bench", "sticks", "cable", "not-in-catalogue"]
 
@@ -35,7 +36,7 @@ def ws(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def reranker(ws):
-    return Reranker.from_workspace(ws, gamma=0.8)
+    return Reranker.from_workspace(ws, ServingConfig(gamma=0.8))
 
 
 def test_rerank_equals_brute_force_max_over_personas(ws, reranker):

@@ -63,7 +63,7 @@ def built_in_explainer(ws: Workspace, system: str, split: str = "test") -> Expla
                                  f"imported here: {exc}") from None
 
         variant = "multi" if system == "multi_persona" else "single"
-        return reranker_explainer(Reranker.from_workspace(ws, variant=variant), split)
+        return reranker_explainer(Reranker.from_workspace(ws, variant), split)
     raise InputError(f"system {system!r} has no built-in explainer (built in: {', '.join(BUILT_IN)}); "
                      f"pass explainers={{{system!r}: fn(user_id, item_id) -> text}}", field="system")
 

@@ -58,12 +58,22 @@ def load_encoder(name_or_path: str | os.PathLike | None = None, device: str = "c
         return _cache[key]
 
 
-def encode(texts, name_or_path=None, batch_size: int = 64, show_progress: bool = False):
-    """L2-normalised float32 embeddings, shape (len(texts), dim)."""
+QUERY, DOCUMENT = "query", "document"   # the user side (interaction texts) and the item side (personas)
+
+
+def encode(texts, name_or_path=None, batch_size: int = 64, show_progress: bool = False, role: str = DOCUMENT):
+    """L2-normalised float32 embeddings, shape (len(texts), dim).
+
+    role picks the side of an asymmetric model (a trained adapter is a Router with a query and a
+    document route): "query" for what describes a user, "document" for what describes an item. A plain
+    model encodes both sides alike."""
     import numpy as np
+    if role not in (QUERY, DOCUMENT):
+        raise ConfigError(f"encode role must be '{QUERY}' or '{DOCUMENT}', got {role!r}")
     model = load_encoder(name_or_path)
-    vecs = model.encode(list(texts), batch_size=batch_size, normalize_embeddings=True,
-                        convert_to_numpy=True, show_progress_bar=show_progress)
+    method = model.encode_query if role == QUERY else model.encode_document
+    vecs = method(list(texts), batch_size=batch_size, normalize_embeddings=True,
+                  convert_to_numpy=True, show_progress_bar=show_progress)
     return np.asarray(vecs, dtype="float32")
 
 

@@ -43,8 +43,13 @@ from .user import decay_weights
 log = logging.getLogger(__name__)
 
 
+TRAIN_MODES = ("adapter", "full", "lora")
+DEFAULT_MODE = "adapter"   # best VALID NDCG@10 for its cost on every workspace measured (docs/RESULTS.md)
+
+
 @dataclass
 class TrainConfig:
+    """Full fine-tuning and LoRA (`mode` full | lora); the adapter mode has its own AdapterConfig."""
     base_encoder: str = ""          # "" = the bundled all-MiniLM-L6-v2; or any sentence-transformers path
     epochs: int = 2
     batch_size: int = 32

@@ -132,12 +132,12 @@ class UserEncoder:
     def from_workspace(cls, ws: Workspace, encoder: str | None = None, gamma: float = DEFAULT_GAMMA,
                        history_length: int = DEFAULT_HISTORY_LENGTH, timelines: Timelines | None = None,
                        progress: bool = False) -> "UserEncoder":
-        from .model import encode
+        from .model import QUERY, encode
         choice = encoder if isinstance(encoder, EncoderChoice) else choose_encoder(ws, encoder)
         timelines = timelines or Timelines.from_workspace(ws)
         texts = interaction_texts(ws, timelines.history_pairs())
         cache = InteractionCache(ws, choice)
-        encoded = cache.sync(texts, lambda batch: encode(batch, choice.model, show_progress=progress))
+        encoded = cache.sync(texts, lambda batch: encode(batch, choice.model, show_progress=progress, role=QUERY))
         if encoded:
             log.info("encoded %d interaction texts with %s", encoded, choice.describe())
         return cls(timelines, cache.vectors, cache.row_of(), gamma, history_length)

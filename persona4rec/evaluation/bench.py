@@ -28,11 +28,10 @@ from ..io import write_json
 from ..workspace import Workspace
 from .latency import LatencyConfig
 from .metrics import DEFAULT_KS, metric_columns
+from .tuning import FUSION_WEIGHTS, GAMMAS
 
 log = logging.getLogger(__name__)
 
-GAMMAS = (0.1, 0.3, 0.5, 0.7, 0.8, 0.9, 0.95, 1.0)  # down to ~the last interaction alone
-FUSION_WEIGHTS = tuple(round(0.1 * n, 1) for n in range(11))
 FIRST_K = (1, 3, 5, 7)
 SIGNIFICANCE_METRIC = "NDCG@10"
 
@@ -52,13 +51,16 @@ class BenchConfig:
     llm_model: str = "smollm2-135m"
     llm_users: int = 5
     llm: bool = True                    # False: report the listwise baseline as not run
+    learned: bool = True                # the learned ranker rows (and the CF-only learned baseline)
+    ltr_folds: int = 5                  # cross-validation folds on VALID for the learned ranker
+    negatives_ablation: bool = True     # adapter retrained without each kind of negative
 
     @classmethod
     def quick_config(cls, **changes) -> "BenchConfig":
         latency = LatencyConfig(batch_sizes=(1, 10), candidate_sizes=(20, 50), single_requests=200,
                                 synthetic_items=300, retrieval_sizes=(2_000,), retrieval_queries=10,
                                 hnsw_m=8, hnsw_ef_construction=20, hnsw_ef_search=16)
-        base = dict(quick=True, gammas=(0.5, 0.9), fusion_weights=(0.0, 0.5, 1.0), first_k=(1, 3),
+        base = dict(quick=True, gammas=(0.5, 0.9), fusion_weights=(0.0, 0.5, 1.0), first_k=(1, 3), ltr_folds=2,
                     bootstrap_samples=500, latency=latency)
         base.update(changes)
         return cls(**base)
@@ -114,12 +116,20 @@ def ensure_inputs(ws: Workspace, config: BenchConfig, say: Callable[[str], None]
             say(f"candidates/{generator}.parquet is missing: training {generator} ...")
             generate_candidates(ws, generator, progress=False)
     if not has_trained_encoder(ws) and not config.skip_train:
-        from ..encoder.train import TrainConfig, train_encoder
-        say("no fine-tuned encoder: training one (InfoNCE on offline/alignment.jsonl) ...")
-        result = train_encoder(ws, TrainConfig(progress=False, epochs=1 if config.quick else 2))
-        say(f"  {result.pairs} pairs, {result.steps} steps, {result.seconds:.1f} s, "
-            f"InfoNCE {result.loss_before:.4f} -> {result.loss_after:.4f}")
+        from ..encoder.adapter import train_adapter
+        say("no trained encoder: training the adapter (InfoNCE on offline/alignment.jsonl) ...")
+        result = train_adapter(ws, progress=False)
+        say(f"  {result.pairs} pairs, {result.epochs_run} epochs, {result.seconds:.1f} s, "
+            f"VALID NDCG@10 {result.valid_before:.4f} -> {result.valid_best:.4f}")
     return ["vanilla", "trained"] if has_trained_encoder(ws) else ["vanilla"]
+
+
+def encoder_label(ws: Workspace, encoder: str) -> str:
+    """"vanilla", or the trained encoder's mode ("adapter", "full", "lora") as the manifest records it."""
+    if encoder != "trained":
+        return encoder
+    config = (ws.stage_info("encoder") or {}).get("config", {})
+    return config.get("mode") or ("lora" if config.get("lora") else "full")
 
 
 # -- accuracy ---------------------------------------------------------------------------------------
@@ -133,6 +143,7 @@ class _Context:
     lists: dict              # generator -> (users, lists, scores) on test
     rows: list = field(default_factory=list)
     segment_rows: list = field(default_factory=list)
+    per_user: dict = field(default_factory=dict)   # "reranker @ generator" -> per-user metrics frame
 
 
 def _row(ctx: _Context, generator: str, evaluation, comparison, **labels) -> None:
@@ -157,11 +168,14 @@ def _evaluate(ctx: _Context, model, generator: str, fusion_weight: float, **labe
     from .significance import compare_per_user
     from .workspace_eval import evaluate_lists
     users, lists, scores = ctx.lists[generator]
-    ranked = model.with_options(fusion_weight=fusion_weight).rank_ids_many(users, lists, "test", scores)
+    if labels.get("scoring") != "learned" and not str(labels.get("scoring", "")).startswith("CF"):
+        model = model.with_options(fusion_weight=fusion_weight, ranker=None)
+    ranked = model.rank_ids_many(users, lists, "test", scores)
     evaluation = evaluate_lists(ctx.split_frame, dict(zip(users, ranked)), name=labels["reranker"], split="test",
                                 ks=ctx.config.ks)
     comparison = compare_per_user(ctx.baselines[generator].per_user, evaluation.per_user,
                                   metric=SIGNIFICANCE_METRIC, samples=ctx.config.bootstrap_samples)
+    ctx.per_user[labels["reranker"] + " @ " + generator] = evaluation.per_user
     _row(ctx, generator, evaluation, comparison, fusion_weight=fusion_weight, **labels)
 
 
@@ -175,41 +189,149 @@ def accuracy(ws: Workspace, config: BenchConfig, encoders: Sequence[str], say: C
     from ..encoder.selection import choose_encoder
     from ..encoder.user import UserEncoder
     from ..index.persona_index import open_index
-    from ..rerank import Reranker, tune_fusion_weight, tune_gamma
+    from ..rerank import FeatureInputs, Reranker, ServingConfig
+    from .tuning import fit_learned_ranker, ranker_name, tune_fusion_weight, tune_gamma
     from .workspace_eval import evaluate_generator
 
     ctx = _Context(ws, config, read_split(ws), {}, {})
     for generator in config.generators:
         ctx.baselines[generator] = evaluate_generator(ws, generator, split="test", ks=config.ks)
         ctx.lists[generator] = candidate_lists(ws, generator)
+        ctx.per_user[f"{generator} (CF only) @ {generator}"] = ctx.baselines[generator].per_user
         _row(ctx, generator, ctx.baselines[generator], None, reranker=f"{generator} (CF only)", encoder="",
              variant="", scoring="CF", gamma=None, fusion_weight=None)
     tuning: dict = {}
     primary_encoder = encoders[-1]
     primary: dict = {}
+    serving: list = []
     for encoder in encoders:
         choice = choose_encoder(ws, encoder)
-        say(f"encoder {encoder}: user vectors and indexes ...")
+        label = encoder_label(ws, encoder)
+        say(f"encoder {label}: user vectors and indexes ...")
         users = UserEncoder.from_workspace(ws, choice)
         indexes = {"multi": open_index(ws, "multi", choice), "single": open_index(ws, "single", choice)}
+        inputs = FeatureInputs.from_workspace(ws, choice) if config.learned else None
         for generator in config.generators:
             multi = Reranker(indexes["multi"], users)
             gamma = tune_gamma(ws, config.gammas, generator=generator, reranker=multi)
-            record = tuning.setdefault(encoder, {}).setdefault(generator, {"gamma": gamma, "fusion": {}})
+            record = tuning.setdefault(label, {}).setdefault(generator, {"gamma": gamma, "fusion": {}})
             tuned_users = users.with_gamma(gamma["best"])
             for variant, index in indexes.items():
-                reranker = Reranker(index, tuned_users)
+                reranker = Reranker(index, tuned_users, inputs=inputs,
+                                    config=ServingConfig(variant=variant, encoder=None if encoder == "trained" else encoder,
+                                                         gamma=gamma["best"], generator=generator))
                 fusion = tune_fusion_weight(ws, generator, config.fusion_weights, variant=variant, reranker=reranker)
                 record["fusion"][variant] = fusion
                 for scoring, weight in (("paper", 0.0), ("fused", fusion["best"])):
-                    _evaluate(ctx, reranker, generator, weight, reranker=_label(variant, encoder, scoring),
-                              encoder=encoder, variant=variant, scoring=scoring, gamma=gamma["best"])
-                if encoder == primary_encoder and variant == "multi":
-                    primary[generator] = reranker
+                    _evaluate(ctx, reranker, generator, weight, reranker=_label(variant, label, scoring),
+                              encoder=label, variant=variant, scoring=scoring, gamma=gamma["best"])
+                best = reranker.config.replace(fusion_weight=fusion["best"], source="tuned on valid (bench)")
+                best_valid = fusion["ndcg@10"][fusion["best"]]
+                if variant == "multi" and config.learned:
+                    name = ranker_name(generator, variant, label, True) if encoder == primary_encoder else None
+                    fit = fit_learned_ranker(ws, reranker, generator, folds=config.ltr_folds, grid=_grid(config),
+                                             save_as=name)
+                    record["learned"] = {"cv_ndcg@10": fit.cv_ndcg, "chosen": fit.report.get("chosen")}
+                    learned = reranker.with_options(ranker=fit.ranker)
+                    _evaluate(ctx, learned, generator, 0.0, reranker=_label(variant, label, "learned"),
+                              encoder=label, variant=variant, scoring="learned", gamma=gamma["best"])
+                    if fit.cv_ndcg > best_valid and name:
+                        best, best_valid = best.replace(ranker=name, fusion_weight=0.0), fit.cv_ndcg
+                if encoder == primary_encoder:
+                    serving.append(best)
+                    if variant == "multi":
+                        primary[generator] = reranker
             say(f"  {generator}: gamma {gamma['best']} (valid NDCG@10 {gamma['ndcg@10'][gamma['best']]:.4f}), "
-                f"fusion weight multi {record['fusion']['multi']['best']} / single {record['fusion']['single']['best']}")
+                f"fusion weight multi {record['fusion']['multi']['best']} / single {record['fusion']['single']['best']}"
+                + (f", learned CV {record['learned']['cv_ndcg@10']:.4f}" if "learned" in record else ""))
+    if config.learned:
+        _cf_only_learned(ctx, ws, config, primary, say)
+    if encoder_label(ws, primary_encoder) == "adapter" and config.negatives_ablation:
+        _negatives_ablation(ctx, ws, config, primary, say)
     _ablations(ctx, ws, config, primary_encoder, primary, say)
+    _against_best_cf(ctx)
+    tuning["serving"] = [dict(c.__dict__) for c in serving]
+    if serving:
+        from ..rerank import save_serving_configs
+        save_serving_configs(ws, serving, tuning={"by": "persona4rec bench"})
     return ctx, tuning, primary
+
+
+def _grid(config: BenchConfig):
+    if not config.quick:
+        return None
+    from ..ltr import LearnedRankerConfig
+    return [LearnedRankerConfig(num_leaves=7, n_estimators=50, min_child_samples=5)]
+
+
+def _cf_only_learned(ctx: _Context, ws: Workspace, config: BenchConfig, primary: dict, say) -> None:
+    """The same learner without any persona feature: what a learner adds, so the persona rows can be
+    judged against it (its `scoring` starts with CF: it is a baseline)."""
+    from .tuning import fit_learned_ranker
+    for generator in config.generators:
+        fit = fit_learned_ranker(ws, primary[generator], generator, persona_features=False, folds=config.ltr_folds,
+                                 grid=_grid(config))
+        say(f"  {generator}: CF-only learned ranker, CV {fit.cv_ndcg:.4f}")
+        _evaluate(ctx, primary[generator].with_options(ranker=fit.ranker), generator, 0.0,
+                  reranker=f"{generator} (CF-only learned ranker)", encoder="", variant="", scoring="CF learned",
+                  gamma=None)
+
+
+NEGATIVE_ABLATIONS = {"in-batch only": {"cf_negatives": 0, "item_negatives": False},
+                      "+ list negatives": {"item_negatives": False},
+                      "+ item negatives": {"cf_negatives": 0}}
+
+
+def _negatives_ablation(ctx: _Context, ws: Workspace, config: BenchConfig, primary: dict, say) -> None:
+    """The adapter retrained in memory without each kind of negative (pure method, multi index): the
+    effect of the rank-aware negatives. The full adapter is the primary encoder's row."""
+    import dataclasses
+
+    from ..encoder.adapter import AdapterConfig, AdapterData, adapted, fit_adapter
+    from ..encoder.selection import choose_encoder
+    from ..encoder.user import UserEncoder
+    from ..index.persona_index import open_index
+    from ..rerank import Reranker
+    trained = (ws.stage_info("encoder") or {}).get("config", {})
+    known = {f.name for f in dataclasses.fields(AdapterConfig)}
+    base = AdapterConfig(**{k: (tuple(v) if isinstance(v, list) else v) for k, v in trained.items() if k in known})
+    data = AdapterData.from_workspace(ws, base)
+    vanilla = choose_encoder(ws, "vanilla")
+    users = UserEncoder.from_workspace(ws, vanilla)
+    index = open_index(ws, "multi", vanilla)
+    for name, changes in NEGATIVE_ABLATIONS.items():
+        result = fit_adapter(data, dataclasses.replace(base, **changes))
+        new_index, new_users = adapted(index, users, result.weights)
+        say(f"  adapter {name}: VALID NDCG@10 {result.valid_best:.4f} (epoch {result.best_epoch})")
+        for generator in config.generators:
+            gamma = primary[generator].users.gamma
+            _evaluate(ctx, Reranker(new_index, new_users.with_gamma(gamma)), generator, 0.0,
+                      reranker=_label("multi", f"adapter ({name})", "paper"), encoder=f"adapter ({name})",
+                      variant="multi", scoring="paper", gamma=gamma)
+
+
+def _against_best_cf(ctx: _Context) -> None:
+    """Each row against the strongest CF baseline on TEST (either generator or the CF-only learned
+    ranker), and Holm / Benjamini-Hochberg corrections over the whole table's comparisons."""
+    from .significance import compare_per_user, correct_pvalues
+    baselines = [r for r in ctx.rows if str(r.get("scoring", "")).startswith("CF")]
+    best = max(baselines, key=lambda r: r["NDCG@10"])
+    best_key = f"{best['reranker']} @ {best['generator']}"
+    for row in ctx.rows:
+        row["best_cf"] = best_key
+        key = f"{row['reranker']} @ {row['generator']}"
+        if key == best_key:
+            continue
+        comparison = compare_per_user(ctx.per_user[best_key], ctx.per_user[key], metric=SIGNIFICANCE_METRIC,
+                                      samples=ctx.config.bootstrap_samples)
+        row.update({"rel_best_cf": comparison.relative_change, "p_best_cf": comparison.t_pvalue})
+    for column in ("p_t", "p_best_cf"):
+        values = [r.get(column) for r in ctx.rows]
+        for method in ("holm", "bh"):
+            adjusted = correct_pvalues(values, method)
+            suffix = "" if column == "p_t" else "_best_cf"
+            for row, value in zip(ctx.rows, adjusted):
+                row[f"p_{method}{suffix}"] = None if value != value else float(value)
 
 
 def _ablations(ctx: _Context, ws: Workspace, config: BenchConfig, encoder: str, primary: dict, say) -> None:
@@ -218,14 +340,15 @@ def _ablations(ctx: _Context, ws: Workspace, config: BenchConfig, encoder: str, 
     from ..index.persona_index import open_index
     from ..rerank import Reranker
     choice = choose_encoder(ws, encoder)
+    label = encoder_label(ws, encoder)
     variants = ["summary", *(f"first-{k}" for k in config.first_k)]
-    say(f"ablations ({encoder} encoder): {', '.join(variants)} ...")
+    say(f"ablations ({label} encoder): {', '.join(variants)} ...")
     for variant in variants:
         index = open_index(ws, variant, choice)
         for generator in config.generators:
             users = primary[generator].users
-            _evaluate(ctx, Reranker(index, users), generator, 0.0, reranker=_label(variant, encoder, "paper"),
-                      encoder=encoder, variant=variant, scoring="paper", gamma=users.gamma)
+            _evaluate(ctx, Reranker(index, users), generator, 0.0, reranker=_label(variant, label, "paper"),
+                      encoder=label, variant=variant, scoring="paper", gamma=users.gamma)
 
 
 # -- tables -----------------------------------------------------------------------------------------
@@ -233,14 +356,18 @@ def _ablations(ctx: _Context, ws: Workspace, config: BenchConfig, encoder: str, 
 def build_tables(accuracy_frame, segments_frame, ks: Sequence[int], primary_encoder: str) -> dict[str, Any]:
     """The printed/report tables (caption -> DataFrame) cut from the accuracy rows."""
     frame = accuracy_frame
-    keep = ["generator", "reranker", "users", *metric_columns(ks), "dNDCG@10", "rel_NDCG@10", "p_t", "p_wilcoxon"]
-    main = frame[frame["variant"].isin(["", "multi", "single"])]
+    keep = ["generator", "reranker", "users", *metric_columns(ks), "dNDCG@10", "rel_NDCG@10", "p_t", "p_holm",
+            "p_wilcoxon", "rel_best_cf", "p_best_cf", "p_holm_best_cf"]
+    plain = ~frame["encoder"].astype(str).str.startswith("adapter (")
+    main = frame[frame["variant"].isin(["", "multi", "single"]) & plain]
+    negatives = frame[(frame["variant"] == "") | ((frame["variant"] == "multi") & (frame["scoring"] == "paper")
+                                                  & frame["encoder"].astype(str).str.startswith("adapter"))]
     ablation_cols = ["generator", "reranker", "users", "HR@10", "NDCG@10", "dNDCG@10", "rel_NDCG@10", "p_t"]
     summary = frame[frame["variant"].isin(["", "summary"]) | ((frame["variant"] == "multi") & (frame["scoring"] == "paper")
                                                              & (frame["encoder"] == primary_encoder))]
     first_k = frame[frame["variant"].str.startswith("first-") | ((frame["variant"] == "multi") & (frame["scoring"] == "paper")
                                                                 & (frame["encoder"] == primary_encoder))]
-    pure_multi = frame[(frame["variant"] == "multi") & (frame["scoring"] == "paper")]
+    pure_multi = frame[(frame["variant"] == "multi") & (frame["scoring"] == "paper") & plain]
     encoders = pure_multi.pivot_table(index="generator", columns="encoder", values="NDCG@10", aggfunc="first")
     encoders.columns = [f"NDCG@10 {c}" for c in encoders.columns]
     tables = {
@@ -250,6 +377,8 @@ def build_tables(accuracy_frame, segments_frame, ks: Sequence[int], primary_enco
         "Table 6: summary-only index vs CF": summary[[c for c in ablation_cols if c in summary.columns]],
         "Table 10: number of personas per item (first-k)": first_k[[c for c in ablation_cols if c in first_k.columns]],
         "Vanilla vs fine-tuned encoder (multi-persona, pure method, NDCG@10)": encoders,
+        "Negatives: the adapter without each kind of negative (multi-persona, pure method)":
+            negatives[[c for c in ablation_cols + ["rel_best_cf", "p_best_cf"] if c in negatives.columns]],
     }
     return {caption: (table if caption.startswith("Vanilla") else table.reset_index(drop=True))
             for caption, table in tables.items()}

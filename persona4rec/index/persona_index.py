@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 import time
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 
@@ -93,8 +94,12 @@ class PersonaIndex:
 
 
 def build_index(ws: Workspace, variant: str = "multi", encoder: str | EncoderChoice | None = None,
-                persona_text: str = DEFAULT_PERSONA_TEXT, progress: bool = False) -> PersonaIndex:
-    """Embed the variant's persona texts and save the index; records the stage `index:<variant><slot>`."""
+                persona_text: str = DEFAULT_PERSONA_TEXT, progress: bool = False,
+                encode_fn: Callable[[list[str]], np.ndarray] | None = None) -> PersonaIndex:
+    """Embed the variant's persona texts and save the index; records the stage `index:<variant><slot>`.
+
+    encode_fn: what embeds the texts when it is not the encoder's own pass (a trained adapter's shortcut
+    over base vectors already at hand); it must give what the encoder's document side would."""
     import faiss
 
     from ..encoder.model import encode
@@ -109,7 +114,8 @@ def build_index(ws: Workspace, variant: str = "multi", encoder: str | EncoderCho
         if entries.empty:
             raise WorkspaceError(f"{ws.root}: the catalogue is empty; nothing to index")
         t0 = time.perf_counter()
-        vectors = encode(entries["text"].tolist(), choice.model, show_progress=progress)
+        texts = entries["text"].tolist()
+        vectors = encode_fn(texts) if encode_fn else encode(texts, choice.model, show_progress=progress)
         encode_seconds = time.perf_counter() - t0
         flat = faiss.IndexFlatIP(vectors.shape[1])
         flat.add(vectors)

@@ -132,7 +132,7 @@ def candidates(ws: Workspace, generator: str) -> "pd.DataFrame":
                    max_entries=8)
 def _reranker(root: str, variant: str, stamp: tuple[int, ...]) -> "Reranker":
     from ..rerank import Reranker
-    return Reranker.from_workspace(Workspace(root), variant=variant)
+    return Reranker.from_workspace(Workspace(root), variant)
 
 
 def reranker(ws: Workspace, variant: str) -> "Reranker":

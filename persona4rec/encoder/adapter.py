@@ -1,0 +1,501 @@
+"""Adapter training: a linear map per side over the frozen base encoder's cached embeddings.
+
+    E_user(x)    = normalise(W_u · base(x) + b_u)      for interaction texts (the user side)
+    E_persona(p) = normalise(W_p · base(p) + b_p)      for persona texts (the item side)
+
+The base model never runs during training: interaction and persona vectors come from the vanilla
+slot's caches (index/interactions.npy and the vanilla multi index), so every usable alignment pair and
+many epochs cost seconds on a CPU, and the hyperparameters can be searched on VALID.
+
+The loss is InfoNCE over, per pair, the aligned persona (the positive) against
+    in-batch negatives      the other pairs' aligned personas (same item masked out),
+    rank-aware negatives    `cf_negatives` items of the user's own first-stage list, each scored by its
+                            best persona (max over personas, as the reranker scores it): the items the
+                            reranker must actually separate,
+    item negatives          the target item's non-aligned personas (they sharpen the explanation).
+The user bias b_u gives every persona a learned offset <b_u, E_persona(p)>, so the encoder can learn
+how often a kind of persona is chosen; W_u^T W_p is a full bilinear form between history and personas.
+
+Early stopping and the epoch kept are chosen by NDCG@10 of reranking the VALID candidate lists (the
+test split is never read). The saved model is the base model plus a sentence-transformers Router with
+one Dense + Normalize per side, so `load_encoder(ws.encoder_dir)` loads it and `encode(..., role=...)`
+picks the side.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from typing import Sequence
+
+import numpy as np
+
+from ..errors import ConfigError, WorkspaceError
+from ..offline.records import load_alignment, review_key
+from ..offline.schema import persona_key
+from ..workspace import Workspace
+from .user import decay_weights
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class AdapterConfig:
+    epochs: int = 60
+    batch_size: int = 256
+    lr: float = 1e-3
+    temperature: float = 0.1
+    weight_decay: float = 1e-2      # pulls W towards the identity it starts from (not towards 0)
+    cf_negatives: int = 40          # items of the user's own first-stage lists per pair (0 = off)
+    item_negatives: bool = True     # the target item's non-aligned personas
+    symmetric: bool = False         # one map for both sides (a learned metric) instead of two
+    positive: str = "aligned"       # "aligned": the judge's persona; "item": the target's best persona
+    patience: int = 10              # epochs without a better VALID NDCG@10 before stopping
+    gamma: float = 0.9
+    history_length: int = 10
+    generators: tuple[str, ...] = ()   # candidate files for the rank-aware negatives; () = all present
+    seed: int = 13
+
+    def check(self) -> "AdapterConfig":
+        if self.epochs < 1 or self.batch_size < 2:
+            raise ConfigError("adapter training needs epochs >= 1 and batch size >= 2")
+        if self.temperature <= 0 or self.lr <= 0:
+            raise ConfigError("adapter training needs a positive temperature and learning rate")
+        if self.positive not in ("aligned", "item"):
+            raise ConfigError(f"positive must be 'aligned' or 'item', got {self.positive!r}")
+        if self.cf_negatives < 0 or self.patience < 1:
+            raise ConfigError("cf_negatives must be >= 0 and patience >= 1")
+        decay_weights(1, self.gamma)
+        return self
+
+
+@dataclass
+class AdapterWeights:
+    user_weight: np.ndarray      # (d, d): y = W x + b
+    user_bias: np.ndarray        # (d,)
+    persona_weight: np.ndarray
+    persona_bias: np.ndarray
+
+    def users(self, vectors: np.ndarray) -> np.ndarray:
+        return _normalise(vectors @ self.user_weight.T + self.user_bias)
+
+    def personas(self, vectors: np.ndarray) -> np.ndarray:
+        return _normalise(vectors @ self.persona_weight.T + self.persona_bias)
+
+
+@dataclass
+class AdapterResult:
+    weights: AdapterWeights
+    pairs: int
+    epochs_run: int
+    best_epoch: int
+    seconds: float
+    loss_curve: list[float]            # mean training loss per epoch
+    valid_curve: list[float]           # VALID NDCG@10 per epoch (epoch 0 = the untrained identity)
+    config: AdapterConfig
+    negatives: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def valid_before(self) -> float:
+        return self.valid_curve[0]
+
+    @property
+    def valid_best(self) -> float:
+        return max(self.valid_curve)
+
+
+def _normalise(x: np.ndarray) -> np.ndarray:
+    norms = np.linalg.norm(x, axis=-1, keepdims=True)
+    return (x / np.where(norms > 0, norms, 1.0)).astype(np.float32)
+
+
+# -- the data: cached base vectors, pairs, negatives, VALID lists ---------------------------------
+
+@dataclass
+class AdapterData:
+    """Everything training reads, as arrays over the vanilla slot's cached vectors."""
+    interactions: np.ndarray       # (N + 1, d) base interaction vectors; the last row is a zero pad
+    personas: np.ndarray           # (M, d) base persona vectors (the vanilla multi index)
+    item_slots: np.ndarray         # (I + 1, P) persona row per item slot, -1 = none (last item = unknown)
+    item_of_row: np.ndarray        # (M,) item index of each persona row
+    histories: np.ndarray          # (pairs, L) interaction rows, oldest first, padded with N
+    positives: np.ndarray          # (pairs,) persona row of the aligned persona
+    targets: np.ndarray            # (pairs,) item index of the target item
+    pools: np.ndarray              # (pairs, H) item indexes of the user's first-stage list, -1 = none
+    valid: dict                    # generator -> (histories (V, L), candidate items (V, C), target position (V,))
+    item_ids: list[str]
+    skipped: dict[str, int]
+
+    @property
+    def dim(self) -> int:
+        return int(self.personas.shape[1])
+
+    @classmethod
+    def from_workspace(cls, ws: Workspace, config: AdapterConfig) -> "AdapterData":
+        from ..index.persona_index import open_index
+        from .selection import choose_encoder
+        from .user import UserEncoder
+
+        vanilla = choose_encoder(ws, "vanilla")
+        users = UserEncoder.from_workspace(ws, vanilla, gamma=config.gamma, history_length=config.history_length)
+        index = open_index(ws, "multi", vanilla)
+        table = index.table
+        item_ids = list(table.item_ids)
+        item_of_row = np.full(len(index.entries), len(item_ids), dtype=np.int64)
+        for n, rows in enumerate(table.entry_rows[:-1]):
+            item_of_row[rows[rows >= 0]] = n
+        pad = len(users.vectors)
+        interactions = np.vstack([users.vectors, np.zeros((1, users.dim), dtype=np.float32)])
+        row_of_key = dict(zip(index.entries["persona_key"], range(len(index.entries))))
+        pools_by_user = _first_stage_pools(ws, config.generators, table.item_row)
+
+        histories, positives, targets, pools = [], [], [], []
+        skipped = {"no_history": 0, "unknown_persona": 0}
+        for record in load_alignment(ws).values():
+            row = row_of_key.get(persona_key(record.item_id, record.persona_id))
+            if row is None:
+                skipped["unknown_persona"] += 1
+                continue
+            items = users.timelines.history_before(record.user_id, record.item_id, config.history_length)
+            rows = [users.key_rows[k] for k in (review_key(record.user_id, i) for i in items) if k in users.key_rows]
+            if not rows:
+                skipped["no_history"] += 1
+                continue
+            histories.append(_padded(rows, config.history_length, pad))
+            positives.append(row)
+            targets.append(item_of_row[row])
+            pools.append(pools_by_user.get(record.user_id, ()))
+        if len(positives) < 2:
+            raise WorkspaceError(f"{ws.root}: only {len(positives)} usable alignment pair(s); training needs at least 2")
+        width = max((len(p) for p in pools), default=0) or 1
+        pool_array = np.full((len(pools), width), -1, dtype=np.int64)
+        for n, pool in enumerate(pools):
+            pool_array[n, :len(pool)] = pool
+        valid = _valid_lists(ws, users, table.item_row, config, pad)
+        return cls(interactions=interactions, personas=np.asarray(index.vectors, dtype=np.float32),
+                   item_slots=table.entry_rows, item_of_row=item_of_row, histories=np.stack(histories),
+                   positives=np.asarray(positives), targets=np.asarray(targets), pools=pool_array, valid=valid,
+                   item_ids=item_ids, skipped=skipped)
+
+
+def _padded(rows: Sequence[int], length: int, pad: int) -> np.ndarray:
+    out = np.full(length, pad, dtype=np.int64)
+    rows = list(rows)[-length:]
+    out[length - len(rows):] = rows      # right-aligned: the newest interaction is always the last column
+    return out
+
+
+def _generators_present(ws: Workspace, wanted: Sequence[str]) -> list[str]:
+    present = sorted(p.stem for p in ws.candidates_dir.glob("*.parquet")) if ws.candidates_dir.exists() else []
+    return [g for g in (wanted or present) if g in present]
+
+
+def _first_stage_pools(ws: Workspace, generators: Sequence[str], item_row: dict[str, int]) -> dict[str, list[int]]:
+    """user -> item indexes of the user's VALID first-stage lists (all generators, best rank first).
+
+    These lists rank items the user had not interacted with in train, so for a training pair they are
+    exactly the plausible items the reranker will have to separate from the real next choice. They may
+    hold a later positive (the valid or test target) as a false negative: no label is used to remove it."""
+    from ..candidates.generate import load_candidates
+    pools: dict[str, list[int]] = {}
+    for generator in _generators_present(ws, generators):
+        frame = load_candidates(ws, generator, "valid").sort_values(["user_id", "rank"], kind="stable")
+        for user, item in zip(frame["user_id"].astype(str), frame["item_id"].astype(str)):
+            row = item_row.get(item)
+            pool = pools.setdefault(user, [])
+            if row is not None and row not in pool:
+                pool.append(row)
+    return pools
+
+
+def _valid_lists(ws: Workspace, users, item_row: dict[str, int], config: AdapterConfig, pad: int) -> dict:
+    """Per generator, the VALID lists as arrays: history rows, candidate item indexes, target position."""
+    from ..candidates.generate import load_candidates
+    unknown = len(item_row)
+    out = {}
+    for generator in _generators_present(ws, config.generators):
+        frame = load_candidates(ws, generator, "valid").sort_values(["user_id", "rank"], kind="stable")
+        hist, cands, where = [], [], []
+        for user, group in frame.groupby("user_id", sort=True):
+            user = str(user)
+            target = users.timelines.target(user, "valid")
+            rows = users.history_rows(user, "valid")
+            if target is None or not rows:
+                continue
+            items = group["item_id"].astype(str).tolist()
+            hist.append(_padded(rows, config.history_length, pad))
+            cands.append([item_row.get(i, unknown) for i in items])
+            where.append(items.index(target) if target in items else -1)
+        if hist:
+            width = max(len(c) for c in cands)
+            cand_array = np.full((len(cands), width), unknown, dtype=np.int64)
+            for n, c in enumerate(cands):
+                cand_array[n, :len(c)] = c
+            out[generator] = (np.stack(hist), cand_array, np.asarray(where))
+    return out
+
+
+# -- training -------------------------------------------------------------------------------------
+
+class _Adapter:
+    """The torch parameters and the forward pass (users, personas, logits)."""
+
+    def __init__(self, data: AdapterData, config: AdapterConfig):
+        import torch
+        self.torch, self.config, self.data = torch, config, data
+        d = data.dim
+        eye = torch.eye(d)
+        self.user_w = torch.nn.Parameter(eye.clone())
+        self.user_b = torch.nn.Parameter(torch.zeros(d))
+        if config.symmetric:
+            self.persona_w, self.persona_b = self.user_w, self.user_b
+            params = [self.user_w, self.user_b]
+        else:
+            self.persona_w = torch.nn.Parameter(eye.clone())
+            self.persona_b = torch.nn.Parameter(torch.zeros(d))
+            params = [self.user_w, self.user_b, self.persona_w, self.persona_b]
+        self.params, self.eye = params, eye
+        self.optimizer = torch.optim.Adam(params, lr=config.lr)
+        self.X = torch.from_numpy(data.interactions)
+        self.Y = torch.tensor(np.asarray(data.personas))   # a copy: the index vectors are memory-mapped
+        self.slots = torch.from_numpy(data.item_slots)
+        self.weights = torch.from_numpy(decay_weights(config.history_length, config.gamma))
+
+    def user_vectors(self, histories):
+        torch = self.torch
+        pad = self.X.shape[0] - 1
+        x = self.X[histories] @ self.user_w.T + self.user_b              # (B, L, d)
+        x = torch.nn.functional.normalize(x, dim=-1) * (histories != pad)[..., None]
+        return torch.nn.functional.normalize((self.weights[None, :, None] * x).sum(1), dim=-1)
+
+    def persona_vectors(self):
+        return self.torch.nn.functional.normalize(self.Y @ self.persona_w.T + self.persona_b, dim=-1)
+
+    def item_scores(self, all_sims, items):
+        """Max over each item's personas: all_sims (B, M) user-persona similarities, items (B, H) -> (B, H).
+        Gathering from the (B, M) product is far cheaper than gathering persona vectors per slot."""
+        slots = self.slots[items.clamp(min=0)]                              # (B, H, P)
+        sims = all_sims.gather(1, slots.clamp(min=0).reshape(len(items), -1)).reshape(slots.shape)
+        sims = sims.masked_fill((slots < 0) | (items < 0)[..., None], float("-inf"))
+        return sims.max(dim=2).values
+
+    def loss(self, idx: np.ndarray):
+        torch, data, config = self.torch, self.data, self.config
+        users = self.user_vectors(torch.from_numpy(data.histories[idx]))
+        personas = self.persona_vectors()
+        positives = torch.from_numpy(data.positives[idx])
+        targets = data.targets[idx]
+        # Column 0 is the positive; every other column a negative.
+        all_sims = users @ personas.T                                            # (B, M)
+        target_items = torch.from_numpy(targets)
+        if config.positive == "item":
+            positive = self.item_scores(all_sims, target_items[:, None])
+        else:
+            positive = all_sims.gather(1, positives[:, None])
+        in_batch = all_sims[:, positives]                                        # (B, B)
+        same_item = targets[:, None] == targets[None, :]                         # the diagonal included
+        logits = [positive, in_batch.masked_fill(torch.from_numpy(same_item), float("-inf"))]
+        if config.cf_negatives and data.pools.shape[1]:
+            pool = data.pools[idx][:, :config.cf_negatives].copy()
+            pool[pool == targets[:, None]] = -1                              # never the positive item
+            logits.append(self.item_scores(all_sims, torch.from_numpy(pool)))
+        if config.item_negatives and config.positive == "aligned":
+            slots = self.slots[target_items]                                # (B, P)
+            sims = all_sims.gather(1, slots.clamp(min=0))
+            logits.append(sims.masked_fill((slots < 0) | (slots == positives[:, None]), float("-inf")))
+        logits = torch.cat(logits, dim=1) / config.temperature
+        loss = torch.nn.functional.cross_entropy(logits, torch.zeros(len(idx), dtype=torch.long))
+        decay = sum(((p - self.eye) ** 2).sum() for p in (self.user_w, self.persona_w)) if config.weight_decay else 0
+        return loss + config.weight_decay * decay
+
+    def step(self, idx: np.ndarray) -> float:
+        loss = self.loss(idx)
+        self.optimizer.zero_grad()
+        loss.backward()
+        self.optimizer.step()
+        return float(loss.detach())
+
+    def weights_now(self) -> AdapterWeights:
+        get = lambda t: t.detach().numpy().astype(np.float32).copy()  # noqa: E731
+        return AdapterWeights(get(self.user_w), get(self.user_b), get(self.persona_w), get(self.persona_b))
+
+
+def valid_ndcg(data: AdapterData, weights: AdapterWeights, config: AdapterConfig) -> float:
+    """Mean NDCG@10 over the VALID lists of every generator, reranked by max-over-personas."""
+    if not data.valid:
+        return float("nan")
+    X = np.vstack([weights.users(data.interactions[:-1]), np.zeros((1, data.dim), dtype=np.float32)])
+    Y = weights.personas(data.personas)
+    w = decay_weights(config.history_length, config.gamma)
+    pad = len(X) - 1
+    values = []
+    for histories, cands, where in data.valid.values():
+        users = (w[None, :, None] * X[histories] * (histories != pad)[..., None]).sum(1)
+        users = _normalise(users)
+        slots = data.item_slots[cands]                                       # (V, C, P)
+        all_sims = users @ Y.T                                               # (V, M)
+        sims = np.take_along_axis(all_sims, np.maximum(slots, 0).reshape(len(users), -1), axis=1).reshape(slots.shape)
+        sims[slots < 0] = -np.inf
+        values.append(_ndcg10(sims.max(axis=2), where))
+    return float(np.mean(values))
+
+
+def _ndcg10(scores: np.ndarray, where: np.ndarray) -> float:
+    """NDCG@10 of one target per row at position `where` (-1: not in the list, a miss)."""
+    hit = where >= 0
+    if not hit.any():
+        return 0.0
+    target = scores[hit, where[hit]]
+    rank = (scores[hit] > target[:, None]).sum(axis=1) + 1       # ties resolved in the target's favour
+    gains = np.where(rank <= 10, 1.0 / np.log2(rank + 1), 0.0)
+    return float(gains.sum() / len(where))
+
+
+def fit_adapter(data: AdapterData, config: AdapterConfig, progress: bool = False) -> AdapterResult:
+    """Train with early stopping on VALID NDCG@10; returns the best epoch's weights. One torch thread:
+    the matrices are small, and on shared cores OpenMP's spin-waiting costs more than it gives."""
+    from ..candidates.generate import single_thread
+    with single_thread():
+        return _fit_adapter(data, config, progress)
+
+
+def _fit_adapter(data: AdapterData, config: AdapterConfig, progress: bool) -> AdapterResult:
+    import torch
+    from tqdm.auto import tqdm
+
+    config.check()
+    torch.manual_seed(config.seed)
+    rng = np.random.default_rng(config.seed)
+    model = _Adapter(data, config)
+    best = model.weights_now()
+    valid_curve = [valid_ndcg(data, best, config)]
+    best_score, best_epoch, stale = valid_curve[0], 0, 0
+    loss_curve = []
+    t0 = time.perf_counter()
+    bar = tqdm(range(1, config.epochs + 1), desc="train adapter", disable=not progress)
+    n = len(data.positives)
+    for epoch in bar:
+        order = rng.permutation(n)
+        batches = [order[s:s + config.batch_size] for s in range(0, n, config.batch_size)]
+        loss_curve.append(float(np.mean([model.step(b) for b in batches if len(b) >= 2])))
+        score = valid_ndcg(data, model.weights_now(), config)
+        valid_curve.append(score)
+        bar.set_postfix(loss=f"{loss_curve[-1]:.3f}", valid=f"{score:.4f}")
+        if score > best_score or np.isnan(best_score):
+            best, best_score, best_epoch, stale = model.weights_now(), score, epoch, 0
+        else:
+            stale += 1
+            if stale >= config.patience:
+                break
+    negatives = {"cf_pool_mean": float((data.pools >= 0).sum(axis=1).mean()) if config.cf_negatives else 0.0}
+    return AdapterResult(weights=best, pairs=n, epochs_run=len(loss_curve), best_epoch=best_epoch,
+                         seconds=time.perf_counter() - t0, loss_curve=loss_curve, valid_curve=valid_curve,
+                         config=config, negatives=negatives)
+
+
+# -- saving: base model + Router(query: Dense, Normalize; document: Dense, Normalize) --------------
+
+def adapter_model(base: str | None, weights: AdapterWeights):
+    """The sentence-transformers model of the base encoder followed by the two adapter sides."""
+    import torch
+    from sentence_transformers import SentenceTransformer
+    from sentence_transformers.sentence_transformer.modules import Dense, Normalize, Router
+
+    from .model import resolve_model
+
+    def side(weight, bias):
+        d_out, d_in = weight.shape
+        return [Dense(d_in, d_out, bias=True, activation_function=torch.nn.Identity(),
+                      init_weight=torch.from_numpy(weight), init_bias=torch.from_numpy(bias)), Normalize()]
+
+    model = SentenceTransformer(resolve_model(base), device="cpu")
+    router = Router.for_query_document(query_modules=side(weights.user_weight, weights.user_bias),
+                                       document_modules=side(weights.persona_weight, weights.persona_bias))
+    return SentenceTransformer(modules=[*model, router], device="cpu")
+
+
+class AdapterShortcut:
+    """Encodes texts exactly as the saved adapter model does (base model, then one side's Dense and
+    Normalize), reusing base vectors already computed: the vanilla caches hold them for every
+    interaction and persona, so writing the trained slot's caches costs no transformer pass."""
+
+    def __init__(self, weights: AdapterWeights, known: dict[str, np.ndarray], base: str | None = None):
+        self.weights, self.known, self.base = weights, dict(known), base
+
+    def _base_vectors(self, texts: Sequence[str]) -> np.ndarray:
+        from .model import encode
+        missing = sorted({t for t in texts if t not in self.known})
+        if missing:
+            self.known.update(zip(missing, encode(missing, self.base)))
+        return np.stack([self.known[t] for t in texts]) if texts else np.zeros((0, self.weights.user_bias.shape[0]))
+
+    def query(self, texts: Sequence[str]) -> np.ndarray:
+        return self.weights.users(self._base_vectors(texts))
+
+    def document(self, texts: Sequence[str]) -> np.ndarray:
+        return self.weights.personas(self._base_vectors(texts))
+
+
+def save_adapter(ws: Workspace, weights: AdapterWeights, base: str | None = None,
+                 index_variants: Sequence[str] = ()) -> None:
+    """Save base + adapter to ws.encoder_dir (atomically), then write the trained slot's interaction
+    cache and the given index variants from the vanilla slot's base vectors."""
+    from ..index.persona_index import build_index, open_index
+    from ..io import atomic_dir
+    from .model import forget_encoder
+    from .selection import choose_encoder
+    from .timeline import Timelines, interaction_texts
+    from .user import InteractionCache
+
+    vanilla = choose_encoder(ws, "vanilla")
+    base_cache = InteractionCache(ws, vanilla)
+    if not base_cache._load(vanilla.identity()):
+        raise WorkspaceError(f"{ws.root}: the vanilla interaction cache is missing; it is built before training")
+    base_index = open_index(ws, "multi", vanilla)
+    texts = interaction_texts(ws, Timelines.from_workspace(ws).history_pairs())
+    known = dict(zip(base_index.entries["text"], np.asarray(base_index.vectors)))
+    row_of = base_cache.row_of()
+    known.update({texts[k]: base_cache.vectors[row_of[k]] for k in texts if k in row_of})
+
+    with atomic_dir(ws.encoder_dir) as staging:
+        adapter_model(base, weights).save(str(staging))
+    forget_encoder(ws.encoder_dir)
+    trained = choose_encoder(ws, "trained")
+    shortcut = AdapterShortcut(weights, known, base)
+    InteractionCache(ws, trained).sync(texts, shortcut.query)
+    for variant in index_variants:
+        build_index(ws, variant, trained, encode_fn=shortcut.document)
+
+
+def adapted(index, users, weights: AdapterWeights):
+    """In-memory (PersonaIndex, UserEncoder) as the adapter would serve them, from the vanilla ones:
+    for comparing adapter variants on VALID/TEST without saving a model for each."""
+    from ..index.persona_index import PersonaIndex
+    from .user import UserEncoder
+    vectors = weights.personas(np.asarray(index.vectors, dtype=np.float32))
+    new_index = PersonaIndex(index.path, vectors, index.entries, {**index.meta, "encoder_label": "adapter (in memory)"})
+    new_users = UserEncoder(users.timelines, weights.users(users.vectors), users.key_rows, users.gamma,
+                            users.history_length)
+    return new_index, new_users
+
+
+def train_adapter(ws: Workspace, config: AdapterConfig | None = None, progress: bool = True,
+                  index_variants: Sequence[str] = ("multi",)) -> AdapterResult:
+    """Fit on the workspace's alignment set, save base + adapter as ws.encoder_dir, write the trained
+    slot's caches (interactions and `index_variants`) and reports/loss_curve.json; stage "encoder"."""
+    from ..config import to_dict
+    from ..io import write_json
+    config = (config or AdapterConfig()).check()
+    with ws.stage("encoder", mode="adapter", **to_dict(config)) as info:
+        data = AdapterData.from_workspace(ws, config)
+        result = fit_adapter(data, config, progress=progress)
+        save_adapter(ws, result.weights, index_variants=index_variants)
+        write_json(ws.reports_dir / "loss_curve.json", {
+            "mode": "adapter", "epoch_mean_loss": result.loss_curve, "valid_ndcg@10": result.valid_curve,
+            "best_epoch": result.best_epoch, "config": to_dict(config)})
+        info.update(pairs=result.pairs, skipped=data.skipped, epochs_run=result.epochs_run,
+                    best_epoch=result.best_epoch, train_seconds=round(result.seconds, 3),
+                    valid_ndcg_before=round(result.valid_before, 5), valid_ndcg_best=round(result.valid_best, 5),
+                    counts={"pairs": result.pairs, "epochs": result.epochs_run})
+    return result
