@@ -46,13 +46,16 @@ def test_bench_runs_and_prints_every_table(bench):
 
 
 def test_every_generator_x_reranker_x_k_cell(bench):
-    assert bench["bench"]["encoders"] == ["vanilla", "trained"]   # the bench fine-tuned one
-    expected = {f"Persona4Rec {v} / {e} / {s}" for v in ("multi", "single") for e in ("vanilla", "trained")
-                 for s in ("paper", "fused")}
-    expected |= {f"Persona4Rec {v} / trained / paper" for v in ("summary", "first-1", "first-3")}
+    assert bench["bench"]["encoders"] == ["vanilla", "trained"]   # the bench trained one (the adapter)
+    expected = {f"Persona4Rec {v} / {e} / {s}" for v in ("multi", "single") for e in ("vanilla", "adapter")
+                for s in ("paper", "fused")}
+    expected |= {f"Persona4Rec multi / {e} / learned" for e in ("vanilla", "adapter")}
+    expected |= {f"Persona4Rec {v} / adapter / paper" for v in ("summary", "first-1", "first-3")}
+    expected |= {f"Persona4Rec multi / adapter ({name}) / paper"
+                 for name in ("in-batch only", "+ list negatives", "+ item negatives")}
     for generator in GENERATORS:
         rerankers = [r["reranker"] for r in _rows(bench) if r["generator"] == generator]
-        assert sorted(rerankers) == sorted(expected | {f"{generator} (CF only)"})
+        assert sorted(rerankers) == sorted(expected | {f"{generator} (CF only)", f"{generator} (CF-only learned ranker)"})
     for row in _rows(bench):
         for k in DEFAULT_KS:
             for name in ("HR", "MRR", "NDCG"):
@@ -81,6 +84,21 @@ def test_metrics_are_consistent(bench):
                 assert row["scoring"] == "fused" or row["fusion_weight"] == 0.0
 
 
+def test_corrected_pvalues_and_the_best_cf_baseline(bench):
+    """Holm and BH over the table's comparisons: adjusted >= raw; every row is also compared with the
+    strongest CF baseline on TEST (a generator or the CF-only learned ranker)."""
+    rows = _rows(bench)
+    baselines = [r for r in rows if r["scoring"].startswith("CF")]
+    best = max(baselines, key=lambda r: r["NDCG@10"])
+    for row in rows:
+        assert row["best_cf"] == f"{best['reranker']} @ {best['generator']}"
+        if row["p_t"] is not None:
+            assert row["p_t"] - 1e-12 <= row["p_bh"] <= row["p_holm"] + 1e-12 <= 1.0 + 1e-12
+        if row is not best:
+            assert row["rel_best_cf"] is None or row["rel_best_cf"] == pytest.approx(
+                row["NDCG@10"] / best["NDCG@10"] - 1.0)
+
+
 def test_cf_rows_equal_the_candidate_files(bench):
     from persona4rec.evaluation.workspace_eval import evaluate_generator
     for generator in GENERATORS:
@@ -96,8 +114,8 @@ def test_pure_method_row_is_reproducible_from_the_reranker(bench):
     from persona4rec.candidates.generate import read_split
     from persona4rec.rerank import Reranker, ServingConfig
     ws = bench["ws"]
-    row = next(r for r in _rows(bench) if r["generator"] == "bpr" and r["reranker"] == "Persona4Rec multi / trained / paper")
-    assert row["gamma"] == bench["bench"]["tuning"]["trained"]["bpr"]["gamma"]["best"]
+    row = next(r for r in _rows(bench) if r["generator"] == "bpr" and r["reranker"] == "Persona4Rec multi / adapter / paper")
+    assert row["gamma"] == bench["bench"]["tuning"]["adapter"]["bpr"]["gamma"]["best"]
     users, lists, scores = candidate_lists(ws, "bpr")
     ranked = Reranker.from_workspace(ws, ServingConfig(encoder="trained", gamma=row["gamma"])).rank_ids_many(users, lists, "test")
     targets = split_targets(read_split(ws), "test")

@@ -144,6 +144,7 @@ class _Context:
     rows: list = field(default_factory=list)
     segment_rows: list = field(default_factory=list)
     per_user: dict = field(default_factory=dict)   # "reranker @ generator" -> per-user metrics frame
+    serving: list = field(default_factory=list)    # the configs written to serving.json
 
 
 def _row(ctx: _Context, generator: str, evaluation, comparison, **labels) -> None:
@@ -250,7 +251,7 @@ def accuracy(ws: Workspace, config: BenchConfig, encoders: Sequence[str], say: C
         _negatives_ablation(ctx, ws, config, primary, say)
     _ablations(ctx, ws, config, primary_encoder, primary, say)
     _against_best_cf(ctx)
-    tuning["serving"] = [dict(c.__dict__) for c in serving]
+    ctx.serving = [dict(c.__dict__) for c in serving]
     if serving:
         from ..rerank import save_serving_configs
         save_serving_configs(ws, serving, tuning={"by": "persona4rec bench"})
@@ -596,7 +597,7 @@ def run_bench(ws: Workspace, config: BenchConfig | None = None, say: Callable[[s
     metrics = {"config": {**asdict(config), "latency": asdict(config.latency)}, "encoders": encoders,
                "accuracy": _records(accuracy_frame), "segments@10": _records(segments_frame),
                "segment_sizes": {g: ctx.baselines[g].segment_sizes for g in config.generators},
-               "tuning": _jsonable(tuning), "latency": latency, "llm_listwise": llm,
+               "tuning": _jsonable(tuning), "serving": ctx.serving, "latency": latency, "llm_listwise": llm,
                "seconds": round(time.perf_counter() - started, 1)}
     figures = _figures(accuracy_frame, latency)
     report = write_bench_report(ws, tables, latency_tabs, metrics, figures, _tuning_text(tuning))
