@@ -97,3 +97,10 @@ def test_learned_ranker_orders_the_list_and_the_explanation_stays_the_argmax_per
     # the fast path agrees with the explained path
     assert learned.rank_ids_many(["u_piano"], [ITEMS], "test", [[10.0 - r for r in range(1, 8)]])[0] == \
         [r.item_id for r in ranked]
+
+
+def test_tune_verb_writes_serving_json(ws, capsys):
+    (ws.root / SERVING_FILE).unlink(missing_ok=True)
+    assert main(["tune", str(ws.root), "--generators", "bpr", "--no-learned"]) == 0
+    assert "serving bpr/multi" in capsys.readouterr().out
+    assert load_serving_config(ws).source == "tuned on valid"

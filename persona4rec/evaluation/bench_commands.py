@@ -45,7 +45,18 @@ def register(subparsers) -> None:
                    help="random persona counts for the retrieval scale test (default 10000,100000,1000000; "
                         "0 = skip: it uses random vectors, so one run per machine is enough)")
     p.add_argument("--quick", action="store_true", help="small grids and no large retrieval (for tests)")
+    p.add_argument("--no-learned", action="store_true", help="skip the learned-ranker rows (LightGBM)")
     p.set_defaults(func=run)
+
+    t = subparsers.add_parser(
+        "tune", help="tune the serving config on VALID and write serving.json",
+        description="For each generator and variant: gamma, the CF fusion weight and a learned ranker "
+                    "(LightGBM lambdarank, cross-validated on VALID), all on the VALID split; the best by VALID "
+                    "NDCG@10 is written to WS/serving.json, which the app, `recommend` and the study builders read.")
+    t.add_argument("workspace")
+    t.add_argument("--generators", type=_names, default=None, help="comma-separated (default bpr,lightgcn)")
+    t.add_argument("--no-learned", action="store_true", help="gamma and fusion weight only")
+    t.set_defaults(func=run_tune)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -59,6 +70,8 @@ def run(args: argparse.Namespace) -> int:
     changes = {k: v for k, v in {"generators": args.generators, "ks": args.ks, "llm_base_url": args.llm_base_url,
                                   "llm_model": args.llm_model, "llm_users": args.llm_users}.items() if v is not None}
     changes["skip_train"] = args.skip_train
+    if args.no_learned:
+        changes["learned"] = False
     config = BenchConfig.quick_config(**changes) if args.quick else BenchConfig(**changes)
     if args.retrieval_sizes is not None:
         config.latency = dataclasses.replace(config.latency, retrieval_sizes=args.retrieval_sizes)
@@ -73,4 +86,13 @@ def run(args: argparse.Namespace) -> int:
     else:
         print(f"\nLLM listwise baseline not run: {llm.get('reason')}")
     print(f"\nreport: {result.report_path}")
+    return 0
+
+
+def run_tune(args: argparse.Namespace) -> int:
+    from ..workspace import Workspace
+    from .tuning import tune_serving
+    ws = Workspace.open(args.workspace)
+    tune_serving(ws, args.generators, learned=not args.no_learned, say=lambda line: print(line, flush=True))
+    print(f"wrote {ws.root / 'serving.json'}")
     return 0
