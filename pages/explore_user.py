@@ -41,7 +41,7 @@ with ranked_col:
         session.say_missing(ws, "candidates", "Reranking")
         st.stop()
     items, scores = explore.candidates_for(candidates, user, split)
-    ranked = session.reranker(ws, "multi").rerank(user, items, split, scores)
+    ranked = session.reranker(ws, "multi", generator).rerank(user, items, split, scores)
     table = explore.reranked_frame(cat, ranked, target)
     st.dataframe(table, hide_index=True, width="stretch", key="explore_ranked",
                  column_config={"held_out": st.column_config.CheckboxColumn("held out"),

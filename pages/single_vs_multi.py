@@ -47,8 +47,8 @@ with one_user:
         user = right.selectbox("User", users, key="compare_user")
         target = cat.held_out(user, split)
         items, scores = explore.candidates_for(candidates, user, split)
-        multi = session.reranker(ws, "multi").rerank(user, items, split, scores)
-        single = session.reranker(ws, "single").rerank(user, items, split, scores)
+        multi = session.reranker(ws, "multi", generator).rerank(user, items, split, scores)
+        single = session.reranker(ws, "single", generator).rerank(user, items, split, scores)
         table = compare.side_by_side(cat, multi, single, target)
         st.dataframe(table.drop(columns=["multi_explanation", "single_explanation"]), hide_index=True,
                      width="stretch", key="compare_table",

@@ -116,3 +116,28 @@ def test_trained_encoder_learns_alignment_and_recovers_planted_reasons(demo_ws):
     # backend they match the user's planted reasons only slightly more often than a random persona.)
     assert after["planted"]["n"] >= 30
     assert after["planted"]["hit_rate"] > after["planted"]["random_rate"]
+
+
+def _adapter_reranker(demo_ws):
+    from persona4rec.encoder.adapter import AdapterConfig, train_adapter
+    result = train_adapter(demo_ws, AdapterConfig(epochs=20), progress=False)
+    return result, Reranker.from_workspace(demo_ws)
+
+
+def test_adapter_keeps_the_alignment_supervision(demo_ws):
+    """The default mode (the adapter, trained on cached embeddings): the judge's persona wins for its
+    training interactions far more often than a random one."""
+    result, trained = _adapter_reranker(demo_ws)
+    assert trained.index.meta["encoder_label"] == "trained" and demo_ws.stage_info("encoder")["config"]["mode"] == "adapter"
+    assert result.loss_curve[-1] < result.loss_curve[0]
+    alignment = alignment_agreement(demo_ws, trained)
+    assert alignment["n"] >= 100 and alignment["agreement"] >= 1.5 * alignment["random"]
+
+
+@pytest.mark.xfail(strict=True, reason="known regression, docs/RESULTS.md: on this 40-item catalogue the adapter's "
+                                       "winning persona carries a planted reason less often than chance "
+                                       "(0.34 vs 0.43); the full fine-tuning above stays above chance")
+def test_adapter_explanations_carry_planted_reasons(demo_ws):
+    _, trained = _adapter_reranker(demo_ws)
+    planted = planted_recovery(demo_ws, trained)
+    assert planted["n"] >= 30 and planted["hit_rate"] > planted["random_rate"]

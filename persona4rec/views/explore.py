@@ -68,10 +68,18 @@ def reranked_frame(cat: Catalogue, ranked: Sequence["RankedItem"], target: str |
                      "persona": persona.name if persona else "", "similarity": round(r.persona_sim, 4),
                      "description": persona.description if persona else "",
                      "rationale": persona.preference_rationale if persona else "",
-                     "note": r.fallback or "", "made_by": _backend(records, r.item_id)})
+                     "note": r.fallback or "", "made_by": _backend(records, r.item_id),
+                     "moved_by": moved_by(r)})
     columns = ["new_rank", "move", "cf_rank", "held_out", "title", "persona", "similarity", "description",
                "rationale", "item_id", "note", "made_by"]
+    if any(r.contributions for r in ranked):
+        columns.insert(3, "moved_by")
     return pd.DataFrame(rows, columns=columns)
+
+
+def moved_by(ranked: "RankedItem") -> str:
+    """With a learned ranker: the features that moved the item most, e.g. 'persona_max_z 1.2 (+0.31)'."""
+    return "; ".join(f"{name} {value:.3g} ({contribution:+.2f})" for name, value, contribution in ranked.contributions)
 
 
 def persona_scores(cat: Catalogue, ranked: "RankedItem", variant: str = "multi") -> "pd.DataFrame":

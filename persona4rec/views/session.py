@@ -130,16 +130,17 @@ def candidates(ws: Workspace, generator: str) -> "pd.DataFrame":
 
 @st.cache_resource(show_spinner="Loading the encoder and the persona index (built first if missing)…",
                    max_entries=8)
-def _reranker(root: str, variant: str, stamp: tuple[int, ...]) -> "Reranker":
+def _reranker(root: str, variant: str, generator: str | None, stamp: tuple[int, ...]) -> "Reranker":
     from ..rerank import Reranker
-    return Reranker.from_workspace(Workspace(root), variant)
+    return Reranker.from_workspace(Workspace(root), variant, generator=generator)
 
 
-def reranker(ws: Workspace, variant: str) -> "Reranker":
+def reranker(ws: Workspace, variant: str, generator: str | None = None) -> "Reranker":
+    """The reranker serving.json describes for (variant, generator): tuned on VALID, as `recommend` serves."""
     records = "personas_single.jsonl" if variant == "single" else "personas.jsonl"
     stamp = (_mtime(ws.offline_dir / records), _mtime(ws.encoder_dir / "modules.json"),
-             _mtime(ws.data_dir / "split.parquet"))
-    return _reranker(str(ws.root), variant, stamp)
+             _mtime(ws.data_dir / "split.parquet"), _mtime(ws.root / "serving.json"))
+    return _reranker(str(ws.root), variant, generator, stamp)
 
 
 @st.cache_resource(show_spinner="Opening the study database…")
