@@ -119,3 +119,14 @@ def persona_record(item_id: str, personas, mode: str = "multi") -> dict:
 
 def write_personas(ws: Workspace, personas: dict) -> None:
     write_jsonl(ws.offline_dir / "personas.jsonl", [persona_record(i, p) for i, p in personas.items()])
+
+
+CATALOGUE_ORDER = ["guitar", "drums", "piano", "bench", "sticks", "cable", "tuner"]
+
+
+def write_full_candidates(ws: Workspace, generator: str = "bpr") -> None:
+    """Candidate lists by hand: every user gets every catalogue item in one fixed CF order, valid and test."""
+    rows = [{"user_id": user, "split": split, "rank": rank, "item_id": item, "score": 10.0 - rank}
+            for split in ("valid", "test") for user in HISTORIES for rank, item in enumerate(CATALOGUE_ORDER, 1)]
+    write_parquet(ws.candidates_dir / f"{generator}.parquet",
+                  pd.DataFrame(rows).astype({"score": "float32", "rank": "int64"}))

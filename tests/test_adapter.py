@@ -6,29 +6,22 @@ from __future__ import annotations
 import dataclasses
 
 import numpy as np
-import pandas as pd
 import pytest
 
-from encoder_tiny import build_tiny_workspace
+from encoder_tiny import CATALOGUE_ORDER, build_tiny_workspace, write_full_candidates
 from persona4rec.encoder.adapter import (AdapterConfig, AdapterData, AdapterWeights, adapter_model, fit_adapter,
                                          train_adapter, valid_ndcg)
 from persona4rec.encoder.model import QUERY, encode, load_encoder
 from persona4rec.encoder.selection import choose_encoder
 from persona4rec.errors import ConfigError
-from persona4rec.io import write_parquet
 
-ITEMS = ["guitar", "drums", "piano", "bench", "sticks", "cable", "tuner"]
+ITEMS = CATALOGUE_ORDER
 
 
 @pytest.fixture(scope="module")
 def ws(tmp_path_factory):
     ws = build_tiny_workspace(tmp_path_factory.mktemp("adapter") / "ws")
-    rows = []
-    for split in ("valid", "test"):
-        for user in ("u_guitar", "u_drums", "u_piano", "u_mixed", "u_new"):
-            for rank, item in enumerate(ITEMS, 1):
-                rows.append({"user_id": user, "split": split, "rank": rank, "item_id": item, "score": 10.0 - rank})
-    write_parquet(ws.candidates_dir / "bpr.parquet", pd.DataFrame(rows).astype({"score": "float32", "rank": "int64"}))
+    write_full_candidates(ws)
     return ws
 
 

@@ -6,14 +6,12 @@ from __future__ import annotations
 import json
 
 import numpy as np
-import pandas as pd
 import pytest
 
-from encoder_tiny import PERSONAS, build_tiny_workspace
+from encoder_tiny import PERSONAS, build_tiny_workspace, write_full_candidates
 from persona4rec.cli import main
 from persona4rec.encoder.model import encode
 from persona4rec.encoder.texts import persona_text
-from persona4rec.io import write_parquet
 from persona4rec.offline.schema import Persona
 from persona4rec.evaluation.tuning import ndcg_at, tune_fusion_weight, tune_gamma
 from persona4rec.rerank import Reranker, ServingConfig, normalised_cf
@@ -24,13 +22,7 @@ CANDS = ["guitar", "drums", "piano", "bench", "sticks", "cable", "not-in-catalog
 @pytest.fixture(scope="module")
 def ws(tmp_path_factory):
     ws = build_tiny_workspace(tmp_path_factory.mktemp("rr") / "ws")
-    rows = []
-    for split in ("valid", "test"):
-        for user in ("u_guitar", "u_drums", "u_piano", "u_mixed", "u_new"):
-            seen = set()  # candidate lists by hand: every catalogue item, a fixed CF order
-            for rank, item in enumerate(["guitar", "drums", "piano", "bench", "sticks", "cable", "tuner"], 1):
-                rows.append({"user_id": user, "split": split, "rank": rank, "item_id": item, "score": 10.0 - rank})
-    write_parquet(ws.candidates_dir / "bpr.parquet", pd.DataFrame(rows).astype({"score": "float32", "rank": "int64"}))
+    write_full_candidates(ws)
     return ws
 
 

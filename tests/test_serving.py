@@ -4,29 +4,22 @@
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 import pytest
 
-from encoder_tiny import build_tiny_workspace
+from encoder_tiny import CATALOGUE_ORDER, build_tiny_workspace, write_full_candidates
 from persona4rec.cli import main
 from persona4rec.encoder.user import DEFAULT_GAMMA
-from persona4rec.io import write_parquet
 from persona4rec.rerank import (SERVING_FILE, FeatureInputs, Reranker, ServingConfig, load_serving_config,
                                 save_serving_configs)
 
-ITEMS = ["guitar", "drums", "piano", "bench", "sticks", "cable", "tuner"]
+ITEMS = CATALOGUE_ORDER
 TUNED_GAMMA = 0.3          # far from the default 0.9, so a reader that ignores serving.json is caught
 
 
 @pytest.fixture(scope="module")
 def ws(tmp_path_factory):
     ws = build_tiny_workspace(tmp_path_factory.mktemp("serving") / "ws")
-    rows = []
-    for split in ("valid", "test"):
-        for user in ("u_guitar", "u_drums", "u_piano", "u_mixed", "u_new"):
-            for rank, item in enumerate(ITEMS, 1):
-                rows.append({"user_id": user, "split": split, "rank": rank, "item_id": item, "score": 10.0 - rank})
-    write_parquet(ws.candidates_dir / "bpr.parquet", pd.DataFrame(rows).astype({"score": "float32", "rank": "int64"}))
+    write_full_candidates(ws)
     return ws
 
 

@@ -18,7 +18,6 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from ..encoder.user import DEFAULT_GAMMA
 from ..errors import WorkspaceError
 from ..rerank import FeatureInputs, Reranker, ServingConfig, save_serving_configs
 from ..workspace import Workspace
@@ -114,7 +113,6 @@ def ranker_name(generator: str, variant: str, encoder_label: str, persona_featur
 
 def list_features(reranker: Reranker, users, lists, scores, split: str) -> tuple[np.ndarray, np.ndarray]:
     """(features (U, C, F), lengths) of candidate lists, as the reranker computes them online."""
-    from ..index.scoring import Scores  # noqa: F401  (the type the reranker returns)
     user_vectors = reranker.users.embed_many(users, split)
     rows = reranker.table.rows_for(lists)
     persona_scores = reranker.table.score(user_vectors, rows)
@@ -134,7 +132,6 @@ def fit_learned_ranker(ws: Workspace, reranker: Reranker, generator: str, *, per
     """Fit a learned ranker on `generator`'s VALID lists (CV on VALID picks its hyperparameters).
     persona_features=False: the same learner on CF features only (the baseline that shows what the
     personas add rather than what a learner adds)."""
-    from ..io import atomic_dir  # noqa: F401  (LearnedRanker.save writes atomically)
     from ..ltr import CF_FEATURES, FEATURES, LearnedRankerConfig, tune_and_fit
     if reranker.inputs is None:
         reranker = reranker.with_inputs(FeatureInputs.from_workspace(ws, choice_of(ws, reranker)))
@@ -224,10 +221,3 @@ def tune_one(ws: Workspace, base: Reranker, generator: str, variant: str, gammas
     detail["chosen_ndcg"] = chosen
     detail["chosen"] = config.scoring()
     return config, detail
-
-
-def serving_gamma(ws: Workspace) -> float:
-    """The gamma the workspace serves (for reports); the default when never tuned."""
-    from ..rerank import load_serving_config
-    config = load_serving_config(ws)
-    return config.gamma if config.source != "default" else DEFAULT_GAMMA
