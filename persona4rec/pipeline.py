@@ -120,6 +120,10 @@ def _encoder(ws: Workspace, config: BuildConfig, progress: bool) -> str:
 def _tune(ws: Workspace, config: BuildConfig, progress: bool) -> str:
     if not config.tune:
         return "skipped: the built-in defaults serve"
+    serving = ws.root / "serving.json"
+    inputs = [ws.encoder_dir / "modules.json", *(ws.candidates_dir / f"{g}.parquet" for g in config.generators)]
+    if serving.exists() and all(not f.exists() or f.stat().st_mtime < serving.stat().st_mtime for f in inputs):
+        return "kept serving.json (tuned after the encoder and candidates it depends on)"
     from .evaluation.tuning import tune_serving
     configs = tune_serving(ws, config.generators)
     return ", ".join(f"{c.generator}/{c.variant} {c.scoring()}" for c in configs) + " (serving.json)"
