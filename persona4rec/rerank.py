@@ -113,15 +113,12 @@ class RankedItem:
 
 def normalised_cf(cf_scores: np.ndarray, valid: np.ndarray) -> np.ndarray:
     """Row-wise min-max of CF scores over the real candidates (1.0 where a row's scores are all equal)."""
-    masked_low = np.where(valid, cf_scores, np.inf).min(axis=1, keepdims=True)
-    masked_high = np.where(valid, cf_scores, -np.inf).max(axis=1, keepdims=True)
-    span = masked_high - masked_low
-    with np.errstate(invalid="ignore", divide="ignore"):
-        out = np.where(span > 0, (cf_scores - masked_low) / np.where(span > 0, span, 1), 1.0)
-    return np.where(valid, out, 0.0).astype(np.float32)
+    from .ltr.features import within_list_min_max
+    return np.where(valid, within_list_min_max(cf_scores, valid), 0.0).astype(np.float32)
 
 
-def _padded_scores(rows: Sequence[Sequence[float]], shape: tuple[int, int]) -> np.ndarray:
+def padded_scores(rows: Sequence[Sequence[float]], shape: tuple[int, int]) -> np.ndarray:
+    """Per-list scores as a (U, C) array, 0 on the padding of short lists."""
     out = np.zeros(shape, dtype=np.float32)
     for n, row in enumerate(rows):
         out[n, :len(row)] = row
@@ -213,12 +210,18 @@ class Reranker:
         """(final scores (U, C), persona Scores, order (U, C) of candidate positions best first).
         Padding of short lists sorts last. A learned ranker needs the CF scores; without them the list is
         ordered by the persona score (fused by list position when a fusion weight is set)."""
+        final, scores, order, _ = self._score(user_ids, candidate_lists, split, cf_scores)
+        return final, scores, order
+
+    def _score(self, user_ids, candidate_lists, split, cf_scores):
+        """score_many, plus the learned ranker's features when it ordered the list (else None)."""
         user_vectors = self.users.embed_many(user_ids, split)
         rows = self.table.rows_for(candidate_lists)
         scores = self.table.score(user_vectors, rows)
         lengths = np.asarray([len(c) for c in candidate_lists])
         valid = np.arange(rows.shape[1])[None, :] < lengths[:, None]
-        cf = _padded_scores(cf_scores, rows.shape) if cf_scores is not None else None
+        cf = padded_scores(cf_scores, rows.shape) if cf_scores is not None else None
+        features = None
         if self.ranker is not None and cf is not None:
             features = self.features(user_ids, candidate_lists, split, cf, scores, user_vectors)
             final = np.where(valid, self.ranker.predict(features, lengths), -np.inf)
@@ -231,7 +234,7 @@ class Reranker:
         else:
             final = scores.score
         order = np.argsort(-final, axis=1, kind="stable")
-        return final, scores, order
+        return final, scores, order, features
 
     def features(self, user_ids: Sequence[str], candidate_lists: Sequence[Sequence[str]], split: str,
                  cf: np.ndarray, scores: Scores, user_vectors: np.ndarray) -> np.ndarray:
@@ -250,8 +253,8 @@ class Reranker:
             vectors = summary.tensor[rows][:, :, 0, :]                         # one summary per item
             summary_sims = np.einsum("ucd,ud->uc", vectors, user_vectors).astype(np.float32)
             summary_sims[~summary.mask[rows][:, :, 0]] = np.nan
-        return candidate_features(sims=scores.sims, cf_scores=cf, lengths=np.asarray([len(c) for c in candidate_lists]),
-                                  item_popularity=popularity, history_lengths=history, summary_sims=summary_sims)
+        lengths = np.asarray([len(c) for c in candidate_lists])
+        return candidate_features(sims=scores.sims, cf_scores=cf, lengths=lengths, item_popularity=popularity, history_lengths=history, summary_sims=summary_sims)
 
     def rank_ids_many(self, user_ids: Sequence[str], candidate_lists: Sequence[Sequence[str]], split: str = "test",
                       cf_scores: Sequence[Sequence[float]] | None = None) -> list[list[str]]:
@@ -261,19 +264,15 @@ class Reranker:
 
     def rerank_many(self, user_ids: Sequence[str], candidate_lists: Sequence[Sequence[str]], split: str = "test",
                     cf_scores: Sequence[Sequence[float]] | None = None) -> list[list[RankedItem]]:
-        final, scores, order = self.score_many(user_ids, candidate_lists, split, cf_scores)
+        final, scores, order, features = self._score(user_ids, candidate_lists, split, cf_scores)
         no_history = [not self.users.history_rows(u, split) for u in user_ids]
-        features = None
-        if self.ranker is not None and cf_scores is not None:
-            cf = _padded_scores(cf_scores, scores.score.shape)
-            features = self.features(user_ids, candidate_lists, split, cf, scores,
-                                     self.users.embed_many(user_ids, split))
         out = []
         for n, cands in enumerate(candidate_lists):
             ranked = self._explain(n, cands, final, scores, order[n], no_history[n])
             if features is not None:
+                moved_by = self.ranker.top_contributions_of_list(features[n][:len(cands)], k=3)
                 for item in ranked:
-                    item.contributions = self.ranker.top_contributions(features[n], item.cf_rank - 1, k=3)
+                    item.contributions = moved_by[item.cf_rank - 1]
             out.append(ranked)
         return out
 

@@ -44,11 +44,11 @@ def test_data_shapes_and_history_before_the_interaction(data):
 
 
 def test_rank_aware_negatives_are_deduplicated_and_never_score_the_positive(ws, data):
-    from persona4rec.encoder.adapter import _first_stage_pools
+    from persona4rec.encoder.adapter import _first_stage_pools, _valid_candidates
     from persona4rec.encoder.timeline import Timelines
     timelines = Timelines.from_workspace(ws)
     item_row = {item: n for n, item in enumerate(data.item_ids)}
-    pools = _first_stage_pools(ws, (), item_row)
+    pools = _first_stage_pools(_valid_candidates(ws, ()), item_row)
     for user, pool in pools.items():
         train = {i for i, s in zip(timelines.by_user[user].items, timelines.by_user[user].splits) if s == "train"}
         # one entry per item even where generators' lists overlap (the hand-made lists hold train items

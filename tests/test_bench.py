@@ -109,7 +109,7 @@ def test_cf_rows_equal_the_candidate_files(bench):
 
 def test_pure_method_row_is_reproducible_from_the_reranker(bench):
     """The 'paper' row equals an independent rerank with the tuned gamma (nothing tuned on test)."""
-    from persona4rec.evaluation.bench import candidate_lists
+    from persona4rec.candidates.generate import candidate_lists
     from persona4rec.evaluation.workspace_eval import split_targets
     from persona4rec.candidates.generate import read_split
     from persona4rec.rerank import Reranker, ServingConfig
@@ -173,7 +173,7 @@ def test_listwise_answer_repair_and_prompt():
 @pytest.mark.skipif(local_server_unavailable() is not None, reason=str(local_server_unavailable()))
 def test_listwise_baseline_against_the_local_llama_server(bench):
     """The real baseline path: start llama.cpp's server, rank two users' candidates, time each request."""
-    from persona4rec.evaluation.bench import candidate_lists
+    from persona4rec.candidates.generate import candidate_lists
     from persona4rec.evaluation.llm_listwise import local_llama_server, run_listwise
     users, lists, _ = candidate_lists(bench["ws"], "bpr")
     with local_llama_server() as base_url:

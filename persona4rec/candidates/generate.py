@@ -174,3 +174,14 @@ def load_candidates(ws: Workspace, generator: str, split: str | None = None):
     if split is not None:
         frame = frame[frame["split"] == split]
     return frame.sort_values(["user_id", "rank"], kind="stable").reset_index(drop=True)
+
+
+def candidate_lists(ws: Workspace, generator: str, split: str = "test") -> tuple[list[str], list[list[str]], list[list[float]]]:
+    """(users, candidate lists in CF order, CF scores) of a generator's `split` candidates, users sorted."""
+    frame = load_candidates(ws, generator, split)
+    users, lists, scores = [], [], []
+    for user, group in frame.groupby("user_id", sort=True):
+        users.append(str(user))
+        lists.append(group["item_id"].astype(str).tolist())
+        scores.append(group["score"].astype(float).tolist())
+    return users, lists, scores

@@ -148,7 +148,8 @@ class AdapterData:
         pad = len(users.vectors)
         interactions = np.vstack([users.vectors, np.zeros((1, users.dim), dtype=np.float32)])
         row_of_key = dict(zip(index.entries["persona_key"], range(len(index.entries))))
-        pools_by_user = _first_stage_pools(ws, config.generators, table.item_row)
+        lists_by_generator = _valid_candidates(ws, config.generators)
+        pools_by_user = _first_stage_pools(lists_by_generator, table.item_row)
 
         histories, positives, targets, pools = [], [], [], []
         skipped = {"no_history": 0, "unknown_persona": 0}
@@ -172,7 +173,7 @@ class AdapterData:
         pool_array = np.full((len(pools), width), -1, dtype=np.int64)
         for n, pool in enumerate(pools):
             pool_array[n, :len(pool)] = pool
-        valid = _valid_lists(ws, users, table.item_row, config, pad)
+        valid = _valid_lists(lists_by_generator, users, table.item_row, config, pad)
         return cls(interactions=interactions, personas=np.asarray(index.vectors, dtype=np.float32),
                    item_slots=table.entry_rows, item_of_row=item_of_row, histories=np.stack(histories),
                    positives=np.asarray(positives), targets=np.asarray(targets), pools=pool_array, valid=valid,
@@ -191,39 +192,39 @@ def _generators_present(ws: Workspace, wanted: Sequence[str]) -> list[str]:
     return [g for g in (wanted or present) if g in present]
 
 
-def _first_stage_pools(ws: Workspace, generators: Sequence[str], item_row: dict[str, int]) -> dict[str, list[int]]:
+def _valid_candidates(ws: Workspace, generators: Sequence[str]) -> dict[str, tuple[list[str], list[list[str]]]]:
+    """generator -> (users, VALID candidate lists in CF order), read once for pools and validation."""
+    from ..candidates.generate import candidate_lists
+    return {g: candidate_lists(ws, g, "valid")[:2] for g in _generators_present(ws, generators)}
+
+
+def _first_stage_pools(lists_by_generator: dict, item_row: dict[str, int]) -> dict[str, list[int]]:
     """user -> item indexes of the user's VALID first-stage lists (all generators, best rank first).
 
     These lists rank items the user had not interacted with in train, so for a training pair they are
     exactly the plausible items the reranker will have to separate from the real next choice. They may
     hold a later positive (the valid or test target) as a false negative: no label is used to remove it."""
-    from ..candidates.generate import load_candidates
     pools: dict[str, list[int]] = {}
-    for generator in _generators_present(ws, generators):
-        frame = load_candidates(ws, generator, "valid").sort_values(["user_id", "rank"], kind="stable")
-        for user, item in zip(frame["user_id"].astype(str), frame["item_id"].astype(str)):
-            row = item_row.get(item)
+    for users, lists in lists_by_generator.values():
+        for user, items in zip(users, lists):
             pool = pools.setdefault(user, [])
-            if row is not None and row not in pool:
-                pool.append(row)
+            for row in (item_row.get(i) for i in items):
+                if row is not None and row not in pool:
+                    pool.append(row)
     return pools
 
 
-def _valid_lists(ws: Workspace, users, item_row: dict[str, int], config: AdapterConfig, pad: int) -> dict:
+def _valid_lists(lists_by_generator: dict, users, item_row: dict[str, int], config: AdapterConfig, pad: int) -> dict:
     """Per generator, the VALID lists as arrays: history rows, candidate item indexes, target position."""
-    from ..candidates.generate import load_candidates
     unknown = len(item_row)
     out = {}
-    for generator in _generators_present(ws, config.generators):
-        frame = load_candidates(ws, generator, "valid").sort_values(["user_id", "rank"], kind="stable")
+    for generator, (list_users, lists) in lists_by_generator.items():
         hist, cands, where = [], [], []
-        for user, group in frame.groupby("user_id", sort=True):
-            user = str(user)
+        for user, items in zip(list_users, lists):
             target = users.timelines.target(user, "valid")
             rows = users.history_rows(user, "valid")
             if target is None or not rows:
                 continue
-            items = group["item_id"].astype(str).tolist()
             hist.append(_padded(rows, config.history_length, pad))
             cands.append([item_row.get(i, unknown) for i in items])
             where.append(items.index(target) if target in items else -1)

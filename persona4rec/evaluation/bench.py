@@ -88,18 +88,6 @@ class BenchResult:
 
 # -- inputs -----------------------------------------------------------------------------------------
 
-def candidate_lists(ws: Workspace, generator: str, split: str = "test") -> tuple[list[str], list[list[str]], list[list[float]]]:
-    """(users, candidate lists in CF order, CF scores) of a generator's `split` candidates."""
-    from ..candidates.generate import load_candidates
-    frame = load_candidates(ws, generator, split).sort_values(["user_id", "rank"], kind="stable")
-    users, lists, scores = [], [], []
-    for user, group in frame.groupby("user_id", sort=True):
-        users.append(str(user))
-        lists.append(group["item_id"].astype(str).tolist())
-        scores.append(group["score"].astype(float).tolist())
-    return users, lists, scores
-
-
 def ensure_inputs(ws: Workspace, config: BenchConfig, say: Callable[[str], None]) -> list[str]:
     """Candidates for every generator (trained here when missing) and the encoders to compare."""
     from ..candidates.generate import generate_candidates
@@ -186,7 +174,7 @@ def _label(variant: str, encoder: str, scoring: str) -> str:
 
 def accuracy(ws: Workspace, config: BenchConfig, encoders: Sequence[str], say: Callable[[str], None]) -> tuple[_Context, dict, Any]:
     """Every accuracy row; returns (context with rows, tuning record, the primary multi reranker per generator)."""
-    from ..candidates.generate import read_split
+    from ..candidates.generate import candidate_lists, read_split
     from ..encoder.selection import choose_encoder
     from ..encoder.user import UserEncoder
     from ..index.persona_index import open_index

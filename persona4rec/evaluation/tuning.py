@@ -12,6 +12,7 @@ one; the fusion weight's in-sample score is slightly optimistic, so a tie goes t
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from dataclasses import dataclass
 from typing import Callable, Sequence
@@ -19,7 +20,7 @@ from typing import Callable, Sequence
 import numpy as np
 
 from ..errors import WorkspaceError
-from ..rerank import FeatureInputs, Reranker, ServingConfig, save_serving_configs
+from ..rerank import FeatureInputs, Reranker, ServingConfig, padded_scores, save_serving_configs
 from ..workspace import Workspace
 from .metrics import rank_metrics
 
@@ -37,30 +38,22 @@ def ndcg_at(ranked: Sequence[Sequence[str]], targets: Sequence[str | None], k: i
     return rank_metrics(ranked, [t if t is not None else "" for t in targets], (k,))[f"NDCG@{k}"]
 
 
-def validation_lists(ws: Workspace, generator: str, split: str = "valid"):
+def validation_lists(ws: Workspace, generator: str, split: str = "valid", timelines=None):
     """(user ids, candidate lists in CF order, cf scores, targets) of a generator's `split` candidates,
-    users with a target in that split only."""
-    from ..candidates.generate import load_candidates
+    users with a target in that split only. timelines: the workspace's, when the caller has them."""
+    from ..candidates.generate import candidate_lists
     from ..encoder.timeline import Timelines
-    frame = load_candidates(ws, generator, split).sort_values(["user_id", "rank"], kind="stable")
-    timelines = Timelines.from_workspace(ws)
-    users, lists, scores, targets = [], [], [], []
-    for user, group in frame.groupby("user_id", sort=True):
-        target = timelines.target(str(user), split)
-        if target is None:
-            continue
-        users.append(str(user))
-        lists.append(group["item_id"].astype(str).tolist())
-        scores.append(group["score"].astype(float).tolist())
-        targets.append(target)
-    return users, lists, scores, targets
+    timelines = timelines or Timelines.from_workspace(ws)
+    kept = [(u, items, cf, timelines.target(u, split)) for u, items, cf in zip(*candidate_lists(ws, generator, split))]
+    kept = [row for row in kept if row[3] is not None]
+    return tuple(list(column) for column in zip(*kept)) if kept else ([], [], [], [])
 
 
 def tune_fusion_weight(ws: Workspace, generator: str = "bpr", weights: Sequence[float] = FUSION_WEIGHTS,
                        variant: str = "multi", k: int = 10, reranker: Reranker | None = None) -> dict:
     """NDCG@k on the valid split for each fusion weight; returns the best and the whole curve."""
     base = reranker or Reranker.from_workspace(ws, ServingConfig(variant=variant))
-    users, lists, scores, targets = validation_lists(ws, generator)
+    users, lists, scores, targets = validation_lists(ws, generator, timelines=base.users.timelines)
     curve = {}
     for weight in weights:
         ranked = base.with_options(fusion_weight=float(weight), ranker=None).rank_ids_many(users, lists, "valid", scores)
@@ -78,7 +71,7 @@ def tune_gamma(ws: Workspace, gammas: Sequence[float] = GAMMAS, generator: str |
         fusion_weight=0.0, ranker=None)
     source = f"candidates:{generator}"
     if generator and (ws.candidates_dir / f"{generator}.parquet").exists():
-        users, lists, scores, targets = validation_lists(ws, generator)
+        users, lists, scores, targets = validation_lists(ws, generator, timelines=base.users.timelines)
     else:
         source = "retrieval"
         users = [u for u in base.users.timelines.users() if base.users.timelines.target(u, "valid") is not None]
@@ -116,10 +109,7 @@ def list_features(reranker: Reranker, users, lists, scores, split: str) -> tuple
     user_vectors = reranker.users.embed_many(users, split)
     rows = reranker.table.rows_for(lists)
     persona_scores = reranker.table.score(user_vectors, rows)
-    cf = np.zeros(rows.shape, dtype=np.float32)
-    for n, row in enumerate(scores):
-        cf[n, :len(row)] = row
-    features = reranker.features(users, lists, split, cf, persona_scores, user_vectors)
+    features = reranker.features(users, lists, split, padded_scores(scores, rows.shape), persona_scores, user_vectors)
     return features, np.asarray([len(c) for c in lists])
 
 
@@ -132,16 +122,15 @@ def fit_learned_ranker(ws: Workspace, reranker: Reranker, generator: str, *, per
     """Fit a learned ranker on `generator`'s VALID lists (CV on VALID picks its hyperparameters).
     persona_features=False: the same learner on CF features only (the baseline that shows what the
     personas add rather than what a learner adds)."""
-    from ..ltr import CF_FEATURES, FEATURES, LearnedRankerConfig, tune_and_fit
+    from ..ltr import CF_FEATURES, FEATURES, default_grid, tune_and_fit
     if reranker.inputs is None:
         reranker = reranker.with_inputs(FeatureInputs.from_workspace(ws, choice_of(ws, reranker)))
-    users, lists, scores, targets = validation_lists(ws, generator)
+    users, lists, scores, targets = validation_lists(ws, generator, timelines=reranker.users.timelines)
     if not users:
         raise WorkspaceError(f"{ws.root}: no VALID candidates of {generator} to fit a learned ranker on")
     features, lengths = list_features(reranker, users, lists, scores, "valid")
-    names = FEATURES if persona_features else CF_FEATURES
-    configs = grid or [LearnedRankerConfig(**{**c, "features": tuple(names)}) for c in _default_grid()]
-    configs = [c if tuple(c.features) == tuple(names) else _with_features(c, names) for c in configs]
+    names = tuple(FEATURES if persona_features else CF_FEATURES)
+    configs = [dataclasses.replace(c, features=names) for c in (grid or default_grid(names))]
     ranker, report = tune_and_fit(features, lengths, target_positions(lists, targets), grid=configs,
                                   folds=folds, seed=seed)
     cv = report["results"][report["best"]]["ndcg@10"]
@@ -150,16 +139,6 @@ def fit_learned_ranker(ws: Workspace, reranker: Reranker, generator: str, *, per
         ranker.save(ws.root / RANKERS_DIR / save_as)
         name = save_as
     return LearnedFit(ranker=ranker, name=name, cv_ndcg=float(cv), report=report)
-
-
-def _default_grid() -> list[dict]:
-    return [{"num_leaves": leaves, "n_estimators": trees, "learning_rate": lr, "min_child_samples": child}
-            for leaves in (7, 15) for trees in (100, 300) for lr in (0.03, 0.1) for child in (10, 40)]
-
-
-def _with_features(config, names):
-    import dataclasses
-    return dataclasses.replace(config, features=tuple(names))
 
 
 def choice_of(ws: Workspace, reranker: Reranker):

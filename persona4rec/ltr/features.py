@@ -128,12 +128,18 @@ def list_min_minus_one(values: np.ndarray, known: np.ndarray) -> np.ndarray:
 
 # -- feature groups ----------------------------------------------------------------------------------
 
-def _cf_columns(cf_scores: np.ndarray, valid: np.ndarray) -> dict[str, np.ndarray]:
-    low = np.where(valid, cf_scores, np.inf).min(axis=1, keepdims=True)
-    high = np.where(valid, cf_scores, -np.inf).max(axis=1, keepdims=True)
+def within_list_min_max(values: np.ndarray, valid: np.ndarray) -> np.ndarray:
+    """Row-wise min-max over the real positions (1.0 where a row's values are all equal); padding
+    positions hold whatever the formula gives (callers mask them)."""
+    low = np.where(valid, values, np.inf).min(axis=1, keepdims=True)
+    high = np.where(valid, values, -np.inf).max(axis=1, keepdims=True)
     span = high - low
     with np.errstate(invalid="ignore", divide="ignore"):
-        norm = np.where(span > 0, (cf_scores - low) / np.where(span > 0, span, 1.0), 1.0)
+        return np.where(span > 0, (values - low) / np.where(span > 0, span, 1.0), 1.0)
+
+
+def _cf_columns(cf_scores: np.ndarray, valid: np.ndarray) -> dict[str, np.ndarray]:
+    norm = within_list_min_max(cf_scores, valid)
     rank = np.broadcast_to(np.arange(1, cf_scores.shape[1] + 1, dtype=np.float64), cf_scores.shape)
     return {"cf_score": cf_scores, "cf_norm": norm, "cf_rank": rank, "cf_inv_rank": 1.0 / rank}
 

@@ -146,10 +146,15 @@ class LearnedRanker:
         """(feature, value, contribution) of the k features that moved the item at `position` most,
         largest |contribution| first: the "why" of a learned ranking."""
         X_row = np.asarray(X_row)
-        contrib = self.contributions(X_row[position:position + 1])[0, :-1]
-        values = self.select(X_row[position])
-        order = np.argsort(-np.abs(contrib), kind="stable")[:k]
-        return [(self.feature_names[j], float(values[j]), float(contrib[j])) for j in order]
+        return self.top_contributions_of_list(X_row[position:position + 1], k)[0]
+
+    def top_contributions_of_list(self, X_row: np.ndarray, k: int = 3) -> list[list[tuple[str, float, float]]]:
+        """top_contributions for every candidate of one list, from one pred_contrib call."""
+        contrib = self.contributions(X_row)[:, :-1]
+        values = self.select(np.asarray(X_row))
+        order = np.argsort(-np.abs(contrib), axis=1, kind="stable")[:, :k]
+        return [[(self.feature_names[j], float(values[c, j]), float(contrib[c, j])) for j in order[c]]
+                for c in range(len(contrib))]
 
     # -- storage -----------------------------------------------------------------------------------
     def save(self, directory: str | Path) -> Path:
