@@ -1,6 +1,7 @@
 # Two commands do all set-up on a fresh machine with only Python 3.11:
 #   make demo   -> virtual environment, install, build the demo workspace, start the main job
-#   make test   -> virtual environment with the test extras, system packages the tests need, whole test suite
+#   make test   -> virtual environment with the test extras, system packages the tests need, lint and format
+#                  checks (ruff), whole test suite
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   ?= .venv
 BIN    := $(VENV)/bin
@@ -35,6 +36,8 @@ demo: install
 	$(BIN)/persona4rec demo --out $(WS) $(if $(DATA),--data $(DATA)) --port $(PORT) $(DEMO_FLAGS)
 
 test: install-test system-deps
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest -q
 
 clean:

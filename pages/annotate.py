@@ -4,8 +4,17 @@ import uuid
 
 import streamlit as st
 
-from persona4rec.annotation import (CHOICES, AccessDenied, annotator_progress, annotator_queue, get_assignment,
-                                    identify_annotator, list_studies, next_assignment, submit_ratings)
+from persona4rec.annotation import (
+    CHOICES,
+    AccessDenied,
+    annotator_progress,
+    annotator_queue,
+    get_assignment,
+    identify_annotator,
+    list_studies,
+    next_assignment,
+    submit_ratings,
+)
 from persona4rec.errors import InputError
 from persona4rec.views import session
 from persona4rec.views.studies import history_frame
@@ -49,8 +58,9 @@ if flash:
     st.success(flash)
 
 done = [q for q in annotator_queue(db, study.id, me.id) if q.status == "done"]
-labels = {NEXT: "the next example"} | {q.assignment_id: f"revise #{q.queue_position + 1}: {q.item_title or q.item_id}"
-                                       for q in done}
+labels = {NEXT: "the next example"} | {
+    q.assignment_id: f"revise #{q.queue_position + 1}: {q.item_title or q.item_id}" for q in done
+}
 goto_key = f"annotate_goto:{study.id}:{me.id}"
 if st.session_state.pop("annotate_back_to_next", False) or st.session_state.get(goto_key) not in labels:
     st.session_state[goto_key] = NEXT
@@ -61,8 +71,10 @@ if view is None:
     st.stop()
 
 st.subheader(f"Example {view.queue_position + 1}: {md(view.item_title or view.item_id)}")
-st.caption("The recommended item, after the user's recent history below. The two explanations come from "
-           "two systems, in an order drawn for you; judge only what they say.")
+st.caption(
+    "The recommended item, after the user's recent history below. The two explanations come from "
+    "two systems, in an order drawn for you; judge only what they say."
+)
 st.dataframe(history_frame(view.history), hide_index=True, width="stretch")
 left, right = st.columns(2)
 with left, st.container(border=True):
@@ -78,23 +90,31 @@ with st.form(f"rate:{view.assignment_id}"):
     answers = {}
     for criterion in view.criteria:
         previous = view.answers.get(criterion.key)
-        answers[criterion.key] = st.radio(criterion.name, list(CHOICES), horizontal=True, help=criterion.definition,
-                                          index=list(CHOICES).index(previous) if previous else None,
-                                          format_func=CHOICE_LABELS.get,
-                                          key=f"rate:{view.assignment_id}:{criterion.key}")
+        answers[criterion.key] = st.radio(
+            criterion.name,
+            list(CHOICES),
+            horizontal=True,
+            help=criterion.definition,
+            index=list(CHOICES).index(previous) if previous else None,
+            format_func=CHOICE_LABELS.get,
+            key=f"rate:{view.assignment_id}:{criterion.key}",
+        )
     comment = st.text_area("Comment (optional)", value=view.comment, key=f"comment:{view.assignment_id}")
     if st.form_submit_button("Submit" if view.status != "done" else "Submit revision"):
         unanswered = [c.name for c in view.criteria if answers[c.key] is None]
         if unanswered:
             st.error("Please answer every criterion: " + ", ".join(unanswered) + ".")
         else:
-            result = submit_ratings(db, view.assignment_id, answers, comment,
-                                    st.session_state[submission_key], annotator_id=me.id)
+            result = submit_ratings(
+                db, view.assignment_id, answers, comment, st.session_state[submission_key], annotator_id=me.id
+            )
             # A new id for a later revision; a resent click of this one stores nothing twice.
             st.session_state[submission_key] = uuid.uuid4().hex
-            st.session_state["annotate_flash"] = {"stored": "Saved. Here is the next example.",
-                                                  "revised": "Revision saved; the earlier answers are kept in the history.",
-                                                  "unchanged": "Nothing changed.",
-                                                  "duplicate": "Already saved."}[result.outcome]
+            st.session_state["annotate_flash"] = {
+                "stored": "Saved. Here is the next example.",
+                "revised": "Revision saved; the earlier answers are kept in the history.",
+                "unchanged": "Nothing changed.",
+                "duplicate": "Already saved.",
+            }[result.outcome]
             st.session_state["annotate_back_to_next"] = True
             st.rerun()

@@ -13,8 +13,12 @@ ready = cat.readiness
 
 controls = st.columns(3)
 split = controls[0].selectbox("Held-out split", ["test", "valid"], key="explore_split")
-generator = controls[1].selectbox("First-stage candidates", list(ready.generators) or ["(none built)"],
-                                  key="explore_generator", disabled=not ready.generators)
+generator = controls[1].selectbox(
+    "First-stage candidates",
+    list(ready.generators) or ["(none built)"],
+    key="explore_generator",
+    disabled=not ready.generators,
+)
 candidates = session.candidates(ws, generator) if ready.generators else None
 users = explore.users_with_candidates(candidates, split) if candidates is not None else cat.users()
 query = controls[2].text_input("Find a user (part of the id)", key="explore_query")
@@ -43,9 +47,16 @@ with ranked_col:
     items, scores = explore.candidates_for(candidates, user, split)
     ranked = session.reranker(ws, "multi", generator).rerank(user, items, split, scores)
     table = explore.reranked_frame(cat, ranked, target)
-    st.dataframe(table, hide_index=True, width="stretch", key="explore_ranked",
-                 column_config={"held_out": st.column_config.CheckboxColumn("held out"),
-                                "similarity": st.column_config.NumberColumn(format="%.3f")})
+    st.dataframe(
+        table,
+        hide_index=True,
+        width="stretch",
+        key="explore_ranked",
+        column_config={
+            "held_out": st.column_config.CheckboxColumn("held out"),
+            "similarity": st.column_config.NumberColumn(format="%.3f"),
+        },
+    )
     if target in items:
         hit = next(r for r in ranked if r.item_id == target)
         st.caption(f"The held-out item moved from CF rank {hit.cf_rank} to rank {hit.new_rank}.")
@@ -56,8 +67,12 @@ if not ranked:
     st.stop()
 st.subheader("Why this persona won")
 by_id = {r.item_id: r for r in ranked}
-chosen_id = st.selectbox("Candidate", list(by_id), key="explore_candidate",
-                         format_func=lambda i: f"#{by_id[i].new_rank} {cat.title(i)} ({i})")
+chosen_id = st.selectbox(
+    "Candidate",
+    list(by_id),
+    key="explore_candidate",
+    format_func=lambda i: f"#{by_id[i].new_rank} {cat.title(i)} ({i})",
+)
 chosen = by_id[chosen_id]
 detail, chart = st.columns([2, 3])
 with detail:

@@ -20,8 +20,9 @@ st.dataframe(table, hide_index=True, width="stretch", height=260)
 if table.empty:
     st.info("No item matches.")
     st.stop()
-item_id = st.selectbox("Item", table["item_id"].tolist(), key="items_item",
-                       format_func=lambda i: f"{cat.title(i)} ({i})")
+item_id = st.selectbox(
+    "Item", table["item_id"].tolist(), key="items_item", format_func=lambda i: f"{cat.title(i)} ({i})"
+)
 view = items.item_view(cat, item_id)
 
 st.header(md(view.title))

@@ -29,12 +29,20 @@ with whole:
             st.dataframe(segments, hide_index=True, width="stretch")
     report = ws.reports_dir / "report.md"
     if report.is_file():
-        st.download_button("Download report.md", report.read_bytes(), file_name=f"{ws.name}-report.md",
-                           mime="text/markdown")
+        st.download_button(
+            "Download report.md", report.read_bytes(), file_name=f"{ws.name}-report.md", mime="text/markdown"
+        )
 
 with one_user:
-    missing = [(what, ok) for what, ok in (("personas", ready.personas), ("personas_single", ready.personas_single),
-                                            ("candidates", bool(ready.generators))) if not ok]
+    missing = [
+        (what, ok)
+        for what, ok in (
+            ("personas", ready.personas),
+            ("personas_single", ready.personas_single),
+            ("candidates", bool(ready.generators)),
+        )
+        if not ok
+    ]
     if missing:
         for what, _ in missing:
             session.say_missing(ws, what, "Comparing the two indexes")
@@ -50,12 +58,20 @@ with one_user:
         multi = session.reranker(ws, "multi", generator).rerank(user, items, split, scores)
         single = session.reranker(ws, "single", generator).rerank(user, items, split, scores)
         table = compare.side_by_side(cat, multi, single, target)
-        st.dataframe(table.drop(columns=["multi_explanation", "single_explanation"]), hide_index=True,
-                     width="stretch", key="compare_table",
-                     column_config={"held_out": st.column_config.CheckboxColumn("held out")})
+        st.dataframe(
+            table.drop(columns=["multi_explanation", "single_explanation"]),
+            hide_index=True,
+            width="stretch",
+            key="compare_table",
+            column_config={"held_out": st.column_config.CheckboxColumn("held out")},
+        )
         if len(table):
-            item_id = st.selectbox("Explanations for", table["item_id"].tolist(), key="compare_item",
-                                   format_func=lambda i: f"{cat.title(i)} ({i})")
+            item_id = st.selectbox(
+                "Explanations for",
+                table["item_id"].tolist(),
+                key="compare_item",
+                format_func=lambda i: f"{cat.title(i)} ({i})",
+            )
             row = table[table["item_id"] == item_id].iloc[0]
             a, b = st.columns(2)
             with a:

@@ -5,8 +5,17 @@ import json
 
 import streamlit as st
 
-from persona4rec.annotation import (CRITERIA_SETS, KNOWN_SYSTEMS, create_study, list_studies, rating_records,
-                                    ratings_frame, results_frame, study_progress, study_results)
+from persona4rec.annotation import (
+    CRITERIA_SETS,
+    KNOWN_SYSTEMS,
+    create_study,
+    list_studies,
+    rating_records,
+    ratings_frame,
+    results_frame,
+    study_progress,
+    study_results,
+)
 from persona4rec.errors import Persona4RecError
 from persona4rec.views import charts, session, studies
 from persona4rec.views.online import OnlineExplainer
@@ -27,47 +36,73 @@ with create_tab:
     elif not ready.generators:
         session.say_missing(ws, "candidates", "Building study examples")
     else:
-        criteria_set = st.selectbox("Criteria", list(CRITERIA_SETS), key="study_criteria",
-                                    format_func={"explanation": "Explanation quality",
-                                                 "persona": "Persona quality"}.get)
+        criteria_set = st.selectbox(
+            "Criteria",
+            list(CRITERIA_SETS),
+            key="study_criteria",
+            format_func={"explanation": "Explanation quality", "persona": "Persona quality"}.get,
+        )
         for criterion in CRITERIA_SETS[criteria_set]:
             st.markdown(f"- **{criterion.name}**", help=criterion.definition)
         systems = studies.available_systems(session.catalogue(ws))
         with st.form("create_study"):
             name = st.text_input("Study name", key="study_name")
             a, b = st.columns(2)
-            system_a = a.selectbox("System A", systems, index=0, key="study_system_a",
-                                   format_func=lambda s: f"{s}: {KNOWN_SYSTEMS[s]}")
-            system_b = b.selectbox("System B", systems, index=1, key="study_system_b",
-                                   format_func=lambda s: f"{s}: {KNOWN_SYSTEMS[s]}")
+            system_a = a.selectbox(
+                "System A", systems, index=0, key="study_system_a", format_func=lambda s: f"{s}: {KNOWN_SYSTEMS[s]}"
+            )
+            system_b = b.selectbox(
+                "System B", systems, index=1, key="study_system_b", format_func=lambda s: f"{s}: {KNOWN_SYSTEMS[s]}"
+            )
             c1, c2, c3, c4 = st.columns(4)
             generator = c1.selectbox("Candidates from", list(ready.generators), key="study_generator")
             n_examples = c2.number_input("Examples", min_value=1, max_value=500, value=20, key="study_examples")
-            per_example = c3.number_input("Annotators per example", min_value=1, max_value=20, value=3,
-                                          key="study_annotators")
+            per_example = c3.number_input(
+                "Annotators per example", min_value=1, max_value=20, value=3, key="study_annotators"
+            )
             seed = c4.number_input("Seed", min_value=0, value=0, key="study_seed")
-            token = st.text_input("Access token (optional; annotators must give it)", type="password",
-                                  key="study_token")
+            token = st.text_input(
+                "Access token (optional; annotators must give it)", type="password", key="study_token"
+            )
             if "online_llm" not in systems:
-                st.caption("online_llm (a rationale written by the LLM at request time) is offered once an LLM "
-                           "server is configured (OPENAI_BASE_URL or PERSONA4REC_LLM_BASE_URL).")
+                st.caption(
+                    "online_llm (a rationale written by the LLM at request time) is offered once an LLM "
+                    "server is configured (OPENAI_BASE_URL or PERSONA4REC_LLM_BASE_URL)."
+                )
             if st.form_submit_button("Create study"):
                 try:
                     cat = session.catalogue(ws)
                     rerankers = {v: session.reranker(ws, v) for v in studies.variants_needed(system_a, system_b)}
-                    online = (OnlineExplainer(ws) if "online_llm" in (system_a, system_b) else None)
+                    online = OnlineExplainer(ws) if "online_llm" in (system_a, system_b) else None
                     bar = st.progress(0.0, text="Building examples…")
                     examples = studies.build_examples(
-                        cat, session.candidates(ws, generator), rerankers, system_a, system_b, int(n_examples),
-                        int(seed), criteria_set=criteria_set, online=online,
-                        progress=lambda done, total: bar.progress(done / total, text=f"{done}/{total} examples"))
-                    info = create_study(db, name, criteria_set, system_a, system_b, examples,
-                                        annotators_per_example=int(per_example), seed=int(seed),
-                                        access_token=token or None)
+                        cat,
+                        session.candidates(ws, generator),
+                        rerankers,
+                        system_a,
+                        system_b,
+                        int(n_examples),
+                        int(seed),
+                        criteria_set=criteria_set,
+                        online=online,
+                        progress=lambda done, total: bar.progress(done / total, text=f"{done}/{total} examples"),
+                    )
+                    info = create_study(
+                        db,
+                        name,
+                        criteria_set,
+                        system_a,
+                        system_b,
+                        examples,
+                        annotators_per_example=int(per_example),
+                        seed=int(seed),
+                        access_token=token or None,
+                    )
                     st.success(f"Created study {md(info.name)} with {len(examples)} examples.")
                     if online is not None:
-                        st.caption(f"Online rationales by {md(online.name)}; {len(online.failures)} invalid "
-                                   "answers skipped.")
+                        st.caption(
+                            f"Online rationales by {md(online.name)}; {len(online.failures)} invalid answers skipped."
+                        )
                 except Persona4RecError as exc:
                     st.error(md(str(exc)))
 
@@ -76,31 +111,63 @@ with results_tab:
     if not known:
         st.info("No study yet: create one in the next tab.")
     else:
-        study_id = st.selectbox("Study", list(known), index=len(known) - 1, key="results_study",
-                                format_func=lambda i: known[i].name)
+        study_id = st.selectbox(
+            "Study", list(known), index=len(known) - 1, key="results_study", format_func=lambda i: known[i].name
+        )
         info = known[study_id]
-        st.caption(f"{md(info.system_a)} (A) vs {md(info.system_b)} (B) · {info.criteria_set} criteria · "
-                   f"{info.examples_per_study} examples × {info.annotators_per_example} annotators · seed {info.seed}")
+        st.caption(
+            f"{md(info.system_a)} (A) vs {md(info.system_b)} (B) · {info.criteria_set} criteria · "
+            f"{info.examples_per_study} examples × {info.annotators_per_example} annotators · seed {info.seed}"
+        )
         progress = study_progress(db, study_id)
-        st.progress(progress.done / progress.needed if progress.needed else 0.0,
-                    text=f"{progress.done} of {progress.needed} judgements done; "
-                         f"{progress.complete_examples} of {progress.examples} examples complete")
+        st.progress(
+            progress.done / progress.needed if progress.needed else 0.0,
+            text=f"{progress.done} of {progress.needed} judgements done; "
+            f"{progress.complete_examples} of {progress.examples} examples complete",
+        )
         table = results_frame(study_results(db, study_id))
         st.subheader("Per criterion")
-        st.caption("win = A preferred, loss = B preferred; 95% Wilson intervals; sign test (ties dropped) "
-                   "two-sided p; agreement over examples with two or more ratings.")
-        st.dataframe(table, hide_index=True, width="stretch", key="results_table",
-                     column_config={c: st.column_config.NumberColumn(format="%.3f") for c in table.columns
-                                    if table[c].dtype.kind == "f"})
+        st.caption(
+            "win = A preferred, loss = B preferred; 95% Wilson intervals; sign test (ties dropped) "
+            "two-sided p; agreement over examples with two or more ratings."
+        )
+        st.dataframe(
+            table,
+            hide_index=True,
+            width="stretch",
+            key="results_table",
+            column_config={
+                c: st.column_config.NumberColumn(format="%.3f") for c in table.columns if table[c].dtype.kind == "f"
+            },
+        )
         if table["n"].sum() > 0:
             st.plotly_chart(charts.win_rate_chart(table, info.system_a, info.system_b), key="results_chart")
         st.subheader("Annotators")
-        st.dataframe([{"annotator": a.annotator, "assigned": a.assigned, "done": a.done, "pending": a.pending,
-                       "ratings": a.ratings} for a in progress.annotators], hide_index=True, width="stretch")
+        st.dataframe(
+            [
+                {
+                    "annotator": a.annotator,
+                    "assigned": a.assigned,
+                    "done": a.done,
+                    "pending": a.pending,
+                    "ratings": a.ratings,
+                }
+                for a in progress.annotators
+            ],
+            hide_index=True,
+            width="stretch",
+        )
         ratings = ratings_frame(db, study_id)
         left, right = st.columns(2)
-        left.download_button("Ratings as CSV", ratings.to_csv(index=False).encode("utf-8"),
-                             file_name=f"study-{study_id}-ratings.csv", mime="text/csv")
-        right.download_button("Ratings as JSON",
-                              json.dumps(rating_records(db, study_id), default=str, indent=1).encode("utf-8"),
-                              file_name=f"study-{study_id}-ratings.json", mime="application/json")
+        left.download_button(
+            "Ratings as CSV",
+            ratings.to_csv(index=False).encode("utf-8"),
+            file_name=f"study-{study_id}-ratings.csv",
+            mime="text/csv",
+        )
+        right.download_button(
+            "Ratings as JSON",
+            json.dumps(rating_records(db, study_id), default=str, indent=1).encode("utf-8"),
+            file_name=f"study-{study_id}-ratings.json",
+            mime="application/json",
+        )

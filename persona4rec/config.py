@@ -59,12 +59,18 @@ def _coerce(value: Any, annotation: Any, where: str) -> Any:
                 raise ValueError(value)
             return dict(value)
     except (TypeError, ValueError):
-        raise ConfigError(f"{where}: cannot read {value!r} as {getattr(annotation, '__name__', annotation)}")
+        raise ConfigError(f"{where}: cannot read {value!r} as {getattr(annotation, '__name__', annotation)}") from None
     return value
 
 
-def load_config(cls: type[T], *, section: str | None = None, path: str | Path | None = None,
-                overrides: dict[str, Any] | None = None, env_prefix: str | None = None) -> T:
+def load_config(
+    cls: type[T],
+    *,
+    section: str | None = None,
+    path: str | Path | None = None,
+    overrides: dict[str, Any] | None = None,
+    env_prefix: str | None = None,
+) -> T:
     """Build `cls` from its defaults, a TOML file section, environment variables and overrides."""
     if not dataclasses.is_dataclass(cls):
         raise TypeError(f"{cls} is not a dataclass")
@@ -77,15 +83,14 @@ def load_config(cls: type[T], *, section: str | None = None, path: str | Path | 
         try:
             data = tomllib.loads(path.read_text(encoding="utf-8"))
         except FileNotFoundError:
-            raise ConfigError(f"{path}: configuration file not found")
+            raise ConfigError(f"{path}: configuration file not found") from None
         except tomllib.TOMLDecodeError as exc:
-            raise ConfigError(f"{path}: not valid TOML: {exc}")
+            raise ConfigError(f"{path}: not valid TOML: {exc}") from None
         if section:
             data = data.get(section, {})
         for key, val in data.items():
             if key not in fields:
-                raise ConfigError(f"{path}: [{section}] has unknown field '{key}' "
-                                  f"(known: {', '.join(sorted(fields))})")
+                raise ConfigError(f"{path}: [{section}] has unknown field '{key}' (known: {', '.join(sorted(fields))})")
             values[key] = _coerce(val, hints[key], f"{path} [{section}] field '{key}'")
 
     prefix = env_prefix or (f"PERSONA4REC_{section.upper()}_" if section else "PERSONA4REC_")

@@ -12,8 +12,9 @@ class Persona4RecError(Exception):
 class InputError(Persona4RecError):
     """Bad input data: says which file, which line (1-based) and which field, when known."""
 
-    def __init__(self, message: str, *, path: str | Path | None = None, line: int | None = None,
-                 field: str | None = None):
+    def __init__(
+        self, message: str, *, path: str | Path | None = None, line: int | None = None, field: str | None = None
+    ):
         self.path = str(path) if path is not None else None
         self.line = line
         self.field = field

@@ -14,8 +14,9 @@ import hashlib
 import json
 import os
 import tempfile
+from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any
 
 
 @contextlib.contextmanager
@@ -39,6 +40,7 @@ def atomic_dir(path: str | Path) -> Iterator[Path]:
     """Yield an empty hidden sibling folder; on success it replaces the folder `path` whole."""
     import shutil
     import time
+
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{path.name}.building-", dir=path.parent))
@@ -90,7 +92,7 @@ def open_text(path: str | Path):
         magic = fh.read(2)
     if magic == b"\x1f\x8b":
         return gzip.open(path, "rt", encoding="utf-8", errors="strict")
-    return open(path, "r", encoding="utf-8", errors="strict")
+    return open(path, encoding="utf-8", errors="strict")
 
 
 def sha256_file(path: str | Path, chunk: int = 1 << 20) -> str:
@@ -111,7 +113,7 @@ class JsonlLog:
         if not self.path.exists():
             return []
         records = []
-        with open(self.path, "r", encoding="utf-8") as fh:
+        with open(self.path, encoding="utf-8") as fh:
             for line in fh:
                 if not line.endswith("\n"):
                     break  # torn write from a crash: that unit did not finish

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 from .errors import InputError, WorkspaceError
 from .workspace import Workspace
@@ -22,15 +22,15 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class BuildConfig:
-    backend: str = "extractive"             # offline backend: extractive (no LLM) or llm
-    single: bool = True                     # also build the single-persona variant (for the comparison page)
+    backend: str = "extractive"  # offline backend: extractive (no LLM) or llm
+    single: bool = True  # also build the single-persona variant (for the comparison page)
     generators: tuple[str, ...] = ("bpr", "lightgcn")
-    train: bool = True                      # train the encoder on the alignment set
-    train_mode: str = "adapter"             # adapter (seconds), full or lora fine-tuning
-    epochs: int = 1                         # full / lora fine-tuning epochs (the adapter early-stops on VALID)
-    tune: bool = True                       # tune the serving config on VALID (serving.json)
-    k: int = 20                             # first-stage candidates per user
-    seed: int = 0                           # demo catalogue seed
+    train: bool = True  # train the encoder on the alignment set
+    train_mode: str = "adapter"  # adapter (seconds), full or lora fine-tuning
+    epochs: int = 1  # full / lora fine-tuning epochs (the adapter early-stops on VALID)
+    tune: bool = True  # tune the serving config on VALID (serving.json)
+    k: int = 20  # first-stage candidates per user
+    seed: int = 0  # demo catalogue seed
 
 
 @dataclass
@@ -59,8 +59,11 @@ def find_dataset_files(path: Path) -> tuple[Path, Path | None]:
     reviews = [p for p in files if "review" in p.name.lower()]
     meta = [p for p in files if "meta" in p.name.lower()]
     if len(reviews) != 1:
-        raise InputError(f"expected exactly one reviews file (name containing 'review') in the folder, "
-                         f"found {[p.name for p in reviews]}", path=path)
+        raise InputError(
+            f"expected exactly one reviews file (name containing 'review') in the folder, "
+            f"found {[p.name for p in reviews]}",
+            path=path,
+        )
     return reviews[0], (meta[0] if meta else None)
 
 
@@ -68,19 +71,30 @@ def create_workspace(out: Path, data: Path | None, seed: int = 0) -> Workspace:
     """The demo catalogue (data=None) or an imported dataset, written as a new workspace."""
     if data is None:
         from .data.demo import build_demo_workspace
+
         return build_demo_workspace(out, seed=seed)
     from .data.formats import ImportConfig, ImportRequest, load_dataset
     from .data.importer import build_workspace
+
     reviews, meta = find_dataset_files(Path(data))
     config = ImportConfig()
     dataset = load_dataset(ImportRequest(reviews=reviews, meta=meta, config=config))
-    return build_workspace(out, dataset.reviews, dataset.items, kcore=config.kcore, report=dataset.report,
-                           inputs=dataset.inputs, source=dataset.source, extra_tables=dataset.extra_tables)
+    return build_workspace(
+        out,
+        dataset.reviews,
+        dataset.items,
+        kcore=config.kcore,
+        report=dataset.report,
+        inputs=dataset.inputs,
+        source=dataset.source,
+        extra_tables=dataset.extra_tables,
+    )
 
 
 def _offline(ws: Workspace, config: BuildConfig, progress: bool) -> str:
     from .offline.backends import make_backend
     from .offline.stages import run_all
+
     reports = run_all(ws, make_backend(ws, config.backend), single=config.single, progress=progress)
     stopped = [r for r in reports if r.stopped_reason]
     if stopped:
@@ -90,6 +104,7 @@ def _offline(ws: Workspace, config: BuildConfig, progress: bool) -> str:
 
 def _candidates(ws: Workspace, config: BuildConfig, progress: bool) -> str:
     from .candidates.generate import generate_candidates
+
     notes = []
     for generator in config.generators:
         if ws.stage_done(f"candidates:{generator}") and (ws.candidates_dir / f"{generator}.parquet").exists():
@@ -104,15 +119,20 @@ def _encoder(ws: Workspace, config: BuildConfig, progress: bool) -> str:
     if not config.train:
         return "skipped (--no-train): the vanilla encoder serves"
     from .encoder.selection import has_trained_encoder
+
     if has_trained_encoder(ws) and ws.stage_done("encoder"):
         return "kept the trained encoder"
     if config.train_mode == "adapter":
         from .encoder.adapter import train_adapter
+
         variants = ("multi", "summary") + (("single",) if config.single else ())
         result = train_adapter(ws, progress=progress, index_variants=variants)
-        return (f"adapter: {result.pairs} pairs, {result.epochs_run} epochs in {result.seconds:.1f} s, "
-                f"VALID NDCG@10 {result.valid_before:.3f} -> {result.valid_best:.3f}")
+        return (
+            f"adapter: {result.pairs} pairs, {result.epochs_run} epochs in {result.seconds:.1f} s, "
+            f"VALID NDCG@10 {result.valid_before:.3f} -> {result.valid_best:.3f}"
+        )
     from .encoder.train import TrainConfig, train_encoder
+
     result = train_encoder(ws, TrainConfig(epochs=config.epochs, lora=config.train_mode == "lora", progress=progress))
     return f"{result.pairs} pairs, InfoNCE loss {result.loss_before:.3f} -> {result.loss_after:.3f}"
 
@@ -125,12 +145,14 @@ def _tune(ws: Workspace, config: BuildConfig, progress: bool) -> str:
     if serving.exists() and all(not f.exists() or f.stat().st_mtime < serving.stat().st_mtime for f in inputs):
         return "kept serving.json (tuned after the encoder and candidates it depends on)"
     from .evaluation.tuning import tune_serving
+
     configs = tune_serving(ws, config.generators)
     return ", ".join(f"{c.generator}/{c.variant} {c.scoring()}" for c in configs) + " (serving.json)"
 
 
 def _indexes(ws: Workspace, config: BuildConfig, progress: bool) -> str:
     from .index.persona_index import open_index
+
     variants = ["multi", "summary"] + (["single"] if config.single else [])
     built = [f"{v}: {open_index(ws, v, progress=progress).meta['count']} vectors" for v in variants]
     return "; ".join(built)
@@ -140,9 +162,14 @@ def _metrics(ws: Workspace, config: BuildConfig, progress: bool) -> str:
     """CF generators and the pure persona rerankers (no fusion) on the test split, into reports/."""
     from .candidates.generate import load_candidates
     from .evaluation.report import merge_metrics
-    from .evaluation.workspace_eval import compare_to_generator, evaluate_generator, ranked_lists, \
-        record_generator_evaluation
+    from .evaluation.workspace_eval import (
+        compare_to_generator,
+        evaluate_generator,
+        ranked_lists,
+        record_generator_evaluation,
+    )
     from .rerank import Reranker
+
     notes = []
     variants = ["multi"] + (["single"] if config.single else [])
     for generator in config.generators:
@@ -153,14 +180,18 @@ def _metrics(ws: Workspace, config: BuildConfig, progress: bool) -> str:
             reranker = Reranker.from_workspace(ws, variant)
             reranked = dict(zip(users, reranker.rank_ids_many(users, [lists[u] for u in users], split="test")))
             evaluation, comparison = compare_to_generator(ws, generator, reranked, name=f"persona-{variant}")
-            merge_metrics(ws, ("rerankers", generator, f"persona-{variant}", "test"),
-                          {**evaluation.to_dict(), "vs_generator": _as_dict(comparison)})
+            merge_metrics(
+                ws,
+                ("rerankers", generator, f"persona-{variant}", "test"),
+                {**evaluation.to_dict(), "vs_generator": _as_dict(comparison)},
+            )
             notes.append(f"{variant}@{generator} NDCG@10 {evaluation.overall['NDCG@10']:.4f}")
     return ", ".join(notes)
 
 
 def _as_dict(obj):
     import dataclasses
+
     return dataclasses.asdict(obj) if dataclasses.is_dataclass(obj) else obj
 
 
@@ -174,11 +205,17 @@ STEPS: list[tuple[str, Callable[[Workspace, BuildConfig, bool], str]]] = [
 ]
 
 
-def build_all(out: str | Path, *, data: str | Path | None = None, config: BuildConfig | None = None,
-              progress: bool = True, echo: Callable[[str], None] | None = None) -> BuildReport:
+def build_all(
+    out: str | Path,
+    *,
+    data: str | Path | None = None,
+    config: BuildConfig | None = None,
+    progress: bool = True,
+    echo: Callable[[str], None] | None = None,
+) -> BuildReport:
     """Create the workspace if needed (demo catalogue when `data` is None), then run every step."""
     config = config or BuildConfig()
-    echo = echo or (lambda line: print(line, flush=True))   # flushed: a build's log is often a file
+    echo = echo or (lambda line: print(line, flush=True))  # flushed: a build's log is often a file
     out = Path(out)
     report = BuildReport(out)
     t0 = time.perf_counter()

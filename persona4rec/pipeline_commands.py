@@ -6,14 +6,25 @@ import argparse
 
 
 def _add_build_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--data", help="a dataset file or folder to import (e.g. ../shared/data/"
-                                  "amazon2014-digital-music-5core-prefix); default: the synthetic demo catalogue")
-    p.add_argument("--backend", choices=["extractive", "llm"], default="extractive",
-                   help="offline backend (default extractive: no LLM)")
+    p.add_argument(
+        "--data",
+        help="a dataset file or folder to import (e.g. ../shared/data/"
+        "amazon2014-digital-music-5core-prefix); default: the synthetic demo catalogue",
+    )
+    p.add_argument(
+        "--backend",
+        choices=["extractive", "llm"],
+        default="extractive",
+        help="offline backend (default extractive: no LLM)",
+    )
     p.add_argument("--generators", default="bpr,lightgcn", help="first-stage generators (default bpr,lightgcn)")
     p.add_argument("--no-train", action="store_true", help="skip encoder training; the vanilla encoder serves")
-    p.add_argument("--train-mode", choices=["adapter", "full", "lora"], default="adapter",
-                   help="adapter (default: seconds on a CPU), full or lora fine-tuning")
+    p.add_argument(
+        "--train-mode",
+        choices=["adapter", "full", "lora"],
+        default="adapter",
+        help="adapter (default: seconds on a CPU), full or lora fine-tuning",
+    )
     p.add_argument("--epochs", type=int, default=1, help="full / lora fine-tuning epochs (default 1)")
     p.add_argument("--no-tune", action="store_true", help="do not tune the serving config on VALID")
     p.add_argument("--seed", type=int, default=0, help="demo catalogue seed (default 0)")
@@ -21,17 +32,23 @@ def _add_build_options(p: argparse.ArgumentParser) -> None:
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    p = subparsers.add_parser("build", help="run the whole chain on a workspace (resumable)",
-                              description="Create the workspace if needed (demo catalogue, or --data), then "
-                                          "offline personas, candidates, encoder, indexes and metrics. "
-                                          "Finished steps are kept; a re-run resumes.")
+    p = subparsers.add_parser(
+        "build",
+        help="run the whole chain on a workspace (resumable)",
+        description="Create the workspace if needed (demo catalogue, or --data), then "
+        "offline personas, candidates, encoder, indexes and metrics. "
+        "Finished steps are kept; a re-run resumes.",
+    )
     p.add_argument("workspace", help="workspace folder")
     _add_build_options(p)
     p.set_defaults(func=run_build)
 
-    d = subparsers.add_parser("demo", help="build the demo workspace and open the app on it",
-                              description="The main job: build workspaces/demo (synthetic demo catalogue, "
-                                          "extractive backend, bundled encoder) if needed, then start the app.")
+    d = subparsers.add_parser(
+        "demo",
+        help="build the demo workspace and open the app on it",
+        description="The main job: build workspaces/demo (synthetic demo catalogue, "
+        "extractive backend, bundled encoder) if needed, then start the app.",
+    )
     d.add_argument("--out", default="workspaces/demo", help="workspace folder (default workspaces/demo)")
     d.add_argument("--port", type=int, default=8501, help="app port (default 8501)")
     d.add_argument("--no-app", action="store_true", help="build only; do not start the app")
@@ -41,9 +58,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def _build(args: argparse.Namespace, workspace: str):
     from .pipeline import BuildConfig, build_all
-    config = BuildConfig(backend=args.backend, train=not args.no_train, train_mode=args.train_mode,
-                         epochs=args.epochs, seed=args.seed, tune=not args.no_tune,
-                         generators=tuple(g.strip() for g in args.generators.split(",") if g.strip()))
+
+    config = BuildConfig(
+        backend=args.backend,
+        train=not args.no_train,
+        train_mode=args.train_mode,
+        epochs=args.epochs,
+        seed=args.seed,
+        tune=not args.no_tune,
+        generators=tuple(g.strip() for g in args.generators.split(",") if g.strip()),
+    )
     report = build_all(workspace, data=args.data, config=config, progress=not args.no_progress)
     print("built", report.workspace)
     print("\n".join(report.lines()))
@@ -60,4 +84,5 @@ def run_demo(args: argparse.Namespace) -> int:
     if args.no_app:
         return 0
     from .views.launch import run_app
+
     return run_app(report.workspace, port=args.port)

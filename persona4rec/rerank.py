@@ -20,8 +20,9 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -44,22 +45,23 @@ SERVING_FILE = "serving.json"
 @dataclass(frozen=True)
 class ServingConfig:
     """How one workspace serves: which index and encoder, the history decay, and what orders the list."""
+
     variant: str = "multi"
-    encoder: str | None = None          # None: the workspace default (trained if present), "vanilla", a path
+    encoder: str | None = None  # None: the workspace default (trained if present), "vanilla", a path
     gamma: float = DEFAULT_GAMMA
     history_length: int = DEFAULT_HISTORY_LENGTH
-    fusion_weight: float = 0.0          # 0 = the paper's method
-    ranker: str | None = None           # a learned ranker folder under WS/rankers/ (None: no learned ranker)
+    fusion_weight: float = 0.0  # 0 = the paper's method
+    ranker: str | None = None  # a learned ranker folder under WS/rankers/ (None: no learned ranker)
     persona_text: str = DEFAULT_PERSONA_TEXT
-    generator: str | None = None        # the first-stage generator these values were tuned on
-    source: str = "default"             # "default" or where the values came from (e.g. "tuned on valid")
+    generator: str | None = None  # the first-stage generator these values were tuned on
+    source: str = "default"  # "default" or where the values came from (e.g. "tuned on valid")
 
-    def check(self) -> "ServingConfig":
+    def check(self) -> ServingConfig:
         if not 0.0 <= self.fusion_weight <= 1.0:
             raise ConfigError(f"fusion weight must be in [0, 1], got {self.fusion_weight}")
         return self
 
-    def replace(self, **changes: Any) -> "ServingConfig":
+    def replace(self, **changes: Any) -> ServingConfig:
         return dataclasses.replace(self, **changes)
 
     def scoring(self) -> str:
@@ -98,14 +100,14 @@ def load_serving_config(ws: Workspace, variant: str | None = None, generator: st
 @dataclass
 class RankedItem:
     item_id: str
-    score: float                  # what the list is sorted by (persona similarity, fused or learned score)
-    cf_rank: int | None           # 1-based position in the first-stage list (None for retrieval)
-    new_rank: int                 # 1-based position after reranking
-    persona: Persona | None       # the winning persona; None when the item is scored by its summary
-    persona_key: str | None       # f"{item_id}_{persona_id}" of the winning row
+    score: float  # what the list is sorted by (persona similarity, fused or learned score)
+    cf_rank: int | None  # 1-based position in the first-stage list (None for retrieval)
+    new_rank: int  # 1-based position after reranking
+    persona: Persona | None  # the winning persona; None when the item is scored by its summary
+    persona_key: str | None  # f"{item_id}_{persona_id}" of the winning row
     persona_scores: dict[str, float] = field(default_factory=dict)  # every persona of the item -> similarity
-    persona_sim: float = 0.0      # max-over-personas similarity (equals score when there is no fusion)
-    fallback: str | None = None   # "summary", "summary-fallback", "summary-only", "unknown-item", "no-history"
+    persona_sim: float = 0.0  # max-over-personas similarity (equals score when there is no fusion)
+    fallback: str | None = None  # "summary", "summary-fallback", "summary-only", "unknown-item", "no-history"
     # With a learned ranker: the features that moved this item most, as (feature, value, contribution
     # to its score), largest |contribution| first (LightGBM's per-feature SHAP values).
     contributions: list[tuple[str, float, float]] = field(default_factory=list)
@@ -114,6 +116,7 @@ class RankedItem:
 def normalised_cf(cf_scores: np.ndarray, valid: np.ndarray) -> np.ndarray:
     """Row-wise min-max of CF scores over the real candidates (1.0 where a row's scores are all equal)."""
     from .ltr.features import within_list_min_max
+
     return np.where(valid, within_list_min_max(cf_scores, valid), 0.0).astype(np.float32)
 
 
@@ -121,7 +124,7 @@ def padded_scores(rows: Sequence[Sequence[float]], shape: tuple[int, int]) -> np
     """Per-list scores as a (U, C) array, 0 on the padding of short lists."""
     out = np.zeros(shape, dtype=np.float32)
     for n, row in enumerate(rows):
-        out[n, :len(row)] = row
+        out[n, : len(row)] = row
     return out
 
 
@@ -137,13 +140,16 @@ def positional_cf(lengths: Sequence[int], width: int) -> np.ndarray:
 class FeatureInputs:
     """What a learned ranker reads beside the persona scores: the item-summary vectors (same encoder)
     and each item's train-split interaction count."""
-    summary: Any                        # PaddedPersonaTable of the summary index, or None
+
+    summary: Any  # PaddedPersonaTable of the summary index, or None
     popularity: dict[str, int]
 
     @classmethod
-    def from_workspace(cls, ws: Workspace, choice, persona_text: str = DEFAULT_PERSONA_TEXT,
-                       build: bool = True) -> "FeatureInputs":
+    def from_workspace(
+        cls, ws: Workspace, choice, persona_text: str = DEFAULT_PERSONA_TEXT, build: bool = True
+    ) -> FeatureInputs:
         from .candidates.generate import read_split
+
         split = read_split(ws)
         train = split[split["split"] == "train"]
         popularity = train["item_id"].astype(str).value_counts().to_dict()
@@ -152,16 +158,27 @@ class FeatureInputs:
 
 
 class Reranker:
-    def __init__(self, index: PersonaIndex, users: UserEncoder, fusion_weight: float = 0.0,
-                 ranker=None, inputs: FeatureInputs | None = None, config: ServingConfig | None = None):
+    def __init__(
+        self,
+        index: PersonaIndex,
+        users: UserEncoder,
+        fusion_weight: float = 0.0,
+        ranker=None,
+        inputs: FeatureInputs | None = None,
+        config: ServingConfig | None = None,
+    ):
         if not 0.0 <= fusion_weight <= 1.0:
             raise ConfigError(f"fusion weight must be in [0, 1], got {fusion_weight}")
         if ranker is not None and inputs is None:
             raise ConfigError("a learned ranker needs its feature inputs (FeatureInputs.from_workspace)")
         self.index, self.users, self.fusion_weight = index, users, fusion_weight
         self.ranker, self.inputs = ranker, inputs
-        self.config = config or ServingConfig(variant=index.meta.get("variant", "multi"), gamma=users.gamma,
-                                              history_length=users.history_length, fusion_weight=fusion_weight)
+        self.config = config or ServingConfig(
+            variant=index.meta.get("variant", "multi"),
+            gamma=users.gamma,
+            history_length=users.history_length,
+            fusion_weight=fusion_weight,
+        )
         self.table = index.table
         entries = index.entries
         self._item_of = entries["item_id"].tolist()
@@ -171,8 +188,15 @@ class Reranker:
         self._personas: dict[int, Persona | None] = {}
 
     @classmethod
-    def from_workspace(cls, ws: Workspace, config: ServingConfig | str | None = None, *, generator: str | None = None,
-                       build: bool = True, progress: bool = False) -> "Reranker":
+    def from_workspace(
+        cls,
+        ws: Workspace,
+        config: ServingConfig | str | None = None,
+        *,
+        generator: str | None = None,
+        build: bool = True,
+        progress: bool = False,
+    ) -> Reranker:
         """The reranker a ServingConfig describes. config None or a variant name: the workspace's tuned
         config for that variant (and generator), see load_serving_config. A missing or stale index is
         built first unless build=False."""
@@ -181,32 +205,41 @@ class Reranker:
         config.check()
         choice = choose_encoder(ws, config.encoder)
         index = open_index(ws, config.variant, choice, persona_text=config.persona_text, build=build, progress=progress)
-        users = UserEncoder.from_workspace(ws, choice, gamma=config.gamma, history_length=config.history_length,
-                                           progress=progress)
+        users = UserEncoder.from_workspace(
+            ws, choice, gamma=config.gamma, history_length=config.history_length, progress=progress
+        )
         ranker = inputs = None
         if config.ranker:
             from .ltr import LearnedRanker
+
             ranker = LearnedRanker.load(ws.root / "rankers" / config.ranker)
             inputs = FeatureInputs.from_workspace(ws, choice, config.persona_text, build=build)
         return cls(index, users, config.fusion_weight, ranker, inputs, config)
 
-    def with_options(self, gamma: float | None = None, fusion_weight: float | None = None,
-                     ranker: Any = False) -> "Reranker":
+    def with_options(
+        self, gamma: float | None = None, fusion_weight: float | None = None, ranker: Any = False
+    ) -> Reranker:
         """The same index and caches under another gamma, fusion weight or learned ranker (ranker=None
         drops it; False keeps the current one), for tuning without re-encoding."""
         users = self.users if gamma is None else self.users.with_gamma(gamma)
         weight = self.fusion_weight if fusion_weight is None else fusion_weight
         ranker = self.ranker if ranker is False else ranker
-        config = self.config.replace(gamma=users.gamma, fusion_weight=weight,
-                                     ranker=self.config.ranker if ranker is not None else None)
+        config = self.config.replace(
+            gamma=users.gamma, fusion_weight=weight, ranker=self.config.ranker if ranker is not None else None
+        )
         return Reranker(self.index, users, weight, ranker, self.inputs, config)
 
-    def with_inputs(self, inputs: FeatureInputs) -> "Reranker":
+    def with_inputs(self, inputs: FeatureInputs) -> Reranker:
         return Reranker(self.index, self.users, self.fusion_weight, self.ranker, inputs, self.config)
 
     # -- scoring ---------------------------------------------------------------------------------
-    def score_many(self, user_ids: Sequence[str], candidate_lists: Sequence[Sequence[str]], split: str = "test",
-                   cf_scores: Sequence[Sequence[float]] | None = None) -> tuple[np.ndarray, Scores, np.ndarray]:
+    def score_many(
+        self,
+        user_ids: Sequence[str],
+        candidate_lists: Sequence[Sequence[str]],
+        split: str = "test",
+        cf_scores: Sequence[Sequence[float]] | None = None,
+    ) -> tuple[np.ndarray, Scores, np.ndarray]:
         """(final scores (U, C), persona Scores, order (U, C) of candidate positions best first).
         Padding of short lists sorts last. A learned ranker needs the CF scores; without them the list is
         ordered by the persona score (fused by list position when a fusion weight is set)."""
@@ -236,61 +269,107 @@ class Reranker:
         order = np.argsort(-final, axis=1, kind="stable")
         return final, scores, order, features
 
-    def features(self, user_ids: Sequence[str], candidate_lists: Sequence[Sequence[str]], split: str,
-                 cf: np.ndarray, scores: Scores, user_vectors: np.ndarray) -> np.ndarray:
+    def features(
+        self,
+        user_ids: Sequence[str],
+        candidate_lists: Sequence[Sequence[str]],
+        split: str,
+        cf: np.ndarray,
+        scores: Scores,
+        user_vectors: np.ndarray,
+    ) -> np.ndarray:
         """The learned ranker's feature tensor (U, C, F) in persona4rec.ltr.FEATURES order."""
         from .ltr import candidate_features
+
         if self.inputs is None:
             raise ConfigError("features need FeatureInputs (the summary index and item popularity)")
         popularity = np.zeros(cf.shape, dtype=np.float32)
         for n, cands in enumerate(candidate_lists):
-            popularity[n, :len(cands)] = [self.inputs.popularity.get(i, 0) for i in cands]
+            popularity[n, : len(cands)] = [self.inputs.popularity.get(i, 0) for i in cands]
         history = np.asarray([len(self.users.history_rows(u, split)) for u in user_ids])
         summary_sims = None
         if self.inputs.summary is not None:
             summary = self.inputs.summary
             rows = summary.rows_for(candidate_lists)
-            vectors = summary.tensor[rows][:, :, 0, :]                         # one summary per item
+            vectors = summary.tensor[rows][:, :, 0, :]  # one summary per item
             summary_sims = np.einsum("ucd,ud->uc", vectors, user_vectors).astype(np.float32)
             summary_sims[~summary.mask[rows][:, :, 0]] = np.nan
         lengths = np.asarray([len(c) for c in candidate_lists])
-        return candidate_features(sims=scores.sims, cf_scores=cf, lengths=lengths, item_popularity=popularity, history_lengths=history, summary_sims=summary_sims)
+        return candidate_features(
+            sims=scores.sims,
+            cf_scores=cf,
+            lengths=lengths,
+            item_popularity=popularity,
+            history_lengths=history,
+            summary_sims=summary_sims,
+        )
 
-    def rank_ids_many(self, user_ids: Sequence[str], candidate_lists: Sequence[Sequence[str]], split: str = "test",
-                      cf_scores: Sequence[Sequence[float]] | None = None) -> list[list[str]]:
+    def rank_ids_many(
+        self,
+        user_ids: Sequence[str],
+        candidate_lists: Sequence[Sequence[str]],
+        split: str = "test",
+        cf_scores: Sequence[Sequence[float]] | None = None,
+    ) -> list[list[str]]:
         """Just the reranked item ids (the fast path evaluation uses)."""
         _, _, order = self.score_many(user_ids, candidate_lists, split, cf_scores)
         return [[cands[p] for p in order[n] if p < len(cands)] for n, cands in enumerate(candidate_lists)]
 
-    def rerank_many(self, user_ids: Sequence[str], candidate_lists: Sequence[Sequence[str]], split: str = "test",
-                    cf_scores: Sequence[Sequence[float]] | None = None) -> list[list[RankedItem]]:
+    def rerank_many(
+        self,
+        user_ids: Sequence[str],
+        candidate_lists: Sequence[Sequence[str]],
+        split: str = "test",
+        cf_scores: Sequence[Sequence[float]] | None = None,
+    ) -> list[list[RankedItem]]:
         final, scores, order, features = self._score(user_ids, candidate_lists, split, cf_scores)
         no_history = [not self.users.history_rows(u, split) for u in user_ids]
         out = []
         for n, cands in enumerate(candidate_lists):
             ranked = self._explain(n, cands, final, scores, order[n], no_history[n])
             if features is not None:
-                moved_by = self.ranker.top_contributions_of_list(features[n][:len(cands)], k=3)
+                moved_by = self.ranker.top_contributions_of_list(features[n][: len(cands)], k=3)
                 for item in ranked:
                     item.contributions = moved_by[item.cf_rank - 1]
             out.append(ranked)
         return out
 
-    def rerank(self, user_id: str, candidate_item_ids: Sequence[str], split: str = "test",
-               cf_scores: Sequence[float] | None = None) -> list[RankedItem]:
-        return self.rerank_many([user_id], [list(candidate_item_ids)], split,
-                                None if cf_scores is None else [list(cf_scores)])[0]
+    def rerank(
+        self,
+        user_id: str,
+        candidate_item_ids: Sequence[str],
+        split: str = "test",
+        cf_scores: Sequence[float] | None = None,
+    ) -> list[RankedItem]:
+        return self.rerank_many(
+            [user_id], [list(candidate_item_ids)], split, None if cf_scores is None else [list(cf_scores)]
+        )[0]
 
     def retrieve(self, user_id: str, k: int = 20, split: str = "test") -> list[RankedItem]:
         """Full-catalogue retrieval: the k best unseen items, each explained by its best persona."""
         vector = self.users.embed(user_id, split)
-        hits = retrieve(self.index.faiss, self._item_of, self.table.max_personas, vector, k,
-                        exclude=self.users.timelines.seen(user_id, split))
-        return [RankedItem(item_id=h.item_id, score=h.score, cf_rank=None, new_rank=n + 1,
-                           persona=self._persona(h.entry_row), persona_key=self._key_of[h.entry_row],
-                           persona_scores=self._item_scores(vector, h.item_id), persona_sim=h.score,
-                           fallback=self._fallback(h.entry_row, not vector.any()))
-                for n, h in enumerate(hits)]
+        hits = retrieve(
+            self.index.faiss,
+            self._item_of,
+            self.table.max_personas,
+            vector,
+            k,
+            exclude=self.users.timelines.seen(user_id, split),
+        )
+        return [
+            RankedItem(
+                item_id=h.item_id,
+                score=h.score,
+                cf_rank=None,
+                new_rank=n + 1,
+                persona=self._persona(h.entry_row),
+                persona_key=self._key_of[h.entry_row],
+                persona_scores=self._item_scores(vector, h.item_id),
+                persona_sim=h.score,
+                fallback=self._fallback(h.entry_row, not vector.any()),
+            )
+            for n, h in enumerate(hits)
+        ]
 
     # -- explanation -----------------------------------------------------------------------------
     def _persona(self, row: int) -> Persona | None:
@@ -298,9 +377,12 @@ class Reranker:
             return None
         if row not in self._personas:
             c = self._columns
-            self._personas[row] = Persona(id=c["persona_id"][row], name=c["name"][row],
-                                          description=c["description"][row],
-                                          preference_rationale=c["preference_rationale"][row])
+            self._personas[row] = Persona(
+                id=c["persona_id"][row],
+                name=c["name"][row],
+                description=c["description"][row],
+                preference_rationale=c["preference_rationale"][row],
+            )
         return self._personas[row]
 
     def _fallback(self, row: int, no_history: bool) -> str | None:
@@ -317,8 +399,9 @@ class Reranker:
         sims = self.table.tensor[row][self.table.mask[row]] @ vector
         return {self._key_of[r]: float(s) for r, s in zip(rows, sims)}
 
-    def _explain(self, n: int, cands: Sequence[str], final: np.ndarray, scores: Scores, order: np.ndarray,
-                 no_history: bool) -> list[RankedItem]:
+    def _explain(
+        self, n: int, cands: Sequence[str], final: np.ndarray, scores: Scores, order: np.ndarray, no_history: bool
+    ) -> list[RankedItem]:
         out = []
         for pos in order:
             if pos >= len(cands):
@@ -327,8 +410,17 @@ class Reranker:
             slots = scores.entry_rows[n, pos]
             per_persona = {self._key_of[r]: float(s) for r, s in zip(slots, scores.sims[n, pos]) if r >= 0}
             sim = float(scores.score[n, pos])
-            out.append(RankedItem(item_id=cands[pos], score=float(final[n, pos]), cf_rank=int(pos) + 1,
-                                  new_rank=len(out) + 1, persona=self._persona(row),
-                                  persona_key=self._key_of[row] if row >= 0 else None, persona_scores=per_persona,
-                                  persona_sim=sim, fallback=self._fallback(row, no_history)))
+            out.append(
+                RankedItem(
+                    item_id=cands[pos],
+                    score=float(final[n, pos]),
+                    cf_rank=int(pos) + 1,
+                    new_rank=len(out) + 1,
+                    persona=self._persona(row),
+                    persona_key=self._key_of[row] if row >= 0 else None,
+                    persona_scores=per_persona,
+                    persona_sim=sim,
+                    fallback=self._fallback(row, no_history),
+                )
+            )
         return out

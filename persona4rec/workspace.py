@@ -20,8 +20,9 @@ import os
 import shutil
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from . import __version__
 from .errors import WorkspaceError
@@ -29,17 +30,28 @@ from .io import read_json, write_json
 
 MANIFEST = "manifest.json"
 SUBDIRS = ("data", "offline", "encoder", "index", "candidates", "reports")
-_TRACKED_PACKAGES = ("pandas", "numpy", "torch", "transformers", "sentence-transformers", "faiss-cpu",
-                     "openai", "sqlalchemy", "streamlit")
+_TRACKED_PACKAGES = (
+    "pandas",
+    "numpy",
+    "torch",
+    "transformers",
+    "sentence-transformers",
+    "faiss-cpu",
+    "openai",
+    "sqlalchemy",
+    "streamlit",
+)
 
 
 def utc_now() -> str:
-    return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
+    return _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
 
 
 def package_versions() -> dict[str, str | None]:
-    versions: dict[str, str | None] = {"python": ".".join(map(str, __import__("sys").version_info[:3])),
-                                       "persona4rec": __version__}
+    versions: dict[str, str | None] = {
+        "python": ".".join(map(str, __import__("sys").version_info[:3])),
+        "persona4rec": __version__,
+    }
     for name in _TRACKED_PACKAGES:
         try:
             versions[name] = importlib.metadata.version(name)
@@ -102,17 +114,20 @@ class Workspace:
 
     # -- opening and creating --------------------------------------------------------------------
     @classmethod
-    def open(cls, root: str | Path) -> "Workspace":
+    def open(cls, root: str | Path) -> Workspace:
         ws = cls(root)
         if not ws.manifest_path.exists():
-            raise WorkspaceError(f"{ws.root}: not a workspace (no {MANIFEST}); "
-                                 f"create one with `persona4rec data import ... --out {ws.root}`")
+            raise WorkspaceError(
+                f"{ws.root}: not a workspace (no {MANIFEST}); "
+                f"create one with `persona4rec data import ... --out {ws.root}`"
+            )
         return ws
 
     @classmethod
     @contextlib.contextmanager
-    def create(cls, root: str | Path, *, overwrite: bool = False,
-               manifest: dict[str, Any] | None = None) -> Iterator["Workspace"]:
+    def create(
+        cls, root: str | Path, *, overwrite: bool = False, manifest: dict[str, Any] | None = None
+    ) -> Iterator[Workspace]:
         """Build a new workspace in a hidden sibling; it appears at `root` only if the block succeeds."""
         root = Path(root)
         if root.exists() and not overwrite:
@@ -123,8 +138,15 @@ class Workspace:
         try:
             for sub in SUBDIRS:
                 (staging / sub).mkdir()
-            base = {"persona4rec_version": __version__, "created": utc_now(), "versions": package_versions(),
-                    "inputs": [], "config": {}, "counts": {}, "stages": {}}
+            base = {
+                "persona4rec_version": __version__,
+                "created": utc_now(),
+                "versions": package_versions(),
+                "inputs": [],
+                "config": {},
+                "counts": {},
+                "stages": {},
+            }
             base.update(manifest or {})
             ws.write_manifest(base)
             yield ws
@@ -177,15 +199,23 @@ class Workspace:
         whatever the stage already persisted stays on disk for the resume.
         """
         previous = self.stage_info(name) or {}
-        info: dict[str, Any] = {"status": "running", "started": utc_now(), "config": config,
-                                "runs": previous.get("runs", 0) + 1}
+        info: dict[str, Any] = {
+            "status": "running",
+            "started": utc_now(),
+            "config": config,
+            "runs": previous.get("runs", 0) + 1,
+        }
         self._set_stage(name, info)
         t0 = time.perf_counter()
         try:
             yield info
         except BaseException as exc:
-            info.update(status="failed", finished=utc_now(), seconds=round(time.perf_counter() - t0, 3),
-                        error=f"{type(exc).__name__}: {exc}")
+            info.update(
+                status="failed",
+                finished=utc_now(),
+                seconds=round(time.perf_counter() - t0, 3),
+                error=f"{type(exc).__name__}: {exc}",
+            )
             self._set_stage(name, info)
             raise
         info.update(status="done", finished=utc_now(), seconds=round(time.perf_counter() - t0, 3))
@@ -197,5 +227,8 @@ def list_workspaces(home: str | Path | None = None) -> list[Workspace]:
     home = Path(home) if home is not None else default_home()
     if not home.is_dir():
         return []
-    return [Workspace(p) for p in sorted(home.iterdir())
-            if p.is_dir() and not p.name.startswith(".") and (p / MANIFEST).exists()]
+    return [
+        Workspace(p)
+        for p in sorted(home.iterdir())
+        if p.is_dir() and not p.name.startswith(".") and (p / MANIFEST).exists()
+    ]

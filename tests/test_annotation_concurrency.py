@@ -39,15 +39,20 @@ def _annotate(db, study: str, name: str) -> dict:
             aid = shown.assignment_id
             answers = _answers(name, aid)
             sid = f"{name}/{aid}"
-            outcomes = sorted(r.outcome for r in clicks.map(
-                lambda _: submit_ratings(db, aid, answers, "", sid, annotator_id=me.id), range(2)))
+            outcomes = sorted(
+                r.outcome
+                for r in clicks.map(lambda _: submit_ratings(db, aid, answers, "", sid, annotator_id=me.id), range(2))
+            )
             assert outcomes == ["duplicate", "stored"], outcomes
             submissions += 2
             if aid % 3 == 0:
                 answers = dict(answers, specificity={"A": "B", "B": "tie", "tie": "A"}[answers["specificity"]])
-                outcomes = sorted(r.outcome for r in clicks.map(
-                    lambda _: submit_ratings(db, aid, answers, "", sid + "/rev", annotator_id=me.id),
-                    range(2)))
+                outcomes = sorted(
+                    r.outcome
+                    for r in clicks.map(
+                        lambda _: submit_ratings(db, aid, answers, "", sid + "/rev", annotator_id=me.id), range(2)
+                    )
+                )
                 assert outcomes == ["duplicate", "revised"], outcomes
                 submissions += 2
                 revisions += 1
@@ -85,9 +90,16 @@ def test_concurrent_double_submits_from_threads_and_processes_store_exactly_once
 
     url = f"sqlite:///{tmp_path / 'concurrent.sqlite'}"
     db = open_database(url)
-    create_study(db, "race", "explanation", "multi_persona", "single_persona",
-                 [ExampleInput(f"u{i}", f"i{i}", f"multi {i}", f"single {i}") for i in range(EXAMPLES)],
-                 annotators_per_example=ANNOTATORS_PER_EXAMPLE, seed=1)
+    create_study(
+        db,
+        "race",
+        "explanation",
+        "multi_persona",
+        "single_persona",
+        [ExampleInput(f"u{i}", f"i{i}", f"multi {i}", f"single {i}") for i in range(EXAMPLES)],
+        annotators_per_example=ANNOTATORS_PER_EXAMPLE,
+        seed=1,
+    )
     gate = tmp_path / "gate"
     gate.mkdir()
     process_names = [[f"p{p}-t{t}" for t in range(THREADS_PER_PROCESS)] for p in range(PROCESSES)]
@@ -112,7 +124,7 @@ def test_concurrent_double_submits_from_threads_and_processes_store_exactly_once
     revisions = sum(r["revisions"] for r in results)
     assignments = EXAMPLES * ANNOTATORS_PER_EXAMPLE
 
-    assert len(final) == assignments                       # every slot was taken, by exactly one worker
+    assert len(final) == assignments  # every slot was taken, by exactly one worker
     per_process_assignments = [sum(len(r["final"]) for r in batch) for batch in per_process]
     assert all(n > 0 for n in per_process_assignments), per_process_assignments  # all processes wrote
 
@@ -121,24 +133,28 @@ def test_concurrent_double_submits_from_threads_and_processes_store_exactly_once
         n_history = session.scalar(select(func.count()).select_from(RatingHistory))
         n_submissions = session.scalar(select(func.count()).select_from(Submission))
         per_example = session.execute(
-            select(Assignment.example_id, func.count(), func.sum(case((Assignment.status == "done", 1), else_=0)))
-            .group_by(Assignment.example_id)).all()
+            select(
+                Assignment.example_id, func.count(), func.sum(case((Assignment.status == "done", 1), else_=0))
+            ).group_by(Assignment.example_id)
+        ).all()
         stored = {}
-        for aid, criterion, choice in session.execute(select(Rating.assignment_id, Rating.criterion,
-                                                             Rating.shown_choice)):
+        for aid, criterion, choice in session.execute(
+            select(Rating.assignment_id, Rating.criterion, Rating.shown_choice)
+        ):
             stored.setdefault(aid, {})[criterion] = choice
     assert n_ratings == assignments * len(CRITERIA)
     assert n_history == revisions
-    assert n_submissions == assignments + revisions        # each double click stored once
+    assert n_submissions == assignments + revisions  # each double click stored once
     assert len(per_example) == EXAMPLES
     assert all(n == ANNOTATORS_PER_EXAMPLE and done == ANNOTATORS_PER_EXAMPLE for _, n, done in per_example)
-    assert stored == final                                  # no lost update: the last answer is the one kept
+    assert stored == final  # no lost update: the last answer is the one kept
     db.dispose()
 
-    print(f"\nconcurrency: {MAIN_THREADS} threads in the test process + {PROCESSES} spawned processes x "
-          f"{THREADS_PER_PROCESS} threads ({MAIN_THREADS + PROCESSES * THREADS_PER_PROCESS} annotators, "
-          f"each submit double-clicked from 2 threads); {submissions} submit calls "
-          f"({assignments + revisions} distinct, {revisions} revisions) -> {n_ratings} rating rows, "
-          f"{n_history} history rows, {n_submissions} submission rows, exact; assignments per process "
-          f"{per_process_assignments}; {seconds:.1f} s")
-
+    print(
+        f"\nconcurrency: {MAIN_THREADS} threads in the test process + {PROCESSES} spawned processes x "
+        f"{THREADS_PER_PROCESS} threads ({MAIN_THREADS + PROCESSES * THREADS_PER_PROCESS} annotators, "
+        f"each submit double-clicked from 2 threads); {submissions} submit calls "
+        f"({assignments + revisions} distinct, {revisions} revisions) -> {n_ratings} rating rows, "
+        f"{n_history} history rows, {n_submissions} submission rows, exact; assignments per process "
+        f"{per_process_assignments}; {seconds:.1f} s"
+    )

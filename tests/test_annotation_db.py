@@ -29,13 +29,22 @@ def migrated(tmp_path_factory):
 
 def test_upgrade_of_an_empty_database_matches_the_models(migrated):
     db, path = migrated
-    assert path.is_file()                              # the folder was created too
+    assert path.is_file()  # the folder was created too
     with db.engine.connect() as connection:
         diff = compare_metadata(MigrationContext.configure(connection), Base.metadata)
     assert diff == []
     tables = set(inspect(db.engine).get_table_names())
-    assert {"studies", "systems", "examples", "annotators", "assignments", "ratings", "rating_history",
-            "submissions", "alembic_version"} <= tables
+    assert {
+        "studies",
+        "systems",
+        "examples",
+        "annotators",
+        "assignments",
+        "ratings",
+        "rating_history",
+        "submissions",
+        "alembic_version",
+    } <= tables
 
 
 def test_upgrade_is_idempotent_and_downgrade_then_upgrade_round_trips(tmp_path):
@@ -60,9 +69,13 @@ def test_foreign_keys_are_enforced(migrated):
     db, _ = migrated
     with pytest.raises(IntegrityError):
         with db.write() as session:
-            session.execute(text("INSERT INTO examples (study_id, position, user_id, item_id, item_title, "
-                                 "history, explanation_a, explanation_b, system_a_id, system_b_id, workspace) "
-                                 "VALUES (999, 0, 'u', 'i', '', '[]', 'a', 'b', 998, 997, '')"))
+            session.execute(
+                text(
+                    "INSERT INTO examples (study_id, position, user_id, item_id, item_title, "
+                    "history, explanation_a, explanation_b, system_a_id, system_b_id, workspace) "
+                    "VALUES (999, 0, 'u', 'i', '', '[]', 'a', 'b', 998, 997, '')"
+                )
+            )
 
 
 def test_write_sessions_take_the_write_lock_before_their_first_statement(migrated):
@@ -70,12 +83,12 @@ def test_write_sessions_take_the_write_lock_before_their_first_statement(migrate
     other = sqlite3.connect(path, timeout=0, isolation_level=None)
     try:
         with db.write() as session:
-            session.execute(text("SELECT 1"))         # a read only; the lock must already be held
+            session.execute(text("SELECT 1"))  # a read only; the lock must already be held
             with pytest.raises(sqlite3.OperationalError, match="locked"):
                 other.execute("BEGIN IMMEDIATE")
-        other.execute("BEGIN IMMEDIATE")                 # released at commit
+        other.execute("BEGIN IMMEDIATE")  # released at commit
         other.execute("ROLLBACK")
-        with db.read() as session:                     # read sessions stay deferred: no lock held
+        with db.read() as session:  # read sessions stay deferred: no lock held
             session.execute(text("SELECT 1"))
             other.execute("BEGIN IMMEDIATE")
             other.execute("ROLLBACK")

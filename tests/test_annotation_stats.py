@@ -11,8 +11,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from persona4rec.annotation.criteria import EXPLANATION_CRITERIA
-from persona4rec.annotation.stats import (criteria_results, criterion_result, fleiss_kappa,
-                                          krippendorff_alpha_nominal, sign_test, wilson_interval)
+from persona4rec.annotation.stats import (
+    criteria_results,
+    criterion_result,
+    fleiss_kappa,
+    krippendorff_alpha_nominal,
+    sign_test,
+    wilson_interval,
+)
 
 
 def test_wilson_interval_matches_hand_computation():
@@ -38,8 +44,16 @@ def test_sign_test_is_the_exact_two_sided_binomial():
 
 # Wikipedia, "Fleiss' kappa", worked example: 10 subjects, 14 raters each, 5 categories -> kappa = 0.210.
 WIKIPEDIA_FLEISS = [
-    [0, 0, 0, 0, 14], [0, 2, 6, 4, 2], [0, 0, 3, 5, 6], [0, 3, 9, 2, 0], [2, 2, 8, 1, 1],
-    [7, 7, 0, 0, 0], [3, 2, 6, 3, 0], [2, 5, 3, 2, 2], [6, 5, 2, 1, 0], [0, 2, 2, 3, 7],
+    [0, 0, 0, 0, 14],
+    [0, 2, 6, 4, 2],
+    [0, 0, 3, 5, 6],
+    [0, 3, 9, 2, 0],
+    [2, 2, 8, 1, 1],
+    [7, 7, 0, 0, 0],
+    [3, 2, 6, 3, 0],
+    [2, 5, 3, 2, 2],
+    [6, 5, 2, 1, 0],
+    [0, 2, 2, 3, 7],
 ]
 
 
@@ -51,16 +65,26 @@ def test_fleiss_kappa_edge_cases():
     assert fleiss_kappa([[3, 0, 0], [0, 3, 0], [0, 0, 3]]) == pytest.approx(1.0)
     # two raters who always disagree, split evenly: P_bar = 0, P_e = 1/2 -> kappa = -1
     assert fleiss_kappa([[1, 1, 0], [1, 1, 0]]) == pytest.approx(-1.0)
-    assert math.isnan(fleiss_kappa([[3, 0, 0], [3, 0, 0]]))      # one category only: undefined
-    assert math.isnan(fleiss_kappa([[1, 0, 0]]))                 # nothing pairable
+    assert math.isnan(fleiss_kappa([[3, 0, 0], [3, 0, 0]]))  # one category only: undefined
+    assert math.isnan(fleiss_kappa([[1, 0, 0]]))  # nothing pairable
     assert fleiss_kappa([[1, 0, 0]] + WIKIPEDIA_FLEISS) == pytest.approx(0.20993, abs=5e-5)  # skipped
 
 
 # Krippendorff (2011), "Computing Krippendorff's Alpha-Reliability", the 4 coders x 12 units example with
 # missing values; nominal alpha = 0.743. Units listed as the values they received.
 KRIPPENDORFF_UNITS = [
-    [1, 1, 1], [2, 2, 3, 2], [3, 3, 3, 3], [3, 3, 3, 3], [2, 2, 2, 2], [1, 2, 3, 4],
-    [4, 4, 4, 4], [1, 1, 2, 1], [2, 2, 2, 2], [5, 5, 5], [1, 1], [3],
+    [1, 1, 1],
+    [2, 2, 3, 2],
+    [3, 3, 3, 3],
+    [3, 3, 3, 3],
+    [2, 2, 2, 2],
+    [1, 2, 3, 4],
+    [4, 4, 4, 4],
+    [1, 1, 2, 1],
+    [2, 2, 2, 2],
+    [5, 5, 5],
+    [1, 1],
+    [3],
 ]
 
 
@@ -81,8 +105,9 @@ def _alpha_by_pairs(units):
 
 
 @settings(max_examples=60, deadline=None)
-@given(st.lists(st.lists(st.sampled_from(["system_a", "system_b", "tie"]), min_size=0, max_size=5),
-                min_size=1, max_size=8))
+@given(
+    st.lists(st.lists(st.sampled_from(["system_a", "system_b", "tie"]), min_size=0, max_size=5), min_size=1, max_size=8)
+)
 def test_krippendorff_alpha_agrees_with_its_pairwise_definition(units):
     pooled = {v for u in units if len(u) >= 2 for v in u}
     if len(pooled) < 2:
@@ -97,14 +122,16 @@ def test_agreement_measures_are_perfect_for_identical_ratings():
 
 
 def _ratings(criterion, per_example):
-    return [{"criterion": criterion, "example_id": ex, "outcome": o}
-            for ex, outcomes in enumerate(per_example) for o in outcomes]
+    return [
+        {"criterion": criterion, "example_id": ex, "outcome": o}
+        for ex, outcomes in enumerate(per_example)
+        for o in outcomes
+    ]
 
 
 def test_criterion_result_hand_computed_case():
     # 4 examples x 3 annotators = 12 ratings: 7 for system A, 3 for system B, 2 ties
-    per_example = [["system_a"] * 3, ["system_a", "system_a", "tie"], ["system_b"] * 3,
-                   ["system_a", "system_a", "tie"]]
+    per_example = [["system_a"] * 3, ["system_a", "system_a", "tie"], ["system_b"] * 3, ["system_a", "system_a", "tie"]]
     r = criterion_result("specificity", "Specificity", _ratings("specificity", per_example))
     assert (r.n, r.wins, r.ties, r.losses) == (12, 7, 2, 3)
     assert (r.win_rate, r.tie_rate, r.loss_rate) == pytest.approx((7 / 12, 2 / 12, 3 / 12))
@@ -133,13 +160,18 @@ def test_unknown_outcome_is_rejected():
 
 
 def test_example_unit_counts_each_examples_majority():
-    per_example = [["system_a"] * 3, ["system_a", "system_a", "tie"], ["system_b"] * 3,
-                   ["system_a", "system_b", "tie"], ["system_b", "system_a"]]
+    per_example = [
+        ["system_a"] * 3,
+        ["system_a", "system_a", "tie"],
+        ["system_b"] * 3,
+        ["system_a", "system_b", "tie"],
+        ["system_b", "system_a"],
+    ]
     r = criterion_result("clarity", "Clarity", _ratings("clarity", per_example), unit="example")
     # majorities: A, A, B, tie (1-1-1), tie (1-1)
     assert (r.n, r.wins, r.losses, r.ties) == (5, 2, 1, 2)
-    assert r.sign_test_p == pytest.approx(1.0)              # 2 vs 1: P = 2 * (3 + 1) / 8 = 1
-    assert r.agreement_examples == 5                        # agreement still from the ratings
+    assert r.sign_test_p == pytest.approx(1.0)  # 2 vs 1: P = 2 * (3 + 1) / 8 = 1
+    assert r.agreement_examples == 5  # agreement still from the ratings
     by_rating = criterion_result("clarity", "Clarity", _ratings("clarity", per_example))
     assert r.krippendorff_alpha == pytest.approx(by_rating.krippendorff_alpha)
     with pytest.raises(ValueError, match="unit"):

@@ -14,11 +14,24 @@ from persona4rec.annotation.db import open_database
 from persona4rec.annotation.export import EXPORT_COLUMNS, export_ratings, progress_frame, rating_records
 from persona4rec.annotation.models import Assignment, Rating, RatingHistory, Submission
 from persona4rec.annotation.stats import study_results
-from persona4rec.annotation.study import (AccessDenied, ExampleInput, annotator_progress, annotator_queue,
-                                          create_study, get_assignment, get_study, identify_annotator,
-                                          left_is_a_for, list_studies, next_assignment, rating_history,
-                                          release_stale_assignments, set_access_token, study_progress,
-                                          submit_ratings)
+from persona4rec.annotation.study import (
+    AccessDenied,
+    ExampleInput,
+    annotator_progress,
+    annotator_queue,
+    create_study,
+    get_assignment,
+    get_study,
+    identify_annotator,
+    left_is_a_for,
+    list_studies,
+    next_assignment,
+    rating_history,
+    release_stale_assignments,
+    set_access_token,
+    study_progress,
+    submit_ratings,
+)
 from persona4rec.cli import main as cli_main
 from persona4rec.errors import InputError
 
@@ -33,9 +46,18 @@ def db(tmp_path_factory):
 
 
 def examples(n: int, prefix: str = "") -> list[ExampleInput]:
-    return [ExampleInput(user_id=f"{prefix}u{i}", item_id=f"{prefix}i{i}", explanation_a=f"multi {i}",
-                         explanation_b=f"single {i}", history=[{"title": f"past {i}", "rating": 4}],
-                         item_title=f"Item {i}", workspace="demo") for i in range(n)]
+    return [
+        ExampleInput(
+            user_id=f"{prefix}u{i}",
+            item_id=f"{prefix}i{i}",
+            explanation_a=f"multi {i}",
+            explanation_b=f"single {i}",
+            history=[{"title": f"past {i}", "rating": 4}],
+            item_title=f"Item {i}",
+            workspace="demo",
+        )
+        for i in range(n)
+    ]
 
 
 def all_criteria(value: str, criteria=EXPLANATION_CRITERIA) -> dict[str, str]:
@@ -43,10 +65,19 @@ def all_criteria(value: str, criteria=EXPLANATION_CRITERIA) -> dict[str, str]:
 
 
 def test_create_study_records_everything_and_samples_reproducibly(db):
-    info = create_study(db, "sampled", "explanation", "multi_persona", "single_persona", examples(10),
-                        seed=3, examples_per_study=4)
-    again = create_study(db, "sampled-again", "explanation", "multi_persona", "single_persona", examples(10),
-                         seed=3, examples_per_study=4)
+    info = create_study(
+        db, "sampled", "explanation", "multi_persona", "single_persona", examples(10), seed=3, examples_per_study=4
+    )
+    again = create_study(
+        db,
+        "sampled-again",
+        "explanation",
+        "multi_persona",
+        "single_persona",
+        examples(10),
+        seed=3,
+        examples_per_study=4,
+    )
     assert info.examples_per_study == 4 and info.annotators_per_example == 3
     assert not info.requires_token and info.system_a == "multi_persona"
     assert [c.key for c in info.criteria] == criterion_keys("explanation")
@@ -54,25 +85,43 @@ def test_create_study_records_everything_and_samples_reproducibly(db):
     assert {"sampled", "sampled-again"} <= {s.name for s in list_studies(db)}
     with db.read() as session:
         from persona4rec.annotation.models import Example
-        items = [session.scalars(select(Example.item_id).where(Example.study_id == s.id)
-                                 .order_by(Example.position)).all() for s in (info, again)]
+
+        items = [
+            session.scalars(select(Example.item_id).where(Example.study_id == s.id).order_by(Example.position)).all()
+            for s in (info, again)
+        ]
     assert items[0] == items[1] and len(items[0]) == 4
 
 
-@pytest.mark.parametrize("kwargs, field", [
-    (dict(name=""), "name"),
-    (dict(criteria_set="fluency"), "criteria_set"),
-    (dict(system_b="multi_persona"), "system_b"),
-    (dict(examples=[]), "examples"),
-    (dict(annotators_per_example=0), "annotators_per_example"),
-])
+@pytest.mark.parametrize(
+    "kwargs, field",
+    [
+        (dict(name=""), "name"),
+        (dict(criteria_set="fluency"), "criteria_set"),
+        (dict(system_b="multi_persona"), "system_b"),
+        (dict(examples=[]), "examples"),
+        (dict(annotators_per_example=0), "annotators_per_example"),
+    ],
+)
 def test_create_study_rejects_bad_input(db, kwargs, field):
-    args = dict(name="bad", criteria_set="explanation", system_a="multi_persona", system_b="single_persona",
-                examples=examples(2))
+    args = dict(
+        name="bad",
+        criteria_set="explanation",
+        system_a="multi_persona",
+        system_b="single_persona",
+        examples=examples(2),
+    )
     args.update(kwargs)
     with pytest.raises(InputError) as err:
-        create_study(db, args.pop("name"), args.pop("criteria_set"), args.pop("system_a"),
-                     args.pop("system_b"), args.pop("examples"), **args)
+        create_study(
+            db,
+            args.pop("name"),
+            args.pop("criteria_set"),
+            args.pop("system_a"),
+            args.pop("system_b"),
+            args.pop("examples"),
+            **args,
+        )
     assert err.value.field == field
 
 
@@ -90,8 +139,7 @@ def test_duplicate_study_name_is_an_input_error(db):
 
 
 def test_access_token_is_checked_and_only_its_hash_stored(db):
-    create_study(db, "closed", "explanation", "multi_persona", "single_persona", examples(2),
-                 access_token="s3cret")
+    create_study(db, "closed", "explanation", "multi_persona", "single_persona", examples(2), access_token="s3cret")
     for wrong in (None, "", "S3CRET"):
         with pytest.raises(AccessDenied):
             identify_annotator(db, "closed", "eve", wrong)
@@ -99,6 +147,7 @@ def test_access_token_is_checked_and_only_its_hash_stored(db):
     assert me.name == "dana" and identify_annotator(db, "closed", "dana", "s3cret").id == me.id
     with db.read() as session:
         from persona4rec.annotation.models import Study
+
         stored = session.scalar(select(Study.access_token_hash).where(Study.name == "closed"))
     assert "s3cret" not in stored and len(stored) == 64
     assert set_access_token(db, "closed", "new").requires_token
@@ -109,8 +158,9 @@ def test_access_token_is_checked_and_only_its_hash_stored(db):
 
 
 def test_queue_gives_each_example_to_k_distinct_annotators_then_runs_dry(db):
-    study = create_study(db, "queue", "explanation", "multi_persona", "single_persona", examples(3),
-                         annotators_per_example=2, seed=11)
+    study = create_study(
+        db, "queue", "explanation", "multi_persona", "single_persona", examples(3), annotators_per_example=2, seed=11
+    )
     names = ["q-ann1", "q-ann2", "q-ann3"]
     annotators = [identify_annotator(db, study, n) for n in names]
     seen: dict[int, list[int]] = {}
@@ -129,32 +179,34 @@ def test_queue_gives_each_example_to_k_distinct_annotators_then_runs_dry(db):
     assert [q.queue_position for q in first] == list(range(len(first))) and all(q.status == "done" for q in first)
     assert annotator_progress(db, study, identify_annotator(db, study, "q-late").id).assigned == 0
     frame = progress_frame(progress)
-    assert sorted(frame["annotator"]) == names[:2] and frame["done"].sum() == 6   # the third found none left
+    assert sorted(frame["annotator"]) == names[:2] and frame["done"].sum() == 6  # the third found none left
     assert frame["share_of_needed"].sum() == pytest.approx(1.0)
 
 
 def test_stale_pending_assignments_are_released_to_others(db):
     import datetime as dt
 
-    study = create_study(db, "stale", "explanation", "multi_persona", "single_persona", examples(2),
-                         annotators_per_example=1)
+    study = create_study(
+        db, "stale", "explanation", "multi_persona", "single_persona", examples(2), annotators_per_example=1
+    )
     leaver, rater, other = (identify_annotator(db, study, n) for n in ("s-leaver", "s-rater", "s-other"))
     taken = next_assignment(db, study, leaver.id)
     rated = next_assignment(db, study, rater.id)
     submit_ratings(db, rated.assignment_id, all_criteria("A"))
-    assert next_assignment(db, study, other.id) is None          # both slots are held
+    assert next_assignment(db, study, other.id) is None  # both slots are held
     assert release_stale_assignments(db, study, dt.timedelta(hours=1)) == 0
-    assert release_stale_assignments(db, study, dt.timedelta(0)) == 1   # only the unrated one
+    assert release_stale_assignments(db, study, dt.timedelta(0)) == 1  # only the unrated one
     freed = next_assignment(db, study, other.id)
     assert freed.example_id == taken.example_id
     assert rating_records(db, study.id)[0]["annotator"] == "s-rater"
-    again = next_assignment(db, study, leaver.id)                 # the leaver comes back: nothing left
+    again = next_assignment(db, study, leaver.id)  # the leaver comes back: nothing left
     assert again is None and annotator_queue(db, study, leaver.id) == []
 
 
 def test_left_right_order_is_seeded_recorded_and_mapped_back_to_systems(db):
-    study = create_study(db, "order", "explanation", "sys_one", "sys_two", examples(12), seed=5,
-                         annotators_per_example=1)
+    study = create_study(
+        db, "order", "explanation", "sys_one", "sys_two", examples(12), seed=5, annotators_per_example=1
+    )
     person = identify_annotator(db, study, "o-ann")
     orders = []
     while (shown := next_assignment(db, study, person.id)) is not None:
@@ -164,11 +216,12 @@ def test_left_right_order_is_seeded_recorded_and_mapped_back_to_systems(db):
         assert shown.explanation_shown_b == (f"single {position}" if expected_left_a else f"multi {position}")
         orders.append(expected_left_a)
         submit_ratings(db, shown.assignment_id, all_criteria("A"))
-    assert True in orders and False in orders          # both orders occur over 12 examples
+    assert True in orders and False in orders  # both orders occur over 12 examples
     records = rating_records(db, "order")
     with db.read() as session:
-        recorded = dict(session.execute(select(Assignment.id, Assignment.left_is_a)
-                                        .where(Assignment.study_id == study.id)).all())
+        recorded = dict(
+            session.execute(select(Assignment.id, Assignment.left_is_a).where(Assignment.study_id == study.id)).all()
+        )
     for r in records:
         assert r["left_is_a"] == recorded[r["assignment_id"]]
         assert r["shown_choice"] == "A"
@@ -178,8 +231,9 @@ def test_left_right_order_is_seeded_recorded_and_mapped_back_to_systems(db):
 
 def test_orders_and_queues_replay_in_a_fresh_database(db, tmp_path):
     def run(database, study_name, names):
-        study = create_study(database, study_name, "explanation", "sys_one", "sys_two", examples(6), seed=9,
-                             annotators_per_example=2)
+        study = create_study(
+            database, study_name, "explanation", "sys_one", "sys_two", examples(6), seed=9, annotators_per_example=2
+        )
         seen = []
         for name in names:
             person = identify_annotator(database, study, name)
@@ -188,7 +242,7 @@ def test_orders_and_queues_replay_in_a_fresh_database(db, tmp_path):
                 submit_ratings(database, shown.assignment_id, all_criteria("tie"))
         return seen
 
-    identify_annotator(db, "order", "someone-registered-first")   # shifts annotator ids in `db` only
+    identify_annotator(db, "order", "someone-registered-first")  # shifts annotator ids in `db` only
     fresh = open_database(f"sqlite:///{tmp_path / 'fresh.sqlite'}")
     assert run(db, "replay", ["rp-1", "rp-2"]) == run(fresh, "replay", ["rp-1", "rp-2"])
     fresh.dispose()
@@ -211,26 +265,40 @@ def test_submit_is_idempotent_and_revisions_keep_history(db):
     assert view.status == "done" and view.answers == changed and view.comment == "note"
     history = rating_history(db, shown.assignment_id)
     assert sorted((h["criterion"], h["shown_choice"], h["revision"], h["submission_id"]) for h in history) == [
-        ("clarity", "A", 0, "click-1"), ("coverage", "A", 0, "click-1")]
+        ("clarity", "A", 0, "click-1"),
+        ("coverage", "A", 0, "click-1"),
+    ]
     with db.read() as session:
         rows = session.scalars(select(Rating).where(Rating.assignment_id == shown.assignment_id)).all()
-        submissions = session.scalar(select(func.count()).select_from(Submission)
-                                     .where(Submission.assignment_id == shown.assignment_id))
-    assert len(rows) == 5 and submissions == 3          # click-1, click-2, click-3
-    assert {r.criterion: r.revision for r in rows} == {c.key: int(c.key in ("coverage", "clarity"))
-                                                       for c in PERSONA_CRITERIA}
+        submissions = session.scalar(
+            select(func.count()).select_from(Submission).where(Submission.assignment_id == shown.assignment_id)
+        )
+    assert len(rows) == 5 and submissions == 3  # click-1, click-2, click-3
+    assert {r.criterion: r.revision for r in rows} == {
+        c.key: int(c.key in ("coverage", "clarity")) for c in PERSONA_CRITERIA
+    }
     # a comment-only change is a revision too
     assert submit_ratings(db, shown.assignment_id, changed, "second thoughts").outcome == "revised"
     with db.read() as session:
-        assert session.scalar(select(func.count()).select_from(RatingHistory).join(Rating).where(
-            Rating.assignment_id == shown.assignment_id)) == 2 + 5
+        assert (
+            session.scalar(
+                select(func.count())
+                .select_from(RatingHistory)
+                .join(Rating)
+                .where(Rating.assignment_id == shown.assignment_id)
+            )
+            == 2 + 5
+        )
 
 
-@pytest.mark.parametrize("choices, field", [
-    ({"intuitiveness": "A"}, "relatability"),                                     # missing criteria
-    (dict(all_criteria("A"), intuitiveness="maybe"), "intuitiveness"),            # bad value
-    (dict(all_criteria("A"), fluency="A"), "fluency"),                            # not in the set
-])
+@pytest.mark.parametrize(
+    "choices, field",
+    [
+        ({"intuitiveness": "A"}, "relatability"),  # missing criteria
+        (dict(all_criteria("A"), intuitiveness="maybe"), "intuitiveness"),  # bad value
+        (dict(all_criteria("A"), fluency="A"), "fluency"),  # not in the set
+    ],
+)
 def test_submit_rejects_incomplete_or_bad_answers_and_stores_nothing(db, choices, field):
     study = create_study(db, f"reject-{field}", "explanation", "multi_persona", "single_persona", examples(1))
     person = identify_annotator(db, study, f"x-{field}")
@@ -246,8 +314,9 @@ def test_answers_accept_display_names_and_any_case(db):
     study = create_study(db, "names", "explanation", "multi_persona", "single_persona", examples(1))
     person = identify_annotator(db, study, "n-ann")
     shown = next_assignment(db, study, person.id)
-    result = submit_ratings(db, shown.assignment_id, {c.name: v for c, v in
-                                                      zip(EXPLANATION_CRITERIA, ["a", "B", "TIE", "Tie", "b"])})
+    result = submit_ratings(
+        db, shown.assignment_id, {c.name: v for c, v in zip(EXPLANATION_CRITERIA, ["a", "B", "TIE", "Tie", "b"])}
+    )
     assert result.outcome == "stored"
     assert list(get_assignment(db, shown.assignment_id).answers.values()).count("tie") == 2
 
@@ -277,8 +346,9 @@ def test_text_is_stored_and_exported_exactly_as_given(db, tmp_path):
 
 
 def test_export_csv_and_json_carry_every_rating_and_match_the_results(db, tmp_path):
-    study = create_study(db, "export", "explanation", "multi_persona", "single_persona", examples(2),
-                         annotators_per_example=2, seed=2)
+    study = create_study(
+        db, "export", "explanation", "multi_persona", "single_persona", examples(2), annotators_per_example=2, seed=2
+    )
     for name in ("e-1", "e-2"):
         person = identify_annotator(db, study, name)
         while (shown := next_assignment(db, study, person.id)) is not None:
@@ -291,7 +361,8 @@ def test_export_csv_and_json_carry_every_rating_and_match_the_results(db, tmp_pa
     document = json.loads((tmp_path / "r.out").read_text(encoding="utf-8"))
     assert document["study"]["name"] == "export" and len(document["ratings"]) == 20
     assert {(r["example_id"], r["annotator"], r["criterion"]) for r in document["ratings"]} == {
-        (int(r["example_id"]), r["annotator"], r["criterion"]) for r in rows}
+        (int(r["example_id"]), r["annotator"], r["criterion"]) for r in rows
+    }
     results = study_results(db, "export")
     a_wins = sum(r["outcome"] == "system_a" for r in rows)
     assert sum(r.wins for r in results) == a_wins and sum(r.n for r in results) == 20
@@ -302,25 +373,69 @@ def test_export_csv_and_json_carry_every_rating_and_match_the_results(db, tmp_pa
 def test_cli_verbs_upgrade_create_list_results_export(tmp_path, capsys, monkeypatch):
     url = f"sqlite:///{tmp_path / 'cli.sqlite'}"
     assert cli_main(["db", "upgrade", "--url", url]) == 0
-    lines = [json.dumps({"user_id": "u1", "item_id": "i1", "explanation_a": "why A", "explanation_b": "why B",
-                         "history": [{"title": "t"}]}),
-             json.dumps({"user_id": 7, "item_id": "i2", "explanation_a": "x", "explanation_b": "y"})]
+    lines = [
+        json.dumps(
+            {
+                "user_id": "u1",
+                "item_id": "i1",
+                "explanation_a": "why A",
+                "explanation_b": "why B",
+                "history": [{"title": "t"}],
+            }
+        ),
+        json.dumps({"user_id": 7, "item_id": "i2", "explanation_a": "x", "explanation_b": "y"}),
+    ]
     good = tmp_path / "examples.jsonl"
     good.write_text("\n".join(lines) + "\n")
     monkeypatch.setenv("STUDY_TOKEN", "tok")
-    assert cli_main(["study", "create", "--url", url, "--name", "cli-study", "--system-a", "multi_persona",
-                     "--system-b", "single_persona", "--examples", str(good), "--token-env", "STUDY_TOKEN"]) == 0
+    assert (
+        cli_main(
+            [
+                "study",
+                "create",
+                "--url",
+                url,
+                "--name",
+                "cli-study",
+                "--system-a",
+                "multi_persona",
+                "--system-b",
+                "single_persona",
+                "--examples",
+                str(good),
+                "--token-env",
+                "STUDY_TOKEN",
+            ]
+        )
+        == 0
+    )
     assert "access token required" in capsys.readouterr().out
     bad = tmp_path / "bad.jsonl"
     bad.write_text(lines[0] + "\n" + json.dumps({"user_id": "u", "item_id": "i", "explanation_a": "x"}) + "\n")
-    assert cli_main(["study", "create", "--url", url, "--name", "bad", "--system-a", "a", "--system-b", "b",
-                     "--examples", str(bad)]) == 2
+    assert (
+        cli_main(
+            [
+                "study",
+                "create",
+                "--url",
+                url,
+                "--name",
+                "bad",
+                "--system-a",
+                "a",
+                "--system-b",
+                "b",
+                "--examples",
+                str(bad),
+            ]
+        )
+        == 2
+    )
     assert f"{bad}, line 2, field 'explanation_b'" in capsys.readouterr().err
     assert cli_main(["study", "list", "--url", url]) == 0
     assert "cli-study" in capsys.readouterr().out
     assert cli_main(["study", "results", "--url", url, "--name", "cli-study", "--json"]) == 0
     assert len(json.loads(capsys.readouterr().out)) == 5
-    assert cli_main(["study", "export", "--url", url, "--name", "cli-study", "--out",
-                     str(tmp_path / "out.csv")]) == 0
+    assert cli_main(["study", "export", "--url", url, "--name", "cli-study", "--out", str(tmp_path / "out.csv")]) == 0
     assert "wrote 0 ratings" in capsys.readouterr().out
     assert (tmp_path / "out.csv").read_text().startswith("study,study_id,")

@@ -15,33 +15,61 @@ from persona4rec.offline.schema import AspectTuple, Persona
 from persona4rec.workspace import Workspace
 
 BACKEND = "test:handwritten"
-ITEMS = {"guitar": "An acoustic guitar.", "drums": "A drum kit.", "piano": "A digital piano.",
-         "tuner": "A clip-on tuner.", "bench": "A piano bench."}
+ITEMS = {
+    "guitar": "An acoustic guitar.",
+    "drums": "A drum kit.",
+    "piano": "A digital piano.",
+    "tuner": "A clip-on tuner.",
+    "bench": "A piano bench.",
+}
 PERSONAS = {  # item -> [(id, name, description, rationale)]
-    "guitar": [("P1", "Beginner guitarist", "Learning first chords.", "Reviews call it easy to play."),
-               ("P2", "Stage performer", "Plays acoustic sets live.", "Reviews praise its projection.")],
-    "drums": [("P1", "Rock drummer", "Plays loud in a band.", "Reviews mention durability."),
-              ("P2", "Parent of a young drummer", "Buys a first kit for a child.", "Reviews mention kids.")],
+    "guitar": [
+        ("P1", "Beginner guitarist", "Learning first chords.", "Reviews call it easy to play."),
+        ("P2", "Stage performer", "Plays acoustic sets live.", "Reviews praise its projection."),
+    ],
+    "drums": [
+        ("P1", "Rock drummer", "Plays loud in a band.", "Reviews mention durability."),
+        ("P2", "Parent of a young drummer", "Buys a first kit for a child.", "Reviews mention kids."),
+    ],
     "piano": [("P1", "Classical pianist", "Practises daily.", "Reviews praise the weighted keys.")],
     "tuner": [("P1", "Gigging guitarist", "Tunes between songs.", "Reviews praise speed.")],
     "bench": [("P1", "Long-session player", "Sits for hours.", "Reviews praise comfort.")],
 }
 # user -> [(item, day, split, review text)]
 HISTORIES = {
-    "u1": [("tuner", 1, "train", "quick tuning <b>on stage</b>"), ("guitar", 2, "train", "my first chords"),
-           ("piano", 3, "valid", "weighted keys"), ("bench", 4, "test", "comfortable")],
-    "u2": [("drums", 1, "train", "loud rock band kit"), ("tuner", 2, "train", "tunes my bass"),
-           ("bench", 3, "valid", "sturdy"), ("guitar", 4, "test", "strumming at gigs")],
-    "u3": [("bench", 1, "train", "long practice"), ("piano", 2, "train", "classical practice"),
-           ("guitar", 3, "valid", "gift"), ("drums", 4, "test", "for my kid")],
-    "u4": [("guitar", 1, "valid", "first guitar"), ("tuner", 2, "test", "tuning")],   # no train interaction
+    "u1": [
+        ("tuner", 1, "train", "quick tuning <b>on stage</b>"),
+        ("guitar", 2, "train", "my first chords"),
+        ("piano", 3, "valid", "weighted keys"),
+        ("bench", 4, "test", "comfortable"),
+    ],
+    "u2": [
+        ("drums", 1, "train", "loud rock band kit"),
+        ("tuner", 2, "train", "tunes my bass"),
+        ("bench", 3, "valid", "sturdy"),
+        ("guitar", 4, "test", "strumming at gigs"),
+    ],
+    "u3": [
+        ("bench", 1, "train", "long practice"),
+        ("piano", 2, "train", "classical practice"),
+        ("guitar", 3, "valid", "gift"),
+        ("drums", 4, "test", "for my kid"),
+    ],
+    "u4": [("guitar", 1, "valid", "first guitar"), ("tuner", 2, "test", "tuning")],  # no train interaction
 }
 
 
 def _persona_record(item, personas, mode):
-    return {"item_id": item, "mode": mode, "summary_only": False, "evidence": {}, "backend": BACKEND,
-            "personas": [Persona(id=p, name=n, description=d, preference_rationale=w).model_dump()
-                         for p, n, d, w in personas]}
+    return {
+        "item_id": item,
+        "mode": mode,
+        "summary_only": False,
+        "evidence": {},
+        "backend": BACKEND,
+        "personas": [
+            Persona(id=p, name=n, description=d, preference_rationale=w).model_dump() for p, n, d, w in personas
+        ],
+    }
 
 
 @pytest.fixture(scope="module")
@@ -50,25 +78,48 @@ def ws(tmp_path_factory) -> Workspace:
     reviews, split, aspects = [], [], []
     for user, rows in HISTORIES.items():
         for item, day, part, text in rows:
-            reviews.append({"user_id": user, "item_id": item, "rating": 4.0, "title": f"about {item}",
-                            "text": text, "timestamp": day * 86_400_000})
+            reviews.append(
+                {
+                    "user_id": user,
+                    "item_id": item,
+                    "rating": 4.0,
+                    "title": f"about {item}",
+                    "text": text,
+                    "timestamp": day * 86_400_000,
+                }
+            )
             split.append({"user_id": user, "item_id": item, "split": part})
-            tup = AspectTuple(purchase_purpose=text, purchase_purpose_reason="stated",
-                              usage_context=text, usage_context_reason="stated")
-            aspects.append({"user_id": user, "item_id": item, "aspects": tup.model_dump(),
-                            "null_fraction": tup.null_fraction(), "kept": tup.usable(), "backend": BACKEND})
+            tup = AspectTuple(
+                purchase_purpose=text,
+                purchase_purpose_reason="stated",
+                usage_context=text,
+                usage_context_reason="stated",
+            )
+            aspects.append(
+                {
+                    "user_id": user,
+                    "item_id": item,
+                    "aspects": tup.model_dump(),
+                    "null_fraction": tup.null_fraction(),
+                    "kept": tup.usable(),
+                    "backend": BACKEND,
+                }
+            )
     items = pd.DataFrame([{"item_id": i, "title": i.title(), "description": d} for i, d in ITEMS.items()])
     with Workspace.create(root) as new:
         write_parquet(new.data_dir / "reviews.parquet", as_reviews(pd.DataFrame(reviews)))
         write_parquet(new.data_dir / "items.parquet", items_to_disk(as_items(items)))
         write_parquet(new.data_dir / "split.parquet", pd.DataFrame(split).astype("string"))
-        write_jsonl(new.offline_dir / "summaries.jsonl", [{"item_id": i, "summary": d, "source": "metadata",
-                                                           "backend": BACKEND} for i, d in ITEMS.items()])
+        write_jsonl(
+            new.offline_dir / "summaries.jsonl",
+            [{"item_id": i, "summary": d, "source": "metadata", "backend": BACKEND} for i, d in ITEMS.items()],
+        )
         write_jsonl(new.offline_dir / "aspects.jsonl", aspects)
-        write_jsonl(new.offline_dir / "personas.jsonl",
-                    [_persona_record(i, p, "multi") for i, p in PERSONAS.items()])
-        write_jsonl(new.offline_dir / "personas_single.jsonl",
-                    [_persona_record(i, p[:1], "single") for i, p in PERSONAS.items()])
+        write_jsonl(new.offline_dir / "personas.jsonl", [_persona_record(i, p, "multi") for i, p in PERSONAS.items()])
+        write_jsonl(
+            new.offline_dir / "personas_single.jsonl",
+            [_persona_record(i, p[:1], "single") for i, p in PERSONAS.items()],
+        )
     return Workspace.open(root)
 
 
@@ -79,23 +130,32 @@ def first_persona(user_id: str, item_id: str) -> str:
 
 
 def test_examples_pair_the_held_out_item_with_both_explanations_and_the_history(ws):
-    examples = build_examples(ws, "first_persona", "summary_profile", n=10, seed=1,
-                              explainers={"first_persona": first_persona})
+    examples = build_examples(
+        ws, "first_persona", "summary_profile", n=10, seed=1, explainers={"first_persona": first_persona}
+    )
     assert sorted(e.user_id for e in examples) == ["u1", "u2", "u3", "u4"]
     by_user = {e.user_id: e for e in examples}
     u1 = by_user["u1"]
     assert (u1.item_id, u1.item_title, u1.workspace) == ("bench", "Bench", "tiny")
     assert u1.explanation_b == ITEMS["bench"]
     assert u1.explanation_a.startswith("Long-session player: Sits for hours.\nWhy: ")
-    assert [h["item_id"] for h in u1.history] == ["tuner", "guitar", "piano"]   # train + valid, oldest first
-    assert u1.history[0]["review"] == "quick tuning <b>on stage</b>"           # text kept as given
+    assert [h["item_id"] for h in u1.history] == ["tuner", "guitar", "piano"]  # train + valid, oldest first
+    assert u1.history[0]["review"] == "quick tuning <b>on stage</b>"  # text kept as given
     assert u1.history[0]["date"] == "1970-01-02" and u1.history[0]["rating"] == 4.0
-    short = build_examples(ws, "first_persona", "summary_profile", n=2, seed=1, history_length=1,
-                           explainers={"first_persona": first_persona})
-    assert [e.user_id for e in short] == [e.user_id for e in examples][:2]      # same seeded order
+    short = build_examples(
+        ws,
+        "first_persona",
+        "summary_profile",
+        n=2,
+        seed=1,
+        history_length=1,
+        explainers={"first_persona": first_persona},
+    )
+    assert [e.user_id for e in short] == [e.user_id for e in examples][:2]  # same seeded order
     assert all(len(e.history) == 1 for e in short)
-    valid = build_examples(ws, "first_persona", "summary_profile", n=10, split="valid",
-                           explainers={"first_persona": first_persona})
+    valid = build_examples(
+        ws, "first_persona", "summary_profile", n=10, split="valid", explainers={"first_persona": first_persona}
+    )
     # u4 has nothing before its validation item, so it cannot be shown with a history
     assert {e.user_id: e.item_id for e in valid} == {"u1": "piano", "u2": "bench", "u3": "guitar"}
 
@@ -116,8 +176,9 @@ def test_bad_requests_name_the_field(ws):
         build_examples(ws, "summary_profile", "summary_profile", n=1)
     assert err.value.field == "system_b"
     with pytest.raises(InputError) as err:
-        build_examples(ws, "first_persona", "summary_profile", n=1, split="train",
-                       explainers={"first_persona": first_persona})
+        build_examples(
+            ws, "first_persona", "summary_profile", n=1, split="train", explainers={"first_persona": first_persona}
+        )
     assert err.value.field == "split"
 
 
@@ -130,8 +191,8 @@ def test_multi_vs_single_persona_examples_feed_a_study(ws, tmp_path):
     assert len(examples) == 3
     names = {e.item_id: {p[1] for p in PERSONAS[e.item_id]} for e in examples}
     for e in examples:
-        assert e.explanation_a.split(":")[0] in names[e.item_id]                       # a persona of the item
-        assert e.explanation_b.split(":")[0] == PERSONAS[e.item_id][0][1]              # the single persona
+        assert e.explanation_a.split(":")[0] in names[e.item_id]  # a persona of the item
+        assert e.explanation_b.split(":")[0] == PERSONAS[e.item_id][0][1]  # the single persona
     db = open_database(f"sqlite:///{tmp_path / 'ws.sqlite'}")
     study = create_study(db, "multi-vs-single", "explanation", "multi_persona", "single_persona", examples)
     shown = next_assignment(db, study, identify_annotator(db, study, "w-ann").id)
@@ -144,8 +205,25 @@ def test_cli_study_from_a_workspace_refuses_a_system_without_explainer(ws, tmp_p
     from persona4rec.cli import main as cli_main
 
     url = f"sqlite:///{tmp_path / 'cli.sqlite'}"
-    assert cli_main(["study", "create", "--url", url, "--name", "from-ws", "--workspace", str(ws.root),
-                     "--system-a", "summary_profile", "--system-b", "online_llm"]) == 2
+    assert (
+        cli_main(
+            [
+                "study",
+                "create",
+                "--url",
+                url,
+                "--name",
+                "from-ws",
+                "--workspace",
+                str(ws.root),
+                "--system-a",
+                "summary_profile",
+                "--system-b",
+                "online_llm",
+            ]
+        )
+        == 2
+    )
     assert "no built-in explainer" in capsys.readouterr().err
 
 
@@ -155,7 +233,25 @@ def test_cli_creates_a_study_from_a_workspace(ws, tmp_path, capsys):
     from persona4rec.cli import main as cli_main
 
     url = f"sqlite:///{tmp_path / 'cli.sqlite'}"
-    assert cli_main(["study", "create", "--url", url, "--name", "from-ws", "--workspace", str(ws.root),
-                     "--system-a", "summary_profile", "--system-b", "single_persona",
-                     "--examples-per-study", "2"]) == 0
+    assert (
+        cli_main(
+            [
+                "study",
+                "create",
+                "--url",
+                url,
+                "--name",
+                "from-ws",
+                "--workspace",
+                str(ws.root),
+                "--system-a",
+                "summary_profile",
+                "--system-b",
+                "single_persona",
+                "--examples-per-study",
+                "2",
+            ]
+        )
+        == 0
+    )
     assert "2 examples x 3 annotators" in capsys.readouterr().out

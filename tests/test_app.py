@@ -10,15 +10,21 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
-from app_fixture import MARKUP_REVIEW, shared_app_workspace  # noqa: E402
+from app_fixture import shared_app_workspace  # noqa: E402
 
 APP = Path(__file__).resolve().parents[1] / "app.py"
-PAGES = ("pages/explore_user.py", "pages/item_personas.py", "pages/single_vs_multi.py", "pages/annotate.py",
-         "pages/studies.py")
+PAGES = (
+    "pages/explore_user.py",
+    "pages/item_personas.py",
+    "pages/single_vs_multi.py",
+    "pages/annotate.py",
+    "pages/studies.py",
+)
 TIMEOUT = 240  # first page load builds nothing (the fixture did) but loads the encoder on a busy machine
 
 
 # -- fixtures ------------------------------------------------------------------------------------
+
 
 @pytest.fixture(scope="session")
 def app_workspace(tmp_path_factory):
@@ -29,6 +35,7 @@ def app_workspace(tmp_path_factory):
 def bare_workspace(tmp_path_factory):
     """Data only: no offline records, no candidates, no reports."""
     from persona4rec.data.demo import build_demo_workspace
+
     return build_demo_workspace(tmp_path_factory.mktemp("bare") / "bare", seed=1, n_items=12, n_users=20)
 
 
@@ -43,6 +50,7 @@ def app_env(app_workspace, tmp_path, monkeypatch):
 
 def open_app(page: str | None = None):
     from streamlit.testing.v1 import AppTest
+
     at = AppTest.from_file(str(APP), default_timeout=TIMEOUT).run()
     assert not at.exception, [e.value for e in at.exception]
     if page is not None:
@@ -53,11 +61,13 @@ def open_app(page: str | None = None):
 
 def button(at, label: str):
     from persona4rec.views.check import find_button
-    return find_button(at, label)          # raises AssertionError naming the buttons there are
+
+    return find_button(at, label)  # raises AssertionError naming the buttons there are
 
 
 def frame_with(at, column: str):
     from persona4rec.views.check import find_table
+
     table = find_table(at, column)
     assert table is not None, f"no table with column {column!r}"
     return table
@@ -65,8 +75,10 @@ def frame_with(at, column: str):
 
 # -- plain helpers -------------------------------------------------------------------------------
 
+
 def test_md_escapes_markup_and_keeps_text():
     from persona4rec.views.text import md, snippet
+
     out = md("<script>x</script> **b** [l](u) $m$ :red[r]")
     for live in ("<script>", "**", "](", "$m$", ":red["):
         assert live not in out
@@ -79,15 +91,23 @@ def test_chart_labels_carry_no_markup():
     import pandas as pd
 
     from persona4rec.views.charts import persona_similarity_chart
-    scores = pd.DataFrame({"persona_key": ["i_P1", "i_P2"], "persona_id": ["P1", "P2"],
-                           "name": ['<a href="javascript:x()">Fans</a>', "Fans"], "similarity": [0.5, 0.2],
-                           "winner": [True, False]})
+
+    scores = pd.DataFrame(
+        {
+            "persona_key": ["i_P1", "i_P2"],
+            "persona_id": ["P1", "P2"],
+            "name": ['<a href="javascript:x()">Fans</a>', "Fans"],
+            "similarity": [0.5, 0.2],
+            "winner": [True, False],
+        }
+    )
     labels = list(persona_similarity_chart(scores).data[0].y)
     assert labels == ['P1: &lt;a href="javascript:x()"&gt;Fans&lt;/a&gt;', "P2: Fans"]
 
 
 def test_workspace_choice(tmp_path):
     from persona4rec.views import workspaces
+
     assert workspaces.workspace_arg(["--workspace", "x"]) == "x"
     assert workspaces.workspace_arg(["--workspace=y"]) == "y"
     assert workspaces.workspace_arg(["--other"]) is None
@@ -102,14 +122,23 @@ def test_workspace_choice(tmp_path):
 
 def test_metric_rows_flatten_nested_reports():
     from persona4rec.views.compare import metric_rows
-    rows = metric_rows({"generators": {"bpr": {"test": {"overall": {"HR@10": 0.5, "users": 3},
-                                                         "segments@10": {"warm": {"HR@10": 0.7}}}}},
-                        "note": "text"})
-    assert rows == [{"where": "generators / bpr / test / overall", "HR@10": 0.5, "users": 3},
-                    {"where": "generators / bpr / test / segments@10 / warm", "HR@10": 0.7}]
+
+    rows = metric_rows(
+        {
+            "generators": {
+                "bpr": {"test": {"overall": {"HR@10": 0.5, "users": 3}, "segments@10": {"warm": {"HR@10": 0.7}}}}
+            },
+            "note": "text",
+        }
+    )
+    assert rows == [
+        {"where": "generators / bpr / test / overall", "HR@10": 0.5, "users": 3},
+        {"where": "generators / bpr / test / segments@10 / warm", "HR@10": 0.7},
+    ]
 
 
 # -- every page ----------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("page", PAGES)
 def test_every_page_renders(app_env, page):
@@ -118,8 +147,9 @@ def test_every_page_renders(app_env, page):
     assert any("SYNTHETIC" in w.value for w in at.sidebar.warning), "the demo is not marked SYNTHETIC"
 
 
-def candidate_counts(ws) -> "dict[str, int]":
+def candidate_counts(ws) -> dict[str, int]:
     import pandas as pd
+
     frame = pd.read_parquet(ws.candidates_dir / "pop.parquet")
     return frame[frame["split"] == "test"].groupby("user_id").size().to_dict()
 
@@ -184,6 +214,7 @@ def test_missing_inputs_name_the_command(bare_workspace, tmp_path, monkeypatch):
 
 # -- the study: create, annotate, results --------------------------------------------------------
 
+
 def test_create_annotate_and_results(app_env):
     from sqlalchemy import func, select
 
@@ -205,8 +236,13 @@ def test_create_annotate_and_results(app_env):
     explanations = [t.value for t in at.text]
     assert len(explanations) == 2 and all(explanations)
     assignment_id = int(next(r.key for r in at.radio if r.key.startswith("rate:")).split(":")[1])
-    choices = {"intuitiveness": "tie", "relatability": "tie", "consistency": "A", "persuasiveness": "A",
-               "specificity": "B"}
+    choices = {
+        "intuitiveness": "tie",
+        "relatability": "tie",
+        "consistency": "A",
+        "persuasiveness": "A",
+        "specificity": "B",
+    }
     for key, value in choices.items():
         at.radio(key=f"rate:{assignment_id}:{key}").set_value(value)
     button(at, "Submit").click().run()
@@ -215,20 +251,30 @@ def test_create_annotate_and_results(app_env):
 
     db = open_database()
     with db.read() as session:
-        rows = {r.criterion: r.shown_choice for r in session.scalars(
-            select(Rating).where(Rating.assignment_id == assignment_id))}
+        rows = {
+            r.criterion: r.shown_choice
+            for r in session.scalars(select(Rating).where(Rating.assignment_id == assignment_id))
+        }
         left_is_a = session.get(Assignment, assignment_id).left_is_a
     assert rows == choices
 
     # Revise one answer: the rating row changes and the old value goes to the history.
-    at.selectbox(key=next(s.key for s in at.selectbox if s.key.startswith("annotate_goto"))).set_value(assignment_id).run()
+    at.selectbox(key=next(s.key for s in at.selectbox if s.key.startswith("annotate_goto"))).set_value(
+        assignment_id
+    ).run()
     at.radio(key=f"rate:{assignment_id}:specificity").set_value("tie")
     button(at, "Submit revision").click().run()
     assert not at.exception
     with db.read() as session:
         assert session.scalar(select(func.count()).select_from(RatingHistory)) == 1
-        assert session.scalar(select(Rating.shown_choice).where(Rating.assignment_id == assignment_id,
-                                                                Rating.criterion == "specificity")) == "tie"
+        assert (
+            session.scalar(
+                select(Rating.shown_choice).where(
+                    Rating.assignment_id == assignment_id, Rating.criterion == "specificity"
+                )
+            )
+            == "tie"
+        )
 
     at.switch_page("pages/studies.py").run()
     results = frame_with(at, "win_rate").set_index("criterion")
@@ -245,9 +291,11 @@ def test_create_annotate_and_results(app_env):
 
 # -- launching and study examples ----------------------------------------------------------------
 
+
 def test_app_command_and_bad_workspace(tmp_path, capsys):
     from persona4rec.cli import main
     from persona4rec.views.launch import app_command
+
     command = app_command("workspaces/demo", port=8600)
     assert command[1:4] == ["-m", "streamlit", "run"] and command[4].endswith("app.py")
     assert command[command.index("--server.port") + 1] == "8600"
@@ -266,16 +314,32 @@ def test_persona_quality_examples_show_whole_persona_sets(app_workspace):
     assert available_systems(cat, llm=False) == ["multi_persona", "single_persona", "summary_profile"]
     assert available_systems(cat, llm=True)[-1] == "online_llm"
     rerankers = {v: Reranker.from_workspace(app_workspace, v) for v in ("multi", "single")}
-    examples = build_examples(cat, load_candidates(app_workspace, "pop"), rerankers, "multi_persona",
-                              "single_persona", 3, seed=7, criteria_set="persona")
+    examples = build_examples(
+        cat,
+        load_candidates(app_workspace, "pop"),
+        rerankers,
+        "multi_persona",
+        "single_persona",
+        3,
+        seed=7,
+        criteria_set="persona",
+    )
     assert len(examples) == 3 and len({e.user_id for e in examples}) == 3
     for e in examples:
         record = cat.personas[e.item_id]
-        assert e.explanation_a.count("\n") == len(record.personas) - 1   # one line per persona
+        assert e.explanation_a.count("\n") == len(record.personas) - 1  # one line per persona
         assert e.explanation_b.startswith(cat.personas_single[e.item_id].personas[0].name)
         assert e.history and {"title", "rating", "review"} <= set(e.history[0])
-    again = build_examples(cat, load_candidates(app_workspace, "pop"), rerankers, "multi_persona",
-                           "single_persona", 3, seed=7, criteria_set="persona")
+    again = build_examples(
+        cat,
+        load_candidates(app_workspace, "pop"),
+        rerankers,
+        "multi_persona",
+        "single_persona",
+        3,
+        seed=7,
+        criteria_set="persona",
+    )
     assert again == examples  # seeded: the same study from the same seed
 
 
@@ -298,14 +362,28 @@ def test_online_llm_rationales_from_a_real_local_server(app_workspace, tmp_path)
     server = LlamaServer(find_model(), free_port(), tmp_path / "server.log")
     server.start()
     try:
-        config = LLMConfig(base_url=f"http://127.0.0.1:{server.port}/v1", model="smollm2-135m", api_key="none",
-                           response_format="json_object", concurrency=1, max_retries=2, validation_retries=2,
-                           timeout=300, max_tokens=160)
+        config = LLMConfig(
+            base_url=f"http://127.0.0.1:{server.port}/v1",
+            model="smollm2-135m",
+            api_key="none",
+            response_format="json_object",
+            concurrency=1,
+            max_retries=2,
+            validation_retries=2,
+            timeout=300,
+            max_tokens=160,
+        )
         online = OnlineExplainer(app_workspace, config)
         cat = load_catalogue(app_workspace)
-        examples = build_examples(cat, load_candidates(app_workspace, "pop"),
-                                  {"multi": Reranker.from_workspace(app_workspace, "multi")},
-                                  "multi_persona", "online_llm", 2, online=online)
+        examples = build_examples(
+            cat,
+            load_candidates(app_workspace, "pop"),
+            {"multi": Reranker.from_workspace(app_workspace, "multi")},
+            "multi_persona",
+            "online_llm",
+            2,
+            online=online,
+        )
     finally:
         server.kill()
     assert examples and all(e.explanation_b.strip() for e in examples)
@@ -317,9 +395,16 @@ def test_annotate_asks_for_the_study_token(app_env):
     from persona4rec.annotation import ExampleInput, create_study, open_database
 
     db = open_database()
-    create_study(db, "closed", "persona", "multi_persona", "single_persona",
-                 [ExampleInput("u1", "i1", "persona set A", "persona set B", [{"title": "<b>t</b>"}], "Item")],
-                 annotators_per_example=2, access_token="s3cret")
+    create_study(
+        db,
+        "closed",
+        "persona",
+        "multi_persona",
+        "single_persona",
+        [ExampleInput("u1", "i1", "persona set A", "persona set B", [{"title": "<b>t</b>"}], "Item")],
+        annotators_per_example=2,
+        access_token="s3cret",
+    )
     at = open_app("pages/annotate.py")
     at.text_input(key="annotate_name").input("carol")
     at.text_input(key="annotate_token").input("wrong")
@@ -330,8 +415,13 @@ def test_annotate_asks_for_the_study_token(app_env):
     button(at, "Start annotating").click().run()
     assert not at.exception and not at.error
     assert sorted(t.value for t in at.text) == ["persona set A", "persona set B"]
-    assert [r.label for r in at.radio] == ["Faithfulness", "Clarity", "Coverage", "Interpretability",
-                                           "Representativeness"]
+    assert [r.label for r in at.radio] == [
+        "Faithfulness",
+        "Clarity",
+        "Coverage",
+        "Interpretability",
+        "Representativeness",
+    ]
 
 
 def test_app_check_drives_every_page_on_a_workspace(app_workspace, tmp_path, monkeypatch):
@@ -343,9 +433,14 @@ def test_app_check_drives_every_page_on_a_workspace(app_workspace, tmp_path, mon
     real_db = f"sqlite:///{tmp_path / 'real.sqlite'}"
     monkeypatch.setenv("PERSONA4REC_DB_URL", real_db)
     results = check_app(app_workspace.root)
-    assert [r.page for r in results] == ["pages/explore_user.py", "pages/item_personas.py",
-                                         "pages/single_vs_multi.py", "pages/studies.py", "pages/annotate.py",
-                                         "pages/studies.py"]
+    assert [r.page for r in results] == [
+        "pages/explore_user.py",
+        "pages/item_personas.py",
+        "pages/single_vs_multi.py",
+        "pages/studies.py",
+        "pages/annotate.py",
+        "pages/studies.py",
+    ]
     assert all(r.ok for r in results), [(r.page, r.error) for r in results]
     explore, items, compare, created, rated, finished = (r.shown for r in results)
     assert "candidates reranked" in explore and "per-persona similarity chart" in explore

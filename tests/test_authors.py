@@ -17,18 +17,40 @@ from persona4rec.errors import InputError
 from persona4rec.offline.authors_import import export_authors, import_authors
 from persona4rec.offline.records import load_alignment, load_aspects, load_personas, load_summaries
 
-AMAZON_ASPECTS = {"category_preference_reason": "mentions historical fiction", "category_preference": "Historical Fiction",
-                  "purchase_purpose_reason": "null", "purchase_purpose": None,
-                  "quality_criteria_reason": "quick read", "quality_criteria": "Engagement",
-                  "usage_context_reason": None, "usage_context": None}
-YELP_ASPECTS = {"cuisine_category": "Indian", "cuisine_category_reason": "mentions naan",
-                "specific_dishes_or_attributes": "The garlic naan was great.", "visit_purpose": "Post-theater dining",
-                "visit_purpose_reason": "after a show", "quality_criteria": "Delicious appetizers",
-                "visit_context": None, "visit_context_reason": None}
-PERSONAS = [{"ID": "P1", "Name": "Commuter Reader", "Description": "Reads on the train.",
-             "Preference_Rationale": "Review 2 praises the short chapters."},
-            {"ID": "P2", "Name": "History Buff", "Description": "Loves the period detail.",
-             "Preference_Rationale": "Review 1 cites the postwar setting."}]
+AMAZON_ASPECTS = {
+    "category_preference_reason": "mentions historical fiction",
+    "category_preference": "Historical Fiction",
+    "purchase_purpose_reason": "null",
+    "purchase_purpose": None,
+    "quality_criteria_reason": "quick read",
+    "quality_criteria": "Engagement",
+    "usage_context_reason": None,
+    "usage_context": None,
+}
+YELP_ASPECTS = {
+    "cuisine_category": "Indian",
+    "cuisine_category_reason": "mentions naan",
+    "specific_dishes_or_attributes": "The garlic naan was great.",
+    "visit_purpose": "Post-theater dining",
+    "visit_purpose_reason": "after a show",
+    "quality_criteria": "Delicious appetizers",
+    "visit_context": None,
+    "visit_context_reason": None,
+}
+PERSONAS = [
+    {
+        "ID": "P1",
+        "Name": "Commuter Reader",
+        "Description": "Reads on the train.",
+        "Preference_Rationale": "Review 2 praises the short chapters.",
+    },
+    {
+        "ID": "P2",
+        "Name": "History Buff",
+        "Description": "Loves the period detail.",
+        "Preference_Rationale": "Review 1 cites the postwar setting.",
+    },
+]
 
 
 def _write(folder: Path, name: str, lines: list, gz: bool = False) -> Path:
@@ -44,38 +66,122 @@ def _write(folder: Path, name: str, lines: list, gz: bool = False) -> Path:
 
 
 def _amazon_folder(folder: Path) -> Path:
-    _write(folder, "1_aspects", [
-        {"review_id": 1, "item_id": "B1", "user_id": "U1", "rating": 4.0, "timestamp": 1606780947726,
-         "review_title": "Powerful", "review_text": "A quick read.", "extracted_aspects": AMAZON_ASPECTS},
-        {"review_id": 2, "item_id": "B2", "user_id": "U1", "rating": 5.0, "timestamp": 1606790947726,
-         "review_title": "Great", "review_text": "Short chapters, perfect on the train.",
-         "extracted_aspects": {**AMAZON_ASPECTS, "usage_context": "commuting"}}], gz=True)
-    _write(folder, "2_summary", [{"item_id": "B1", "item_title": "Not Our Kind", "item_description": "A novel.",
-                                  "item_summary": "A postwar novel."}])
-    _write(folder, "3_personas", [{"item_id": "B2", "item_title": "Train Tales", "item_description": "Stories.",
-                                   "item_summary": "Short stories.", "review_count": 2, "personas": PERSONAS,
-                                   "persona_count": 2}])
-    _write(folder, "3.5_history", [{"user_id": "U1", "reviews": [
-        {"user_id": "U1", "item_id": "B1", "review_title": "Powerful", "summary": "A postwar novel.",
-         "extracted": AMAZON_ASPECTS, "timestamp": 1606780947726, "rating": 4.0},
-        {"user_id": "U1", "item_id": "B3", "review_title": "Fine", "summary": "A cookbook.",
-         "extracted": AMAZON_ASPECTS, "timestamp": 1606799947726, "rating": 3.0}]}])
+    _write(
+        folder,
+        "1_aspects",
+        [
+            {
+                "review_id": 1,
+                "item_id": "B1",
+                "user_id": "U1",
+                "rating": 4.0,
+                "timestamp": 1606780947726,
+                "review_title": "Powerful",
+                "review_text": "A quick read.",
+                "extracted_aspects": AMAZON_ASPECTS,
+            },
+            {
+                "review_id": 2,
+                "item_id": "B2",
+                "user_id": "U1",
+                "rating": 5.0,
+                "timestamp": 1606790947726,
+                "review_title": "Great",
+                "review_text": "Short chapters, perfect on the train.",
+                "extracted_aspects": {**AMAZON_ASPECTS, "usage_context": "commuting"},
+            },
+        ],
+        gz=True,
+    )
+    _write(
+        folder,
+        "2_summary",
+        [
+            {
+                "item_id": "B1",
+                "item_title": "Not Our Kind",
+                "item_description": "A novel.",
+                "item_summary": "A postwar novel.",
+            }
+        ],
+    )
+    _write(
+        folder,
+        "3_personas",
+        [
+            {
+                "item_id": "B2",
+                "item_title": "Train Tales",
+                "item_description": "Stories.",
+                "item_summary": "Short stories.",
+                "review_count": 2,
+                "personas": PERSONAS,
+                "persona_count": 2,
+            }
+        ],
+    )
+    _write(
+        folder,
+        "3.5_history",
+        [
+            {
+                "user_id": "U1",
+                "reviews": [
+                    {
+                        "user_id": "U1",
+                        "item_id": "B1",
+                        "review_title": "Powerful",
+                        "summary": "A postwar novel.",
+                        "extracted": AMAZON_ASPECTS,
+                        "timestamp": 1606780947726,
+                        "rating": 4.0,
+                    },
+                    {
+                        "user_id": "U1",
+                        "item_id": "B3",
+                        "review_title": "Fine",
+                        "summary": "A cookbook.",
+                        "extracted": AMAZON_ASPECTS,
+                        "timestamp": 1606799947726,
+                        "rating": 3.0,
+                    },
+                ],
+            }
+        ],
+    )
     _write(folder, "3.5_gt", [{"user_id": "U1", "item_id": "B3"}])
-    _write(folder, "4_selected_personas", [{"user_id": "U1", "target_item_id": "B2", "selected_persona_id": "P1",
-                                            "selected_persona_name": "Commuter Reader", "selected_persona": PERSONAS[0],
-                                            "selection_reasoning": "The user reads on trains."}])
+    _write(
+        folder,
+        "4_selected_personas",
+        [
+            {
+                "user_id": "U1",
+                "target_item_id": "B2",
+                "selected_persona_id": "P1",
+                "selected_persona_name": "Commuter Reader",
+                "selected_persona": PERSONAS[0],
+                "selection_reasoning": "The user reads on trains.",
+            }
+        ],
+    )
     return folder
 
 
 # -- reading -------------------------------------------------------------------------------------
+
 
 def test_amazon_files_read_into_reviews_items_summaries_personas_and_selections(tmp_path):
     art = read_authors_dir(_amazon_folder(tmp_path / "amazon"))
     assert art.dialect == "amazon"
     assert sorted(art.reviews) == [("U1", "B1"), ("U1", "B2"), ("U1", "B3")]
     b1 = art.reviews[("U1", "B1")]
-    assert (b1.text, b1.title, b1.timestamp, b1.review_id, b1.rating) == ("A quick read.", "Powerful",
-                                                                          1606780947726, "1", 4.0)
+    assert (b1.text, b1.title, b1.timestamp, b1.review_id, b1.rating) == (
+        "A quick read.",
+        "Powerful",
+        1606780947726,
+        "1",
+        4.0,
+    )
     assert art.reviews[("U1", "B3")].text is None  # histories carry no review text
     assert art.summaries["B3"][0] == "A cookbook." and art.items["B2"]["review_count"] == 2
     assert [p["name"] for p in art.personas["B2"][0]] == ["Commuter Reader", "History Buff"]
@@ -85,9 +191,21 @@ def test_amazon_files_read_into_reviews_items_summaries_personas_and_selections(
 
 def test_yelp_slots_map_onto_ours_and_timestamps_parse_as_utc(tmp_path):
     folder = tmp_path / "yelp"
-    _write(folder, "1_aspects", [{"review_id": "gginIHkTUyEC5TJcWsW0sQ", "item_id": "R1", "user_id": "V1",
-                                  "rating": 5.0, "timestamp": "2017-10-09 04:08:23", "review_text": "Great naan.",
-                                  "extracted_aspects": YELP_ASPECTS}])
+    _write(
+        folder,
+        "1_aspects",
+        [
+            {
+                "review_id": "gginIHkTUyEC5TJcWsW0sQ",
+                "item_id": "R1",
+                "user_id": "V1",
+                "rating": 5.0,
+                "timestamp": "2017-10-09 04:08:23",
+                "review_text": "Great naan.",
+                "extracted_aspects": YELP_ASPECTS,
+            }
+        ],
+    )
     art = read_authors_dir(folder)
     review = art.reviews[("V1", "R1")]
     assert art.dialect == "yelp" and review.timestamp == 1507522103000 and review.title is None
@@ -101,34 +219,128 @@ def test_yelp_slots_map_onto_ours_and_timestamps_parse_as_utc(tmp_path):
     assert line["timestamp"] == "2017-10-09 04:08:23" and line["extracted_aspects"] == YELP_ASPECTS
 
 
-@pytest.mark.parametrize("name, line, field", [
-    ("1_aspects", "{not json", None),
-    ("1_aspects", {"review_id": 1, "item_id": "B1", "user_id": "U1", "rating": 4.0, "timestamp": 1,
-                   "review_text": "x"}, "extracted_aspects"),
-    ("1_aspects", {"review_id": 1, "item_id": "B1", "user_id": "U1", "rating": "five", "timestamp": 1,
-                   "review_text": "x", "extracted_aspects": AMAZON_ASPECTS}, "rating"),
-    ("1_aspects", {"review_id": 1, "item_id": "B1", "user_id": "U1", "rating": 4.0, "timestamp": "yesterday",
-                   "review_text": "x", "extracted_aspects": AMAZON_ASPECTS}, "timestamp"),
-    ("1_aspects", {"review_id": 1, "item_id": "B1", "user_id": "U1", "rating": 4.0, "timestamp": 1,
-                   "review_text": "x", "extracted_aspects": {"mood": "happy"}}, "extracted_aspects"),
-    ("1_aspects", {"review_id": 1, "item_id": "B1", "user_id": "U1", "rating": 4.0, "timestamp": 1,
-                   "review_text": "x", "extracted_aspects": {**AMAZON_ASPECTS, "usage_context": 3}},
-     "extracted_aspects.usage_context"),
-    ("3_personas", {"item_id": "B2", "item_summary": "s", "personas": [PERSONAS[0], {"ID": "P2"}]}, "personas[1].Name"),
-    ("3.5_history", {"user_id": "U1", "reviews": [{"user_id": "U1", "item_id": "B1", "timestamp": 5,
-                                                   "rating": 4.0, "extracted": {"quality_criteria": ["a"]}}]},
-     "reviews[0].extracted.quality_criteria"),
-    ("3.5_persona_with_summary", {"item_id": "B2", "personas": [{**PERSONAS[0], "unique_persona_id": "B9_P1"}]},
-     "personas[0].unique_persona_id"),
-    ("4_selected_personas", {"user_id": "U1", "target_item_id": "B2", "selected_persona_id": "P2",
-                             "selected_persona": PERSONAS[0], "selection_reasoning": "r"}, "selected_persona_id"),
-])
+@pytest.mark.parametrize(
+    "name, line, field",
+    [
+        ("1_aspects", "{not json", None),
+        (
+            "1_aspects",
+            {"review_id": 1, "item_id": "B1", "user_id": "U1", "rating": 4.0, "timestamp": 1, "review_text": "x"},
+            "extracted_aspects",
+        ),
+        (
+            "1_aspects",
+            {
+                "review_id": 1,
+                "item_id": "B1",
+                "user_id": "U1",
+                "rating": "five",
+                "timestamp": 1,
+                "review_text": "x",
+                "extracted_aspects": AMAZON_ASPECTS,
+            },
+            "rating",
+        ),
+        (
+            "1_aspects",
+            {
+                "review_id": 1,
+                "item_id": "B1",
+                "user_id": "U1",
+                "rating": 4.0,
+                "timestamp": "yesterday",
+                "review_text": "x",
+                "extracted_aspects": AMAZON_ASPECTS,
+            },
+            "timestamp",
+        ),
+        (
+            "1_aspects",
+            {
+                "review_id": 1,
+                "item_id": "B1",
+                "user_id": "U1",
+                "rating": 4.0,
+                "timestamp": 1,
+                "review_text": "x",
+                "extracted_aspects": {"mood": "happy"},
+            },
+            "extracted_aspects",
+        ),
+        (
+            "1_aspects",
+            {
+                "review_id": 1,
+                "item_id": "B1",
+                "user_id": "U1",
+                "rating": 4.0,
+                "timestamp": 1,
+                "review_text": "x",
+                "extracted_aspects": {**AMAZON_ASPECTS, "usage_context": 3},
+            },
+            "extracted_aspects.usage_context",
+        ),
+        (
+            "3_personas",
+            {"item_id": "B2", "item_summary": "s", "personas": [PERSONAS[0], {"ID": "P2"}]},
+            "personas[1].Name",
+        ),
+        (
+            "3.5_history",
+            {
+                "user_id": "U1",
+                "reviews": [
+                    {
+                        "user_id": "U1",
+                        "item_id": "B1",
+                        "timestamp": 5,
+                        "rating": 4.0,
+                        "extracted": {"quality_criteria": ["a"]},
+                    }
+                ],
+            },
+            "reviews[0].extracted.quality_criteria",
+        ),
+        (
+            "3.5_persona_with_summary",
+            {"item_id": "B2", "personas": [{**PERSONAS[0], "unique_persona_id": "B9_P1"}]},
+            "personas[0].unique_persona_id",
+        ),
+        (
+            "4_selected_personas",
+            {
+                "user_id": "U1",
+                "target_item_id": "B2",
+                "selected_persona_id": "P2",
+                "selected_persona": PERSONAS[0],
+                "selection_reasoning": "r",
+            },
+            "selected_persona_id",
+        ),
+    ],
+)
 def test_a_bad_line_names_file_line_and_field_and_leaves_no_workspace(tmp_path, name, line, field):
     folder = tmp_path / "bad"
     _write(folder, "2_summary", [{"item_id": "B1", "item_title": "t", "item_description": "d", "item_summary": "s"}])
-    path = _write(folder, name, [line] if name != "1_aspects" else [
-        {"review_id": 7, "item_id": "B7", "user_id": "U7", "rating": 3.0, "timestamp": 5, "review_title": "",
-         "review_text": "fine", "extracted_aspects": AMAZON_ASPECTS}, line])
+    path = _write(
+        folder,
+        name,
+        [line]
+        if name != "1_aspects"
+        else [
+            {
+                "review_id": 7,
+                "item_id": "B7",
+                "user_id": "U7",
+                "rating": 3.0,
+                "timestamp": 5,
+                "review_title": "",
+                "review_text": "fine",
+                "extracted_aspects": AMAZON_ASPECTS,
+            },
+            line,
+        ],
+    )
     with pytest.raises(InputError) as err:
         import_authors(folder, tmp_path / "ws")
     assert err.value.path == str(path)
@@ -147,13 +359,37 @@ def test_persona_set_with_repeated_ids_is_rejected(tmp_path):
 
 def test_skip_bad_lines_counts_them_and_keeps_nothing_of_a_bad_line(tmp_path):
     folder = _amazon_folder(tmp_path / "amazon")
-    _write(folder, "2.5_grouped", [
-        "{broken",
-        {"item_id": "B5", "item_summary": "s", "aspects": [
-            {"review_id": 9, "item_id": "B5", "user_id": "U9", "rating": 2.0, "timestamp": 3, "review_text": "ok",
-             "extracted_aspects": AMAZON_ASPECTS},
-            {"review_id": 10, "item_id": "B5", "user_id": "U10", "rating": "bad", "timestamp": 3, "review_text": "ok",
-             "extracted_aspects": AMAZON_ASPECTS}]}])
+    _write(
+        folder,
+        "2.5_grouped",
+        [
+            "{broken",
+            {
+                "item_id": "B5",
+                "item_summary": "s",
+                "aspects": [
+                    {
+                        "review_id": 9,
+                        "item_id": "B5",
+                        "user_id": "U9",
+                        "rating": 2.0,
+                        "timestamp": 3,
+                        "review_text": "ok",
+                        "extracted_aspects": AMAZON_ASPECTS,
+                    },
+                    {
+                        "review_id": 10,
+                        "item_id": "B5",
+                        "user_id": "U10",
+                        "rating": "bad",
+                        "timestamp": 3,
+                        "review_text": "ok",
+                        "extracted_aspects": AMAZON_ASPECTS,
+                    },
+                ],
+            },
+        ],
+    )
     with pytest.raises(InputError):
         read_authors_dir(folder)
     art = read_authors_dir(folder, skip_bad_lines=True)
@@ -163,8 +399,24 @@ def test_skip_bad_lines_counts_them_and_keeps_nothing_of_a_bad_line(tmp_path):
 
 def test_mixed_dialects_and_an_empty_folder_are_refused(tmp_path):
     folder = _amazon_folder(tmp_path / "mixed")
-    _write(folder, "3.5_history_loo", [{"user_id": "U1", "reviews": [
-        {"user_id": "U1", "item_id": "B1", "timestamp": 1606780947726, "rating": 4.0, "extracted": YELP_ASPECTS}]}])
+    _write(
+        folder,
+        "3.5_history_loo",
+        [
+            {
+                "user_id": "U1",
+                "reviews": [
+                    {
+                        "user_id": "U1",
+                        "item_id": "B1",
+                        "timestamp": 1606780947726,
+                        "rating": 4.0,
+                        "extracted": YELP_ASPECTS,
+                    }
+                ],
+            }
+        ],
+    )
     with pytest.raises(InputError, match="mixes"):
         read_authors_dir(folder)
     (tmp_path / "empty").mkdir()
@@ -173,6 +425,7 @@ def test_mixed_dialects_and_an_empty_folder_are_refused(tmp_path):
 
 
 # -- import, export, round trip on the small folder -----------------------------------------------
+
 
 def test_import_writes_labeled_records_and_stages(tmp_path):
     ws = import_authors(_amazon_folder(tmp_path / "amazon"), tmp_path / "ws")
@@ -202,6 +455,7 @@ def test_import_refuses_to_replace_a_workspace_without_overwrite(tmp_path, capsy
 
 
 # -- the real sample ------------------------------------------------------------------------------
+
 
 def _key_paths(value, prefix: str = "") -> set[str]:
     if isinstance(value, dict):
@@ -239,8 +493,10 @@ def _records(ws) -> dict[str, list[str]]:
     return out
 
 
-SAMPLE = {"amazon": {"reviews": 1162, "persona_items": 51, "personas": 306, "selections": 50, "dialect": "amazon"},
-          "yelp": {"reviews": 3093, "persona_items": 58, "personas": 382, "selections": 49, "dialect": "yelp"}}
+SAMPLE = {
+    "amazon": {"reviews": 1162, "persona_items": 51, "personas": 306, "selections": 50, "dialect": "amazon"},
+    "yelp": {"reviews": 3093, "persona_items": 58, "personas": 382, "selections": 49, "dialect": "yelp"},
+}
 
 
 @pytest.fixture(scope="module", params=sorted(SAMPLE))
@@ -252,6 +508,7 @@ def sample_round_trip(request, shared_data, tmp_path_factory):
     assert cli_main(["authors", "export", str(tmp / "ws"), "--out", str(tmp / "export")]) == 0
     again = import_authors(tmp / "export", tmp / "ws2")
     from persona4rec.workspace import Workspace
+
     return domain, source, Workspace.open(tmp / "ws"), tmp / "export", again
 
 
@@ -277,6 +534,7 @@ def test_the_app_catalogue_lists_every_item_with_personas(sample_round_trip):
     """The sample's persona sets belong mostly to items no sampled review names; the app browses them too."""
     from persona4rec.views.catalogue import load_catalogue
     from persona4rec.views.items import item_table
+
     _, _, ws, _, _ = sample_round_trip
     table = item_table(load_catalogue(ws))
     with_personas = table[table["personas"] > 0]
@@ -302,10 +560,10 @@ def test_sample_round_trip_gives_equal_records_and_tables(sample_round_trip):
 def test_offline_group_aliases_import_and_export(tmp_path):
     folder = _amazon_folder(tmp_path / "amazon")
     assert cli_main(["offline", "import-authors", str(folder), "--out", str(tmp_path / "ws")]) == 0
-    assert cli_main(["offline", "export-authors", str(tmp_path / "ws"), "--out", str(tmp_path / "out"),
-                     "--gzip"]) == 0
+    assert cli_main(["offline", "export-authors", str(tmp_path / "ws"), "--out", str(tmp_path / "out"), "--gzip"]) == 0
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == sorted(
-        [f"{n}.jsonl.gz" for n in FILES] + ["persona4rec_origin.json"])
+        [f"{n}.jsonl.gz" for n in FILES] + ["persona4rec_origin.json"]
+    )
     assert cli_main(["offline", "export-authors", str(tmp_path / "ws"), "--out", str(tmp_path / "out")]) == 2
     again = import_authors(tmp_path / "out", tmp_path / "ws2")
     assert _records(again)["aspects"] == _records(import_authors(folder, tmp_path / "ws3"))["aspects"]
@@ -331,8 +589,9 @@ def _records_of(ws, table: str) -> list[str]:
 
 def test_records_keep_the_label_of_the_backend_that_made_them_through_export(tmp_path):
     folder = _amazon_folder(tmp_path / "amazon")
-    (folder / "persona4rec_origin.json").write_text(json.dumps(
-        {"backends": {"personas": "extractive:all-MiniLM-L6-v2", "aspects": None}}))
+    (folder / "persona4rec_origin.json").write_text(
+        json.dumps({"backends": {"personas": "extractive:all-MiniLM-L6-v2", "aspects": None}})
+    )
     ws = import_authors(folder, tmp_path / "ws")
     assert {r.backend for r in load_personas(ws).values()} == {"extractive:all-MiniLM-L6-v2"}
     assert {r.backend for r in load_aspects(ws).values()} == {ORIGIN}
@@ -344,4 +603,3 @@ def test_records_keep_the_label_of_the_backend_that_made_them_through_export(tmp
     with pytest.raises(InputError) as err:
         import_authors(folder, tmp_path / "ws2")
     assert err.value.field == "backends.personas" and not (tmp_path / "ws2").exists()
-

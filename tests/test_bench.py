@@ -8,12 +8,11 @@ import io
 import json
 
 import pytest
+from encoder_tiny import build_tiny_workspace
 
 from persona4rec.cli import main
 from persona4rec.evaluation.llm_listwise import listwise_messages, local_server_unavailable, repair_ranking
 from persona4rec.evaluation.metrics import DEFAULT_KS, rank_metrics
-
-from encoder_tiny import build_tiny_workspace
 
 GENERATORS = ("bpr", "lightgcn")
 
@@ -22,6 +21,7 @@ GENERATORS = ("bpr", "lightgcn")
 def bench(tmp_path_factory):
     """One quick bench run through the CLI (candidates trained small here; the encoder fine-tuned by the bench)."""
     from persona4rec.candidates.generate import generate_candidates
+
     ws = build_tiny_workspace(tmp_path_factory.mktemp("bench") / "ws")
     for generator in GENERATORS:
         generate_candidates(ws, generator, overrides={"epochs": 5, "patience": 5})
@@ -39,23 +39,41 @@ def _rows(bench):
 
 def test_bench_runs_and_prints_every_table(bench):
     assert bench["code"] == 0
-    for caption in ("Table 4", "Table 5", "Table 6", "Table 10", "Vanilla vs fine-tuned", "Table 7",
-                    "by batch size", "candidate-set size", "flat vs HNSW", "memory footprint"):
+    for caption in (
+        "Table 4",
+        "Table 5",
+        "Table 6",
+        "Table 10",
+        "Vanilla vs fine-tuned",
+        "Table 7",
+        "by batch size",
+        "candidate-set size",
+        "flat vs HNSW",
+        "memory footprint",
+    ):
         assert caption in bench["stdout"], caption
     assert "LLM listwise baseline not run: quick mode" in bench["stdout"]
 
 
 def test_every_generator_x_reranker_x_k_cell(bench):
-    assert bench["bench"]["encoders"] == ["vanilla", "trained"]   # the bench trained one (the adapter)
-    expected = {f"Persona4Rec {v} / {e} / {s}" for v in ("multi", "single") for e in ("vanilla", "adapter")
-                for s in ("paper", "fused")}
+    assert bench["bench"]["encoders"] == ["vanilla", "trained"]  # the bench trained one (the adapter)
+    expected = {
+        f"Persona4Rec {v} / {e} / {s}"
+        for v in ("multi", "single")
+        for e in ("vanilla", "adapter")
+        for s in ("paper", "fused")
+    }
     expected |= {f"Persona4Rec multi / {e} / learned" for e in ("vanilla", "adapter")}
     expected |= {f"Persona4Rec {v} / adapter / paper" for v in ("summary", "first-1", "first-3")}
-    expected |= {f"Persona4Rec multi / adapter ({name}) / paper"
-                 for name in ("in-batch only", "+ list negatives", "+ item negatives")}
+    expected |= {
+        f"Persona4Rec multi / adapter ({name}) / paper"
+        for name in ("in-batch only", "+ list negatives", "+ item negatives")
+    }
     for generator in GENERATORS:
         rerankers = [r["reranker"] for r in _rows(bench) if r["generator"] == generator]
-        assert sorted(rerankers) == sorted(expected | {f"{generator} (CF only)", f"{generator} (CF-only learned ranker)"})
+        assert sorted(rerankers) == sorted(
+            expected | {f"{generator} (CF only)", f"{generator} (CF-only learned ranker)"}
+        )
     for row in _rows(bench):
         for k in DEFAULT_KS:
             for name in ("HR", "MRR", "NDCG"):
@@ -96,11 +114,13 @@ def test_corrected_pvalues_and_the_best_cf_baseline(bench):
             assert row["p_t"] - 1e-12 <= row["p_bh"] <= row["p_holm"] + 1e-12 <= 1.0 + 1e-12
         if row is not best:
             assert row["rel_best_cf"] is None or row["rel_best_cf"] == pytest.approx(
-                row["NDCG@10"] / best["NDCG@10"] - 1.0)
+                row["NDCG@10"] / best["NDCG@10"] - 1.0
+            )
 
 
 def test_cf_rows_equal_the_candidate_files(bench):
     from persona4rec.evaluation.workspace_eval import evaluate_generator
+
     for generator in GENERATORS:
         cf = next(r for r in _rows(bench) if r["generator"] == generator and r["scoring"] == "CF")
         overall = evaluate_generator(bench["ws"], generator).overall
@@ -109,15 +129,19 @@ def test_cf_rows_equal_the_candidate_files(bench):
 
 def test_pure_method_row_is_reproducible_from_the_reranker(bench):
     """The 'paper' row equals an independent rerank with the tuned gamma (nothing tuned on test)."""
-    from persona4rec.candidates.generate import candidate_lists
+    from persona4rec.candidates.generate import candidate_lists, read_split
     from persona4rec.evaluation.workspace_eval import split_targets
-    from persona4rec.candidates.generate import read_split
     from persona4rec.rerank import Reranker, ServingConfig
+
     ws = bench["ws"]
-    row = next(r for r in _rows(bench) if r["generator"] == "bpr" and r["reranker"] == "Persona4Rec multi / adapter / paper")
+    row = next(
+        r for r in _rows(bench) if r["generator"] == "bpr" and r["reranker"] == "Persona4Rec multi / adapter / paper"
+    )
     assert row["gamma"] == bench["bench"]["tuning"]["adapter"]["bpr"]["gamma"]["best"]
     users, lists, scores = candidate_lists(ws, "bpr")
-    ranked = Reranker.from_workspace(ws, ServingConfig(encoder="trained", gamma=row["gamma"])).rank_ids_many(users, lists, "test")
+    ranked = Reranker.from_workspace(ws, ServingConfig(encoder="trained", gamma=row["gamma"])).rank_ids_many(
+        users, lists, "test"
+    )
     targets = split_targets(read_split(ws), "test")
     expected = rank_metrics(ranked, [targets[u] for u in users])
     assert {k: row[k] for k in expected if "@" in k} == pytest.approx({k: v for k, v in expected.items() if "@" in k})
@@ -154,8 +178,12 @@ def test_latency_figures_positive_and_files_written(bench):
     for title in ("Bench: Table 4", "Bench: Table 5", "Bench: Tables 6 and 10", "Bench: latency"):
         assert title in report
     figures = {p.name for p in (reports / "figures").glob("bench*.html")}
-    assert {"bench--ndcg10.html", "bench-latency--latency-vs-batch.html",
-            "bench-latency--latency-vs-candidates.html", "bench-latency--retrieval.html"} <= figures
+    assert {
+        "bench--ndcg10.html",
+        "bench-latency--latency-vs-batch.html",
+        "bench-latency--latency-vs-candidates.html",
+        "bench-latency--retrieval.html",
+    } <= figures
 
 
 def test_ks_without_10_is_refused(bench, capsys):
@@ -165,7 +193,7 @@ def test_ks_without_10_is_refused(bench, capsys):
 
 def test_listwise_answer_repair_and_prompt():
     assert repair_ranking([3, 1, 2], 3) == ([2, 0, 1], False)
-    assert repair_ranking([2, 2, 9, 0], 3) == ([1, 0, 2], True)     # repeat, unknown, missing in CF order
+    assert repair_ranking([2, 2, 9, 0], 3) == ([1, 0, 2], True)  # repeat, unknown, missing in CF order
     messages = listwise_messages(["Old guitar"], ["Tuner", "Cable"])
     assert "1. Tuner\n2. Cable" in messages[1]["content"] and "- Old guitar" in messages[1]["content"]
 
@@ -175,6 +203,7 @@ def test_listwise_baseline_against_the_local_llama_server(bench):
     """The real baseline path: start llama.cpp's server, rank two users' candidates, time each request."""
     from persona4rec.candidates.generate import candidate_lists
     from persona4rec.evaluation.llm_listwise import local_llama_server, run_listwise
+
     users, lists, _ = candidate_lists(bench["ws"], "bpr")
     with local_llama_server() as base_url:
         result = run_listwise(bench["ws"], users[:2], lists[:2], base_url=base_url, model="smollm2", max_tokens=60)
@@ -182,4 +211,4 @@ def test_listwise_baseline_against_the_local_llama_server(bench):
     assert summary["users"] == 2 and len(result.latencies_ms) == 2 and summary["p50_ms"] > 0
     assert summary["prompt_tokens"] > 0 or summary["failed"] == 2
     for user, cands in zip(users[:2], lists[:2]):
-        assert sorted(result.rankings[user]) == sorted(cands)     # a permutation of the candidates, always
+        assert sorted(result.rankings[user]) == sorted(cands)  # a permutation of the candidates, always

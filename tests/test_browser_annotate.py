@@ -68,8 +68,9 @@ def study_db(tmp_path_factory):
     examples = build_examples(cat, load_candidates(ws, "pop"), rerankers, "multi_persona", "single_persona", 2)
     # Explanations are stored as given (any JSONL can carry markup): the page must show it as text.
     examples = [dataclasses.replace(e, explanation_a=f"{e.explanation_a} {MARKUP_REVIEW}") for e in examples]
-    create_study(db, "browser-study", "explanation", "multi_persona", "single_persona", examples,
-                 annotators_per_example=1)
+    create_study(
+        db, "browser-study", "explanation", "multi_persona", "single_persona", examples, annotators_per_example=1
+    )
     db.dispose()
     return ws, path
 
@@ -82,11 +83,14 @@ def server(study_db, tmp_path_factory):
     ws, db_path = study_db
     port = free_port()
     log = tmp_path_factory.mktemp("server") / "streamlit.log"
-    env = {**os.environ, "PERSONA4REC_WORKSPACE": str(ws.root), "PERSONA4REC_DB_URL": f"sqlite:///{db_path}",
-           "PERSONA4REC_HOME": str(ws.root.parent)}
+    env = {
+        **os.environ,
+        "PERSONA4REC_WORKSPACE": str(ws.root),
+        "PERSONA4REC_DB_URL": f"sqlite:///{db_path}",
+        "PERSONA4REC_HOME": str(ws.root.parent),
+    }
     with open(log, "w") as out:
-        proc = subprocess.Popen(app_command(ws.root, port), cwd=REPO, env=env, stdout=out,
-                                stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(app_command(ws.root, port), cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     try:
         wait_healthy(base, proc, log)
@@ -103,8 +107,13 @@ def test_annotate_in_a_real_browser(server, study_db):
     from playwright.sync_api import expect, sync_playwright
 
     _, db_path = study_db
-    choices = {"Intuitiveness": "A", "Relatability": "B", "Consistency": "Tie", "Persuasiveness": "A",
-               "Specificity": "B"}
+    choices = {
+        "Intuitiveness": "A",
+        "Relatability": "B",
+        "Consistency": "Tie",
+        "Persuasiveness": "A",
+        "Specificity": "B",
+    }
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         try:
@@ -114,7 +123,9 @@ def test_annotate_in_a_real_browser(server, study_db):
             page.get_by_label("Your name").fill("bob")
             page.get_by_role("button", name="Start annotating").click()
             expect(page.get_by_text("Explanation A", exact=True)).to_be_visible(timeout=PAGE_TIMEOUT_MS)
-            expect(page.get_by_text("<script>window.__p4r_xss = 1</script>", exact=False)).to_be_visible(timeout=PAGE_TIMEOUT_MS)
+            expect(page.get_by_text("<script>window.__p4r_xss = 1</script>", exact=False)).to_be_visible(
+                timeout=PAGE_TIMEOUT_MS
+            )
             assert page.evaluate("window.__p4r_xss === undefined")
             for criterion, choice in choices.items():
                 group = page.locator('[data-testid="stRadio"]').filter(has_text=criterion)
@@ -127,7 +138,9 @@ def test_annotate_in_a_real_browser(server, study_db):
             browser.close()
 
     with sqlite3.connect(db_path) as conn:
-        rows = conn.execute("SELECT r.criterion, r.shown_choice FROM ratings r JOIN annotators a "
-                            "ON a.id = r.annotator_id WHERE a.name = 'bob'").fetchall()
+        rows = conn.execute(
+            "SELECT r.criterion, r.shown_choice FROM ratings r JOIN annotators a "
+            "ON a.id = r.annotator_id WHERE a.name = 'bob'"
+        ).fetchall()
     expected = {name.lower(): ("tie" if choice == "Tie" else choice) for name, choice in choices.items()}
     assert dict(rows) == expected

@@ -9,14 +9,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from persona4rec.candidates.generate import (candidate_frame, candidate_recall, generate_candidates,
-                                             load_candidates)
-from persona4rec.candidates.interactions import interactions_from_split
 from persona4rec.candidates import ranking
+from persona4rec.candidates.generate import candidate_frame, candidate_recall, generate_candidates, load_candidates
+from persona4rec.candidates.interactions import interactions_from_split
 from persona4rec.candidates.ranking import Factors, SeenIndex, split_ranks, top_k
 from persona4rec.cli import main
 from persona4rec.errors import ConfigError, InputError, WorkspaceError
-from persona4rec.io import write_parquet
 from persona4rec.workspace import Workspace
 
 MI = "amazon2014-musical-instruments-5core/reviews_Musical_Instruments_5.jsonl.gz"
@@ -44,8 +42,13 @@ def test_top_k_never_returns_seen_items_and_breaks_ties_by_item():
     # equal scores: lowest item numbers first, ranks 1..K
     u0 = frame[(frame["user_id"] == "u0") & (frame["split"] == "valid")]
     assert list(u0["rank"]) == [1, 2, 3] and list(u0["item_id"]) == ["i3", "i4", "i5"]
-    assert frame.dtypes.astype(str).to_dict() == {"user_id": "string", "split": "string", "rank": "int64",
-                                                   "item_id": "string", "score": "float32"}
+    assert frame.dtypes.astype(str).to_dict() == {
+        "user_id": "string",
+        "split": "string",
+        "rank": "int64",
+        "item_id": "string",
+        "score": "float32",
+    }
 
 
 def test_short_catalogue_gives_every_unseen_item_and_no_seen_one():
@@ -57,21 +60,25 @@ def test_short_catalogue_gives_every_unseen_item_and_no_seen_one():
 
 def test_target_ranks_follow_the_top_k_order():
     import torch
+
     # user 0 scores items [0.1, 0.9, 0.5, 0.5] and has seen item 1; user 1 scores [1.0, 0.0, 0.0, 0.2]
     factors = Factors(users=torch.eye(2), items=torch.tensor([[0.1, 1.0], [0.9, 0.0], [0.5, 0.0], [0.5, 0.2]]))
     seen = SeenIndex(np.array([0]), np.array([1]), n_users=2)
     ranks = split_ranks(factors, np.array([0, 1]), np.array([3, 1]), seen)
-    assert list(ranks) == [2, 3]                                     # ties: lower item number first
-    (_, masked), = ranking.masked_blocks(factors, np.array([0, 1]), seen)
+    assert list(ranks) == [2, 3]  # ties: lower item number first
+    ((_, masked),) = ranking.masked_blocks(factors, np.array([0, 1]), seen)
     items, values = top_k(masked, 4)
     assert list(items[0]) == [2, 3, 0, 1] and values[0][-1] == -np.inf
 
 
 def test_blocks_of_users_give_the_same_candidates(monkeypatch):
     import torch
+
     data = interactions_from_split(tiny_split())
     gen = torch.Generator().manual_seed(0)
-    factors = Factors(users=torch.randn(data.n_users, 4, generator=gen), items=torch.randn(data.n_items, 4, generator=gen))
+    factors = Factors(
+        users=torch.randn(data.n_users, 4, generator=gen), items=torch.randn(data.n_items, 4, generator=gen)
+    )
     whole = candidate_frame(data, factors, k=4)
     monkeypatch.setattr(ranking, "BLOCK_FLOATS", data.n_items * 2)  # two users per block
     pd.testing.assert_frame_equal(whole, candidate_frame(data, factors, k=4))
@@ -91,6 +98,7 @@ def test_bad_split_is_refused_with_field():
 def flat_factors(data):
     """Every item scores the same for every user: only the tie rule orders them."""
     import torch
+
     return Factors(users=torch.ones(data.n_users, 1), items=torch.ones(data.n_items, 1))
 
 
@@ -114,8 +122,12 @@ def musical_instruments(shared_data, tmp_path_factory):
 @pytest.mark.shared_data
 def test_exactly_k_unseen_candidates_per_user_and_manifest(digital_music, capsys):
     ws = digital_music
-    assert main(["candidates", str(ws.root), "--generator", "bpr", "--epochs", "15", "--no-progress",
-                 "--k", "12", "--json"]) == 0
+    assert (
+        main(
+            ["candidates", str(ws.root), "--generator", "bpr", "--epochs", "15", "--no-progress", "--k", "12", "--json"]
+        )
+        == 0
+    )
     summary = json.loads(capsys.readouterr().out)
     frame = load_candidates(ws, "bpr")
     split = pd.read_parquet(ws.data_dir / "split.parquet")
@@ -137,8 +149,7 @@ def test_exactly_k_unseen_candidates_per_user_and_manifest(digital_music, capsys
 
 @pytest.mark.shared_data
 def test_training_is_deterministic_on_cpu(digital_music):
-    runs = [generate_candidates(digital_music, "lightgcn", overrides={"epochs": 4, "seed": 3}).frame
-            for _ in range(2)]
+    runs = [generate_candidates(digital_music, "lightgcn", overrides={"epochs": 4, "seed": 3}).frame for _ in range(2)]
     pd.testing.assert_frame_equal(runs[0], runs[1])
     other = generate_candidates(digital_music, "lightgcn", overrides={"epochs": 4, "seed": 4}).frame
     assert not runs[0]["item_id"].equals(other["item_id"])
@@ -159,6 +170,7 @@ def test_bad_options_and_missing_stage(digital_music, tmp_path, capsys):
 def test_bpr_and_lightgcn_beat_popularity_on_musical_instruments(musical_instruments):
     """Default configs; validation NDCG@10 from the written candidate lists."""
     from persona4rec.evaluation.workspace_eval import evaluate_generator
+
     ndcg = {}
     for generator in ("pop", "bpr", "lightgcn"):
         generate_candidates(musical_instruments, generator)
@@ -169,6 +181,7 @@ def test_bpr_and_lightgcn_beat_popularity_on_musical_instruments(musical_instrum
 
 def test_generator_config_from_file_environment_and_overrides(tmp_path, monkeypatch):
     from persona4rec.candidates.generate import load_generator_config
+
     toml = tmp_path / "p.toml"
     toml.write_text("[bpr]\ndim = 16\nlr = 0.01\n[lightgcn]\nlayers = 2\n")
     monkeypatch.setenv("PERSONA4REC_CANDIDATES_BPR_LR", "0.02")

@@ -13,8 +13,14 @@ import pytest
 
 from persona4rec.cli import main
 
-GOOD = {"reviewerID": "u1", "asin": "A", "overall": 4.0, "summary": "ok", "reviewText": "fine",
-        "unixReviewTime": 1_400_000_000}
+GOOD = {
+    "reviewerID": "u1",
+    "asin": "A",
+    "overall": 4.0,
+    "summary": "ok",
+    "reviewText": "fine",
+    "unixReviewTime": 1_400_000_000,
+}
 
 
 def good(i: int) -> dict:
@@ -31,11 +37,19 @@ CASES = {
     # name: (file bytes, line, field or None, words the message must contain)
     "not_json": (lines_with(b'{"reviewerID": "u9", "asin": '), 5, None, "not a JSON object"),
     "not_an_object": (lines_with(b'["u9", "A"]'), 5, None, "expected an object"),
-    "missing_field": (lines_with(json.dumps({k: v for k, v in GOOD.items() if k != "asin"}).encode()), 5, "asin",
-                      "required field is missing"),
+    "missing_field": (
+        lines_with(json.dumps({k: v for k, v in GOOD.items() if k != "asin"}).encode()),
+        5,
+        "asin",
+        "required field is missing",
+    ),
     "wrong_type": (lines_with(json.dumps({**GOOD, "overall": "five"}).encode()), 5, "overall", "expected a number"),
-    "wrong_time": (lines_with(json.dumps({**GOOD, "unixReviewTime": "02 28, 2014"}).encode()), 5, "unixReviewTime",
-                   "integer Unix time"),
+    "wrong_time": (
+        lines_with(json.dumps({**GOOD, "unixReviewTime": "02 28, 2014"}).encode()),
+        5,
+        "unixReviewTime",
+        "integer Unix time",
+    ),
     "undecodable": (lines_with(b'{"reviewerID": "u\xff\xfe", "asin": "A"}'), 5, None, "not valid UTF-8"),
 }
 
@@ -44,8 +58,7 @@ def run_import(tmp_path: Path, data: bytes, *extra: str, name: str = "reviews.js
     path = tmp_path / name
     path.write_bytes(data)
     out = tmp_path / "ws"
-    return main(["data", "import", str(path), "--format", "amazon2014", "--kcore", "0", "--out", str(out),
-                 *extra]), out
+    return main(["data", "import", str(path), "--format", "amazon2014", "--kcore", "0", "--out", str(out), *extra]), out
 
 
 def assert_nothing_left(tmp_path: Path) -> None:
@@ -84,8 +97,7 @@ def test_skip_bad_lines_counts_every_reason(tmp_path, capsys):
     assert rc == 0, capsys.readouterr().err
     report = json.loads((out / "data" / "import_report.json").read_text())
     skipped = report["files"]["reviews"]["bad_lines"]
-    assert skipped["by_reason"] == {"malformed_line": 2, "missing_field": 1, "undecodable_line": 1,
-                                    "wrong_type": 2}
+    assert skipped["by_reason"] == {"malformed_line": 2, "missing_field": 1, "undecodable_line": 1, "wrong_type": 2}
     assert report["bad_lines_skipped"] == 6 and len(skipped["examples"]) == 5
     assert report["counts_before"]["interactions"] == 12
     assert "6 bad lines skipped" in capsys.readouterr().out
@@ -146,8 +158,12 @@ def test_console_script_exits_2_with_one_line(tmp_path):
     """The one subprocess: the real entry point prints a single error line, no traceback."""
     path = tmp_path / "reviews.json"
     path.write_bytes(CASES["missing_field"][0])
-    proc = subprocess.run([sys.executable, "-m", "persona4rec.cli", "data", "import", str(path), "--out",
-                           str(tmp_path / "ws")], capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-m", "persona4rec.cli", "data", "import", str(path), "--out", str(tmp_path / "ws")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.returncode == 2, proc.stderr
     assert proc.stderr.strip().splitlines() == [f"error: {path}, line 5, field 'asin': required field is missing"]
     assert_nothing_left(tmp_path)

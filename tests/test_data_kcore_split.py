@@ -18,12 +18,14 @@ SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[Healt
 @st.composite
 def interactions(draw, max_users: int = 12, max_items: int = 10, max_edges: int = 60):
     """Unique (user, item) pairs with timestamps drawn from a small range, so ties are common."""
-    pairs = draw(st.sets(st.tuples(st.integers(0, max_users - 1), st.integers(0, max_items - 1)),
-                         min_size=1, max_size=max_edges))
+    pairs = draw(
+        st.sets(st.tuples(st.integers(0, max_users - 1), st.integers(0, max_items - 1)), min_size=1, max_size=max_edges)
+    )
     pairs = sorted(pairs)
     times = draw(st.lists(st.integers(0, 5), min_size=len(pairs), max_size=len(pairs)))
-    return pd.DataFrame({"user_id": [f"u{u}" for u, _ in pairs], "item_id": [f"i{i:02d}" for _, i in pairs],
-                         "timestamp": times})
+    return pd.DataFrame(
+        {"user_id": [f"u{u}" for u, _ in pairs], "item_id": [f"i{i:02d}" for _, i in pairs], "timestamp": times}
+    )
 
 
 def _degrees_ok(frame: pd.DataFrame, k: int) -> bool:
@@ -38,7 +40,9 @@ def test_kcore_is_a_fixed_point_with_every_degree_at_least_k(frame, k):
     again, second = kcore(core, k)
     assert again.equals(core) and second.interactions_removed == 0
     assert report.interactions_removed == len(frame) - len(core)
-    assert set(map(tuple, core[["user_id", "item_id"]].to_numpy())) <= set(map(tuple, frame[["user_id", "item_id"]].to_numpy()))
+    assert set(map(tuple, core[["user_id", "item_id"]].to_numpy())) <= set(
+        map(tuple, frame[["user_id", "item_id"]].to_numpy())
+    )
 
 
 @SETTINGS
@@ -58,8 +62,13 @@ def test_kcore_is_maximal(frame, k):
 
 def test_kcore_peels_in_rounds():
     # u3 has 1 interaction -> removing it drops item c under 2, which then drops u2 under 2.
-    frame = pd.DataFrame({"user_id": ["u1", "u1", "u2", "u2", "u3", "u4", "u4"],
-                          "item_id": ["a", "b", "a", "c", "c", "a", "b"], "timestamp": [0] * 7})
+    frame = pd.DataFrame(
+        {
+            "user_id": ["u1", "u1", "u2", "u2", "u3", "u4", "u4"],
+            "item_id": ["a", "b", "a", "c", "c", "a", "b"],
+            "timestamp": [0] * 7,
+        }
+    )
     core, report = kcore(frame, 2)
     assert sorted(core["user_id"].unique()) == ["u1", "u4"] and report.iterations == 4
     assert (report.users_removed, report.items_removed, report.interactions_removed) == (2, 1, 3)
@@ -72,7 +81,7 @@ def test_leave_one_out(frame):
     split, counts = leave_one_out(frame)
     assert split[["user_id", "item_id"]].equals(frame[["user_id", "item_id"]].astype("string"))
     merged = frame.assign(split=split["split"].to_numpy())
-    for user, rows in merged.groupby("user_id"):
+    for _user, rows in merged.groupby("user_id"):
         ordered = rows.sort_values(["timestamp", "item_id"])
         if len(rows) < 3:
             assert set(rows["split"]) == {"train"}

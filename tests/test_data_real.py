@@ -23,8 +23,22 @@ DM_META = "amazon2014-digital-music-5core-prefix/meta_Digital_Music.subset.jsonl
 def imported(shared_data, tmp_path_factory) -> dict[str, Workspace]:
     root = tmp_path_factory.mktemp("real")
     assert main(["data", "import", str(shared_data / MI), "--out", str(root / "mi")]) == 0
-    assert main(["data", "import", str(shared_data / DM), "--meta", str(shared_data / DM_META),
-                 "--format", "amazon2014", "--out", str(root / "dm")]) == 0
+    assert (
+        main(
+            [
+                "data",
+                "import",
+                str(shared_data / DM),
+                "--meta",
+                str(shared_data / DM_META),
+                "--format",
+                "amazon2014",
+                "--out",
+                str(root / "dm"),
+            ]
+        )
+        == 0
+    )
     return {"mi": Workspace.open(root / "mi"), "dm": Workspace.open(root / "dm")}
 
 
@@ -69,6 +83,11 @@ def test_stats_text_output(imported, capsys):
     capsys.readouterr()
     assert main(["data", "stats", str(imported["dm"].root)]) == 0
     text = capsys.readouterr().out
-    for words in ("users          268", "items          206", "interactions   2,480", "split          train 1,944",
-                  "k-core       k=5: removed 4,428 interactions"):
+    for words in (
+        "users          268",
+        "items          206",
+        "interactions   2,480",
+        "split          train 1,944",
+        "k-core       k=5: removed 4,428 interactions",
+    ):
         assert words in text

@@ -9,12 +9,11 @@ import pandas as pd
 import pytest
 
 from persona4rec.cli import main as cli_main
-from persona4rec.data.demo import (SOURCE, SYNTHETIC_NOTE, all_reasons, build_demo_workspace,
-                                   generate_demo, load_truth)
-from persona4rec.errors import WorkspaceError
+from persona4rec.data.demo import SOURCE, SYNTHETIC_NOTE, all_reasons, build_demo_workspace, generate_demo, load_truth
 from persona4rec.data.demo_vocabulary import CATEGORIES, FILLERS, NOISE_TEXTS
 from persona4rec.data.importer import load_workspace_tables
 from persona4rec.data.kcore import kcore
+from persona4rec.errors import WorkspaceError
 from persona4rec.workspace import Workspace
 
 
@@ -65,8 +64,9 @@ def test_shape_is_within_the_promised_ranges(demo):
 
 def test_planted_reason_is_the_items_and_for_positive_reviews_the_users(demo):
     truth = demo.planted_reviews
-    assert list(truth[["user_id", "item_id"]].itertuples(index=False)) == \
-        list(demo.reviews[["user_id", "item_id"]].itertuples(index=False))
+    assert list(truth[["user_id", "item_id"]].itertuples(index=False)) == list(
+        demo.reviews[["user_id", "item_id"]].itertuples(index=False)
+    )
     item_reasons = set(demo.planted_items.itertuples(index=False))
     user_prefs = set(demo.planted_users[["user_id", "reason_id"]].itertuples(index=False))
     voiced = truth[truth["sentiment"] != "noise"]
@@ -122,8 +122,7 @@ def test_item_metadata_is_derived_from_reasons_not_copied_from_reviews(demo):
 
 
 def test_held_out_items_are_drawn_by_the_users_preferences(demo):
-    last = demo.reviews.assign(reason_id=demo.planted_reviews["reason_id"],
-                               sentiment=demo.planted_reviews["sentiment"])
+    last = demo.reviews.assign(reason_id=demo.planted_reviews["reason_id"], sentiment=demo.planted_reviews["sentiment"])
     last = last.sort_values("timestamp").groupby("user_id").tail(2)
     prefs = set(demo.planted_users[["user_id", "reason_id"]].itertuples(index=False))
     assert (last["sentiment"] == "positive").all()
@@ -147,8 +146,9 @@ def test_demo_workspace_is_labeled_synthetic_and_carries_the_truth(demo_ws, demo
     assert set(split["split"]) == {"train", "valid", "test"}
     assert (split["split"] == "test").sum() == reviews["user_id"].nunique()
     truth = load_truth(demo_ws)
-    assert set(truth["planted_reviews"][["user_id", "item_id"]].itertuples(index=False)) == \
-        set(reviews[["user_id", "item_id"]].itertuples(index=False))
+    assert set(truth["planted_reviews"][["user_id", "item_id"]].itertuples(index=False)) == set(
+        reviews[["user_id", "item_id"]].itertuples(index=False)
+    )
     pd.testing.assert_frame_equal(truth["planted_users"], demo.planted_users)
     assert all(len(table) > 0 for table in truth.values())
     assert all(a["synthetic"] is True for a in items["attributes"])
@@ -168,7 +168,6 @@ def test_truth_is_only_in_demo_workspaces(tmp_path):
     from persona4rec.data.importer import build_workspace
 
     small = generate_demo(seed=2, n_items=40, n_users=160)
-    ws = build_workspace(tmp_path / "plain", small.reviews, small.items, kcore=5, report={}, inputs=[],
-                         source="test")
+    ws = build_workspace(tmp_path / "plain", small.reviews, small.items, kcore=5, report={}, inputs=[], source="test")
     with pytest.raises(WorkspaceError, match="no planted truth"):
         load_truth(ws)

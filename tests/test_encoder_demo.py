@@ -12,10 +12,8 @@ reuse; the test trains into a copy of it.
 from __future__ import annotations
 
 import os
-import random
 import shutil
 from collections import Counter
-from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -66,6 +64,7 @@ def alignment_agreement(ws: Workspace, reranker: Reranker) -> dict[str, float]:
     """How often the max-similarity persona of a training interaction (user embedded from the history
     before it) is the persona the alignment stage chose, against 1/#personas for a random pick."""
     from persona4rec.offline.records import load_alignment
+
     table, keys = reranker.table, reranker.index.entries["persona_key"].tolist()
     agree, chance, n = 0, 0.0, 0
     for record in load_alignment(ws).values():
@@ -93,6 +92,7 @@ def demo_ws(tmp_path_factory) -> Workspace:
     from persona4rec.data.demo import build_demo_workspace
     from persona4rec.offline.backends import make_backend
     from persona4rec.offline.stages import run_all
+
     ws = build_demo_workspace(target, n_items=40, n_users=100)
     run_all(ws, make_backend(ws, "extractive"), progress=False)
     return ws
@@ -104,8 +104,10 @@ def test_trained_encoder_learns_alignment_and_recovers_planted_reasons(demo_ws):
     result = train_encoder(demo_ws, TrainConfig(epochs=2, batch_size=32, max_seq_length=96, progress=False))
     trained = Reranker.from_workspace(demo_ws)
     after = {"planted": planted_recovery(demo_ws, trained), "alignment": alignment_agreement(demo_ws, trained)}
-    print(f"\nvanilla {before}\ntrained {after}\nInfoNCE {result.loss_before:.3f} -> {result.loss_after:.3f} "
-          f"({result.pairs} pairs, {result.seconds:.0f}s)")
+    print(
+        f"\nvanilla {before}\ntrained {after}\nInfoNCE {result.loss_before:.3f} -> {result.loss_after:.3f} "
+        f"({result.pairs} pairs, {result.seconds:.0f}s)"
+    )
     assert result.loss_after < result.loss_before
     # the encoder keeps/learns its supervision: the judge's persona wins far more often than a random one
     # (the extractive judge itself scores with the vanilla model, so vanilla already agrees ~95%)
@@ -120,6 +122,7 @@ def test_trained_encoder_learns_alignment_and_recovers_planted_reasons(demo_ws):
 
 def _adapter_reranker(demo_ws):
     from persona4rec.encoder.adapter import AdapterConfig, train_adapter
+
     result = train_adapter(demo_ws, AdapterConfig(epochs=20), progress=False)
     return result, Reranker.from_workspace(demo_ws)
 
@@ -128,15 +131,21 @@ def test_adapter_keeps_the_alignment_supervision(demo_ws):
     """The default mode (the adapter, trained on cached embeddings): the judge's persona wins for its
     training interactions far more often than a random one."""
     result, trained = _adapter_reranker(demo_ws)
-    assert trained.index.meta["encoder_label"] == "trained" and demo_ws.stage_info("encoder")["config"]["mode"] == "adapter"
+    assert (
+        trained.index.meta["encoder_label"] == "trained"
+        and demo_ws.stage_info("encoder")["config"]["mode"] == "adapter"
+    )
     assert result.loss_curve[-1] < result.loss_curve[0]
     alignment = alignment_agreement(demo_ws, trained)
     assert alignment["n"] >= 100 and alignment["agreement"] >= 1.5 * alignment["random"]
 
 
-@pytest.mark.xfail(strict=True, reason="known regression, docs/RESULTS.md: on this 40-item catalogue the adapter's "
-                                       "winning persona carries a planted reason less often than chance "
-                                       "(0.34 vs 0.43); the full fine-tuning above stays above chance")
+@pytest.mark.xfail(
+    strict=True,
+    reason="known regression, docs/RESULTS.md: on this 40-item catalogue the adapter's "
+    "winning persona carries a planted reason less often than chance "
+    "(0.34 vs 0.43); the full fine-tuning above stays above chance",
+)
 def test_adapter_explanations_carry_planted_reasons(demo_ws):
     _, trained = _adapter_reranker(demo_ws)
     planted = planted_recovery(demo_ws, trained)

@@ -6,12 +6,12 @@ import json
 
 import numpy as np
 import pytest
-
 from encoder_tiny import build_tiny_workspace
+
 from persona4rec.encoder.model import encode, load_encoder
 from persona4rec.encoder.selection import choose_encoder
-from persona4rec.encoder.train import TrainConfig, train_encoder, training_pairs
 from persona4rec.encoder.timeline import Timelines
+from persona4rec.encoder.train import TrainConfig, train_encoder, training_pairs
 from persona4rec.errors import ConfigError
 from persona4rec.rerank import Reranker
 
@@ -53,8 +53,25 @@ def test_tiny_training_run_lowers_infonce_and_is_used_by_the_index(ws):
 
 def test_cli_lora_run_merges_adapters_into_a_plain_model(ws, capsys):
     from persona4rec.cli import main
-    assert main(["train", str(ws.root), "--lora", "--epochs", "1", "--batch-size", "4", "--max-seq-length", "64",
-                 "--no-progress", "--json"]) == 0
+
+    assert (
+        main(
+            [
+                "train",
+                str(ws.root),
+                "--lora",
+                "--epochs",
+                "1",
+                "--batch-size",
+                "4",
+                "--max-seq-length",
+                "64",
+                "--no-progress",
+                "--json",
+            ]
+        )
+        == 0
+    )
     out = json.loads(capsys.readouterr().out)
     assert out["steps"] == 2 and out["pairs"] == 6 and out["loss_after"] < out["loss_before"]
     model = load_encoder(ws.encoder_dir)

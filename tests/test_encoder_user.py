@@ -6,8 +6,8 @@ import json
 
 import numpy as np
 import pytest
-
 from encoder_tiny import build_tiny_workspace
+
 from persona4rec.encoder.model import encode
 from persona4rec.encoder.selection import EncoderChoice, choose_encoder
 from persona4rec.encoder.texts import interaction_text, persona_text
@@ -24,7 +24,7 @@ def ws(tmp_path_factory):
 
 def test_decay_weights_newest_gets_one_and_oldest_gamma_power():
     w = decay_weights(4, 0.5)
-    assert w.tolist() == [0.125, 0.25, 0.5, 1.0]   # oldest first
+    assert w.tolist() == [0.125, 0.25, 0.5, 1.0]  # oldest first
     assert decay_weights(3, 1.0).tolist() == [1.0, 1.0, 1.0]
     with pytest.raises(ConfigError):
         decay_weights(3, 0.0)
@@ -97,19 +97,19 @@ def test_interaction_cache_reencodes_only_changed_texts_and_all_on_new_encoder(w
 
     texts = {"a|1": "one", "b|2": "three"}
     assert InteractionCache(ws, choice).sync(texts, fake_encoder) == 2
-    assert InteractionCache(ws, choice).sync(texts, fake_encoder) == 0          # reloaded from disk
+    assert InteractionCache(ws, choice).sync(texts, fake_encoder) == 0  # reloaded from disk
     cache = InteractionCache(ws, choice)
     assert cache.sync({"a|1": "one", "b|2": "changed!", "c|3": "x"}, fake_encoder) == 2
     assert calls[-1] == ["changed!", "x"]
     np.testing.assert_array_equal(cache.vectors, [[3, 1], [8, 1], [1, 1]])
     assert json.loads(cache.meta_path.read_text())["count"] == 3
-    (model_dir / "config.json").write_text('{"retrained": true}')              # new identity
+    (model_dir / "config.json").write_text('{"retrained": true}')  # new identity
     assert InteractionCache(ws, choice).sync({"a|1": "one", "b|2": "changed!", "c|3": "x"}, fake_encoder) == 3
 
 
 def test_encoder_choice_slots(ws):
     assert choose_encoder(ws).slot == "" and choose_encoder(ws).label == "vanilla"
-    assert choose_encoder(ws, "vanilla") == choose_encoder(ws)   # no trained model: one slot, encoded once
+    assert choose_encoder(ws, "vanilla") == choose_encoder(ws)  # no trained model: one slot, encoded once
     (ws.encoder_dir / "modules.json").parent.mkdir(parents=True, exist_ok=True)
     (ws.encoder_dir / "modules.json").write_text("[]")
     assert choose_encoder(ws, "vanilla").slot == "@vanilla" and choose_encoder(ws).label == "trained"

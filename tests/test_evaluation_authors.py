@@ -19,22 +19,36 @@ def write_lines(path, rows):
 
 
 def cand(user, items):
-    return {"user_id": user, "topk": 20, "results": [{"item_id": i, "score": 1.0 - n / 100} for n, i in enumerate(items)]}
+    return {
+        "user_id": user,
+        "topk": 20,
+        "results": [{"item_id": i, "score": 1.0 - n / 100} for n, i in enumerate(items)],
+    }
 
 
 @pytest.fixture
 def files(tmp_path):
-    gt = write_lines(tmp_path / "gt.jsonl", [
-        {"user_id": "a", "item_id": "t"}, {"user_id": "b", "item_id": "t"}, {"user_id": "c", "item_id": "t"},
-        {"user_id": "d", "item_id": "t"}, {"user_id": "d", "item_id": "t2"}, {"user_id": "e", "item_id": "t"},
-        {"user_id": "nocand", "item_id": "t"}])
-    rows = [cand("a", ["[PAD]", "x", "t"]),                          # PAD holds rank 1 -> target at 3
-            {"user_id": "b", "results": [{"item_id": "x"}, {"item_id": ""}, {"score": 1}, {"item_id": "t"}]},
-            cand("c", []),                                            # no results: skipped
-            cand("d", ["x", "t2", "t"]),                              # first of the two positives: rank 2
-            cand("e", ["x", "y"]),                                    # miss
-            cand("stranger", ["t"]),                                  # not in gt: skipped
-            ""]                                                       # blank line: ignored
+    gt = write_lines(
+        tmp_path / "gt.jsonl",
+        [
+            {"user_id": "a", "item_id": "t"},
+            {"user_id": "b", "item_id": "t"},
+            {"user_id": "c", "item_id": "t"},
+            {"user_id": "d", "item_id": "t"},
+            {"user_id": "d", "item_id": "t2"},
+            {"user_id": "e", "item_id": "t"},
+            {"user_id": "nocand", "item_id": "t"},
+        ],
+    )
+    rows = [
+        cand("a", ["[PAD]", "x", "t"]),  # PAD holds rank 1 -> target at 3
+        {"user_id": "b", "results": [{"item_id": "x"}, {"item_id": ""}, {"score": 1}, {"item_id": "t"}]},
+        cand("c", []),  # no results: skipped
+        cand("d", ["x", "t2", "t"]),  # first of the two positives: rank 2
+        cand("e", ["x", "y"]),  # miss
+        cand("stranger", ["t"]),  # not in gt: skipped
+        "",
+    ]  # blank line: ignored
     candidates = write_lines(tmp_path / "cand.jsonl", rows)
     return candidates, gt
 
@@ -43,7 +57,7 @@ def test_authors_conventions(files):
     candidates, gt = files
     result = evaluate_files(candidates, gt, ks=(1, 2, 3))
     o = result.overall
-    assert o["users"] == 4                       # a, b, d, e ("c" empty, "stranger" not in gt, "nocand" absent)
+    assert o["users"] == 4  # a, b, d, e ("c" empty, "stranger" not in gt, "nocand" absent)
     # ranks: a 3, b 2 (empty/missing item_id entries dropped), d 2, e none
     assert o["HR@1"] == 0.0
     assert o["HR@2"] == pytest.approx(2 / 4) and o["HR@3"] == pytest.approx(3 / 4)
@@ -54,8 +68,9 @@ def test_authors_conventions(files):
 
 def test_scenarios_follow_the_review_file(files, tmp_path):
     candidates, gt = files
-    reviews = [{"user_id": u, "parent_asin": "zz"} for u, n in (("a", 1), ("b", 5), ("d", 9), ("e", 9))
-               for _ in range(n)]
+    reviews = [
+        {"user_id": u, "parent_asin": "zz"} for u, n in (("a", 1), ("b", 5), ("d", 9), ("e", 9)) for _ in range(n)
+    ]
     reviews += [{"user_id": "q", "parent_asin": "t"}] * 8 + [{"user_id": "q", "parent_asin": "t2"}]
     path = write_lines(tmp_path / "reviews.jsonl", reviews)
     result = evaluate_files(candidates, gt, ks=(10,), reviews_path=path, scenarios=True)
@@ -63,11 +78,11 @@ def test_scenarios_follow_the_review_file(files, tmp_path):
     # warm >= sorted[int(3.2)-1] = 9 -> {d, e}; cold <= sorted[int(0.8)] = 1 -> {a}
     # gt items of candidate users: t 8, t2 1 -> head >= sorted[0] = 1 -> both; tail <= 1 -> {t2}
     assert result.segment_sizes == {"warm_users": 2, "cold_users": 1, "head_items": 2, "tail_items": 1}
-    assert result.scenarios["warm"]["users"] == 2                       # d (rank 2) and e (miss)
+    assert result.scenarios["warm"]["users"] == 2  # d (rank 2) and e (miss)
     assert result.scenarios["warm"]["NDCG@10"] == pytest.approx(1 / math.log2(3) / 2)
     assert result.scenarios["cold"] == {"HR@10": 1.0, "MRR@10": pytest.approx(1 / 3), "NDCG@10": 0.5, "users": 1}
-    assert result.scenarios["head"]["users"] == 4                       # a, b, d, e
-    assert result.scenarios["tail"]["users"] == 1                       # d, whose positives include t2
+    assert result.scenarios["head"]["users"] == 4  # a, b, d, e
+    assert result.scenarios["tail"]["users"] == 1  # d, whose positives include t2
     with pytest.raises(InputError, match="--reviews"):
         evaluate_files(candidates, gt, scenarios=True)
 

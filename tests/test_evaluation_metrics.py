@@ -9,8 +9,7 @@ import pandas as pd
 import pytest
 
 from persona4rec.evaluation.metrics import first_hit_rank, per_user_metrics, rank_metrics, summarize
-from persona4rec.evaluation.segments import (Segments, segment_metrics, segments_from_train,
-                                             split_by_percentile)
+from persona4rec.evaluation.segments import Segments, segment_metrics, segments_from_train, split_by_percentile
 from persona4rec.evaluation.significance import bootstrap_mean_ci, compare_per_user, paired_comparison
 
 # Four users whose targets sit at ranks 1, 3, 12 and nowhere.
@@ -24,7 +23,7 @@ def test_rank_metrics_match_hand_computation():
     assert m["HR@1"] == pytest.approx(1 / 4)
     assert m["HR@5"] == pytest.approx(2 / 4)
     assert m["MRR@5"] == pytest.approx((1 + 1 / 3) / 4)
-    assert m["NDCG@5"] == pytest.approx((1 + 0.5) / 4)           # 1/log2(2) + 1/log2(4)
+    assert m["NDCG@5"] == pytest.approx((1 + 0.5) / 4)  # 1/log2(2) + 1/log2(4)
     assert m["HR@20"] == pytest.approx(3 / 4)
     assert m["MRR@20"] == pytest.approx((1 + 1 / 3 + 1 / 12) / 4)
     assert m["NDCG@20"] == pytest.approx((1 + 0.5 + 1 / math.log2(13)) / 4)
@@ -57,26 +56,26 @@ def test_mismatched_lengths_are_refused():
 
 # -- segments -----------------------------------------------------------------------------------
 def test_percentile_rule_thresholds_and_ties():
-    counts = {f"e{i}": i for i in range(1, 11)}              # 1..10
+    counts = {f"e{i}": i for i in range(1, 11)}  # 1..10
     top, bottom = split_by_percentile(counts)
     # top threshold = sorted[int(0.8*10)-1] = 8 -> >= 8; bottom = sorted[int(0.2*10)] = 3 -> <= 3
     assert top == {"e8", "e9", "e10"}
     assert bottom == {"e1", "e2", "e3"}
     tied = {"a": 5, "b": 5, "c": 5, "d": 5, "e": 9}
-    top, bottom = split_by_percentile(tied)                  # thresholds sorted[3]=5 and sorted[1]=5
+    top, bottom = split_by_percentile(tied)  # thresholds sorted[3]=5 and sorted[1]=5
     assert top == set(tied) and bottom == {"a", "b", "c", "d"}
     assert split_by_percentile({}) == (set(), set())
 
 
 def test_segments_count_the_train_split_only():
     rows = [("u1", f"i{n}", "train") for n in range(6)] + [("u1", "hot", "valid"), ("u1", "x", "test")]
-    rows += [(f"v{n}", "hot", "test") for n in range(9)]      # "hot" is popular only outside train
+    rows += [(f"v{n}", "hot", "test") for n in range(9)]  # "hot" is popular only outside train
     rows += [(f"v{n}", "i0", "train") for n in range(9)] + [("u2", "i1", "train"), ("u2", "cold", "test")]
     split = pd.DataFrame(rows, columns=["user_id", "item_id", "split"])
     users = ["u1", "u2"] + [f"v{n}" for n in range(9)]
     targets = ["x", "cold"] + ["hot"] * 9
     seg = segments_from_train(split, users, targets)
-    assert "u1" in seg.warm_users and "u1" not in seg.cold_users        # 6 train rows vs 1
+    assert "u1" in seg.warm_users and "u1" not in seg.cold_users  # 6 train rows vs 1
     # every target item has 0 train interactions: all tie, so all are both head and tail
     assert seg.head_items == seg.tail_items == {"x", "cold", "hot"}
 
@@ -114,11 +113,14 @@ def test_noise_alone_is_not_significant_and_identical_systems_give_p_one():
 
 def test_paired_values_match_scipy_and_align_on_users():
     from scipy import stats
+
     base = pd.DataFrame({"user_id": ["a", "b", "c", "d", "e"], "NDCG@10": [0.0, 0.5, 0.2, 0.1, 0.3]})
     treat = pd.DataFrame({"user_id": ["e", "d", "c", "b", "a"], "NDCG@10": [0.6, 0.4, 0.2, 0.9, 1.0]})
     result = compare_per_user(base, treat, samples=500)
     aligned = [0.6 + 0.0, 0.4, 0.2, 0.9, 1.0][::-1]
-    assert result.t_pvalue == pytest.approx(stats.ttest_rel([1.0, 0.9, 0.2, 0.4, 0.6], [0.0, 0.5, 0.2, 0.1, 0.3]).pvalue)
+    assert result.t_pvalue == pytest.approx(
+        stats.ttest_rel([1.0, 0.9, 0.2, 0.4, 0.6], [0.0, 0.5, 0.2, 0.1, 0.3]).pvalue
+    )
     assert result.treatment_mean == pytest.approx(np.mean(aligned))
     low, high = bootstrap_mean_ci(np.array([1.0, 1.0, 1.0]), samples=100)
     assert low == high == 1.0

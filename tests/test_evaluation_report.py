@@ -37,11 +37,35 @@ def test_workspace_evaluation_merges_without_clobbering(workspace, capsys):
     assert test["overall"] == pytest.approx(out["overall"]) and test["overall"]["users"] == 10
     assert set(test["segments@10"]) == {"warm", "cold", "head", "tail"}
     exported = workspace.root.parent / "authors"
-    assert main(["evaluate", str(workspace.root), "--generator", "pop", "--split", "valid",
-                 "--export-authors", str(exported)]) == 0
+    assert (
+        main(
+            [
+                "evaluate",
+                str(workspace.root),
+                "--generator",
+                "pop",
+                "--split",
+                "valid",
+                "--export-authors",
+                str(exported),
+            ]
+        )
+        == 0
+    )
     capsys.readouterr()
-    assert main(["evaluate", "--candidates", str(exported / "candidate.jsonl"), "--gt", str(exported / "gt.jsonl"),
-                 "--json"]) == 0
+    assert (
+        main(
+            [
+                "evaluate",
+                "--candidates",
+                str(exported / "candidate.jsonl"),
+                "--gt",
+                str(exported / "gt.jsonl"),
+                "--json",
+            ]
+        )
+        == 0
+    )
     same = json.loads(capsys.readouterr().out)["overall"]
     metrics = read_metrics(workspace)
     assert set(metrics["generators"]["pop"]) == {"valid", "test"} and "bench" in metrics
@@ -55,14 +79,25 @@ def test_workspace_evaluation_merges_without_clobbering(workspace, capsys):
 
 def test_write_report_keeps_every_section(workspace):
     import plotly.graph_objects as go
+
     table = pd.DataFrame({"model": ["a", "b"], "NDCG@10": [0.1234567, 0.2]})
-    write_report(workspace, [ReportSection(key="first", title="First", text="hello", tables=[("T", table)],
-                                           figures=[("bars", go.Figure(go.Bar(x=["a"], y=[1])))],
-                                           metrics={"x": 1, "nested": {"a": 1}})])
+    write_report(
+        workspace,
+        [
+            ReportSection(
+                key="first",
+                title="First",
+                text="hello",
+                tables=[("T", table)],
+                figures=[("bars", go.Figure(go.Bar(x=["a"], y=[1])))],
+                metrics={"x": 1, "nested": {"a": 1}},
+            )
+        ],
+    )
     write_report(workspace, [ReportSection(key="second", title="Second", metrics={"y": 2})])
     write_report(workspace, [ReportSection(key="first", title="First again", metrics={"nested": {"b": 2}})])
     report = (workspace.reports_dir / "report.md").read_text()
-    assert report.index("## First again") < report.index("## Second")          # first-seen order kept
+    assert report.index("## First again") < report.index("## Second")  # first-seen order kept
     metrics = read_metrics(workspace)
     assert metrics["first"] == {"x": 1, "nested": {"a": 1, "b": 2}} and metrics["second"] == {"y": 2}
     figures = workspace.reports_dir / "figures"
@@ -73,11 +108,12 @@ def test_write_report_keeps_every_section(workspace):
 def test_reordered_lists_are_tested_against_their_generator(workspace):
     from persona4rec.candidates.generate import generate_candidates, load_candidates
     from persona4rec.evaluation.workspace_eval import compare_to_generator, ranked_lists
+
     generate_candidates(workspace, "pop", k=5)
     lists = ranked_lists(load_candidates(workspace, "pop"), "test")
     split = pd.read_parquet(workspace.data_dir / "split.parquet").query("split == 'test'")
     oracle = {}
-    for user, items in lists.items():      # move the target to the top when it is in the list
+    for user, items in lists.items():  # move the target to the top when it is in the list
         target = split.loc[split["user_id"] == user, "item_id"].iloc[0]
         oracle[user] = [target] + [i for i in items if i != target] if target in items else items
     evaluation, comparison = compare_to_generator(workspace, "pop", oracle, name="oracle", samples=500)

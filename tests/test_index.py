@@ -5,17 +5,17 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from encoder_tiny import PERSONAS, build_tiny_workspace, write_personas
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from encoder_tiny import PERSONAS, build_tiny_workspace, write_personas
 from persona4rec.encoder.model import encode
+from persona4rec.encoder.selection import choose_encoder
 from persona4rec.errors import ConfigError, WorkspaceError
 from persona4rec.index.persona_index import PersonaIndex, build_index, index_location, open_index
 from persona4rec.index.retrieval import hnsw_recall, retrieve
 from persona4rec.index.scoring import PaddedPersonaTable
 from persona4rec.index.variants import parse_variant, variant_entries
-from persona4rec.encoder.selection import choose_encoder
 
 
 @pytest.fixture(scope="module")
@@ -25,13 +25,13 @@ def ws(tmp_path_factory):
 
 def test_variant_rows(ws):
     multi = variant_entries(ws, "multi")
-    assert len(multi) == sum(len(p) for p in PERSONAS.values()) + 1        # + cable's summary fallback
+    assert len(multi) == sum(len(p) for p in PERSONAS.values()) + 1  # + cable's summary fallback
     cable = multi[multi["item_id"] == "cable"]
     assert cable["source"].tolist() == ["summary-fallback"] and cable["text"].iloc[0].startswith("A 10 ft")
     assert multi[multi["item_id"] == "piano"]["persona_key"].tolist() == ["piano_P1", "piano_P2", "piano_P3"]
     first1 = variant_entries(ws, "first-1")
     assert first1.groupby("item_id").size().max() == 1 and len(first1) == 7
-    assert len(variant_entries(ws, "first-2")) == 2 * 4 + 1 + 1 + 1       # 4 items with >= 2, tuner, bench, cable
+    assert len(variant_entries(ws, "first-2")) == 2 * 4 + 1 + 1 + 1  # 4 items with >= 2, tuner, bench, cable
     single = variant_entries(ws, "single")
     assert len(single) == 7 and single.groupby("item_id").size().max() == 1
     summary = variant_entries(ws, "summary")
@@ -69,7 +69,7 @@ def test_build_save_load_round_trip_and_staleness(ws):
     assert rebuilt.entries.set_index("persona_key").loc["tuner_P1", "name"] == "Ukulele player"
     write_personas(ws, PERSONAS)
     assert index_location(ws, "multi", choose_encoder(ws, "vanilla")).name == "multi"  # no trained model yet
-    assert not list(ws.index_dir.glob(".multi*"))   # no staging folders left behind
+    assert not list(ws.index_dir.glob(".multi*"))  # no staging folders left behind
 
 
 @settings(max_examples=40, deadline=None)
@@ -79,12 +79,14 @@ def test_max_over_personas_equals_brute_force(seed, n_users, n_cands):
     n_items = 15
     counts = rng.integers(1, 6, size=n_items)
     entry_items = [f"i{n}" for n, c in enumerate(counts) for _ in range(c)]
-    rng.shuffle(entry_items)                      # rows of an item need not be adjacent
+    rng.shuffle(entry_items)  # rows of an item need not be adjacent
     vectors = rng.normal(size=(len(entry_items), 16)).astype(np.float32)
     users = rng.normal(size=(n_users, 16)).astype(np.float32)
     table = PaddedPersonaTable.build(entry_items, vectors)
-    lists = [[f"i{j}" for j in rng.choice(n_items + 3, size=rng.integers(1, n_cands + 1), replace=False)]
-             for _ in range(n_users)]             # i15..i17 are unknown; lists are ragged
+    lists = [
+        [f"i{j}" for j in rng.choice(n_items + 3, size=rng.integers(1, n_cands + 1), replace=False)]
+        for _ in range(n_users)
+    ]  # i15..i17 are unknown; lists are ragged
     scores = table.score(users, table.rows_for(lists))
     for u, cands in enumerate(lists):
         for c, item in enumerate(cands):
@@ -95,15 +97,16 @@ def test_max_over_personas_equals_brute_force(seed, n_users, n_cands):
             sims = vectors[rows] @ users[u]
             assert scores.score[u, c] == pytest.approx(sims.max(), rel=1e-5, abs=1e-5)
             assert scores.winner[u, c] == rows[int(np.argmax(sims))]
-        assert np.all(scores.score[u, len(cands):] == -np.inf)     # padding never wins
+        assert np.all(scores.score[u, len(cands) :] == -np.inf)  # padding never wins
     best, slot = table.score_one(users[0], table.rows_for(lists[:1])[0])
-    np.testing.assert_allclose(best, scores.score[0, :len(lists[0])], rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(best, scores.score[0, : len(lists[0])], rtol=1e-5, atol=1e-5)
 
 
 def test_full_retrieval_keeps_best_persona_per_item_and_excludes_seen():
     import faiss
+
     rng = np.random.default_rng(3)
-    entry_items = [f"i{n % 50}" for n in range(200)]    # 50 items x 4 personas
+    entry_items = [f"i{n % 50}" for n in range(200)]  # 50 items x 4 personas
     vectors = rng.normal(size=(200, 8)).astype(np.float32)
     vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
     flat = faiss.IndexFlatIP(8)

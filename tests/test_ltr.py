@@ -11,9 +11,19 @@ import numpy as np
 import pytest
 
 from persona4rec.errors import ConfigError, InputError
-from persona4rec.ltr import (CF_FEATURES, FEATURES, PERSONA_FEATURES, LearnedRanker, LearnedRankerConfig,
-                             candidate_features, cross_validate, feature_index, fit_ranker, ndcg_at_10,
-                             tune_and_fit)
+from persona4rec.ltr import (
+    CF_FEATURES,
+    FEATURES,
+    PERSONA_FEATURES,
+    LearnedRanker,
+    LearnedRankerConfig,
+    candidate_features,
+    cross_validate,
+    feature_index,
+    fit_ranker,
+    ndcg_at_10,
+    tune_and_fit,
+)
 from persona4rec.ltr.features import valid_mask
 
 INF = -np.inf
@@ -30,12 +40,16 @@ def random_inputs(n_users, width=20, personas=4, seed=0):
     lengths = rng.integers(width // 2, width + 1, n_users)
     sims = rng.normal(0.3, 0.2, (n_users, width, personas)).astype(np.float32)
     counts = rng.integers(1, personas + 1, (n_users, width))
-    counts[rng.random((n_users, width)) < 0.03] = 0            # unknown items
+    counts[rng.random((n_users, width)) < 0.03] = 0  # unknown items
     sims[np.arange(personas)[None, None, :] >= counts[..., None]] = INF
     sims[~valid_mask(lengths, width)] = INF
-    return dict(sims=sims, cf_scores=rng.normal(size=(n_users, width)), lengths=lengths,
-                item_popularity=rng.integers(0, 100, (n_users, width)).astype(float),
-                history_lengths=rng.integers(1, 50, n_users))
+    return dict(
+        sims=sims,
+        cf_scores=rng.normal(size=(n_users, width)),
+        lengths=lengths,
+        item_popularity=rng.integers(0, 100, (n_users, width)).astype(float),
+        history_lengths=rng.integers(1, 50, n_users),
+    )
 
 
 def planted(n_users, seed=0, margin=0.05):
@@ -58,11 +72,11 @@ def data():
 @pytest.fixture(scope="module")
 def ranker(data):
     X, lengths, targets = data
-    return fit_ranker(X[:400], lengths[:400], targets[:400], LearnedRankerConfig(n_estimators=100,
-                                                                                 learning_rate=0.1))
+    return fit_ranker(X[:400], lengths[:400], targets[:400], LearnedRankerConfig(n_estimators=100, learning_rate=0.1))
 
 
 # -- features --------------------------------------------------------------------------------------------
+
 
 def test_feature_lists_are_consistent():
     assert set(PERSONA_FEATURES) <= set(FEATURES) and len(set(FEATURES)) == len(FEATURES)
@@ -74,7 +88,7 @@ def test_feature_lists_are_consistent():
 
 def test_shapes_and_finite_padding():
     inputs = random_inputs(50, seed=1)
-    inputs["cf_scores"][~valid_mask(inputs["lengths"], 20)] = np.nan   # anything on padding
+    inputs["cf_scores"][~valid_mask(inputs["lengths"], 20)] = np.nan  # anything on padding
     X = candidate_features(**inputs)
     assert X.shape == (50, 20, len(FEATURES)) and X.dtype == np.float32
     padding = ~valid_mask(inputs["lengths"], 20)
@@ -84,20 +98,29 @@ def test_shapes_and_finite_padding():
 
 
 def hand_case(summary_sims=None):
-    sims = np.array([[[0.5, 0.2, INF], [0.9, INF, INF], [INF, INF, INF], [INF, INF, INF]],
-                     [[0.4, 0.4, INF], [0.4, INF, INF], [0.4, 0.4, 0.4], [INF, INF, INF]]], dtype=np.float32)
-    return candidate_features(sims=sims, cf_scores=np.array([[3.0, 1.0, 2.0, 99.0], [5.0, 5.0, 5.0, 5.0]]),
-                              lengths=np.array([3, 3]), history_lengths=np.array([7, 2]),
-                              item_popularity=np.array([[0.0, math.e - 1, 3.0, 0.0], [1.0, 1.0, 1.0, 1.0]]),
-                              summary_sims=summary_sims)
+    sims = np.array(
+        [
+            [[0.5, 0.2, INF], [0.9, INF, INF], [INF, INF, INF], [INF, INF, INF]],
+            [[0.4, 0.4, INF], [0.4, INF, INF], [0.4, 0.4, 0.4], [INF, INF, INF]],
+        ],
+        dtype=np.float32,
+    )
+    return candidate_features(
+        sims=sims,
+        cf_scores=np.array([[3.0, 1.0, 2.0, 99.0], [5.0, 5.0, 5.0, 5.0]]),
+        lengths=np.array([3, 3]),
+        history_lengths=np.array([7, 2]),
+        item_popularity=np.array([[0.0, math.e - 1, 3.0, 0.0], [1.0, 1.0, 1.0, 1.0]]),
+        summary_sims=summary_sims,
+    )
 
 
 def test_persona_statistics_by_hand():
     X = hand_case()
     close = lambda name, expected: np.testing.assert_allclose(col(X, name)[0, :3], expected, rtol=1e-6, atol=1e-6)
-    close("persona_max", [0.5, 0.9, 0.5 - 1])        # unknown item: the list minimum minus 1
+    close("persona_max", [0.5, 0.9, 0.5 - 1])  # unknown item: the list minimum minus 1
     close("persona_mean", [0.35, 0.9, 0.35 - 1])
-    close("persona_second", [0.2, 0.9, 0.2 - 1])     # one persona: second equals max
+    close("persona_second", [0.2, 0.9, 0.2 - 1])  # one persona: second equals max
     close("persona_gap", [0.3, 0.0, 0.0])
     close("persona_count", [2, 1, 0])
     values = np.array([0.5, 0.9, -0.5])
@@ -114,8 +137,8 @@ def test_persona_statistics_by_hand():
 
 def test_ties_all_equal_lists():
     X = hand_case()
-    assert (col(X, "cf_norm")[1, :3] == 1.0).all()           # all CF scores equal
-    assert (col(X, "persona_max_z")[1, :3] == 0.0).all()     # std 0
+    assert (col(X, "cf_norm")[1, :3] == 1.0).all()  # all CF scores equal
+    assert (col(X, "persona_max_z")[1, :3] == 0.0).all()  # std 0
     assert (col(X, "persona_max_rank")[1, :3] == 1.0).all()  # equal values share the best rank
     np.testing.assert_allclose(col(X, "persona_count")[1, :3], [2, 1, 3])
 
@@ -123,7 +146,7 @@ def test_ties_all_equal_lists():
 def test_summary_features():
     X = hand_case()
     assert np.isnan(col(X, "summary_sim")[:, :3]).all() and np.isnan(col(X, "summary_z")[:, :3]).all()
-    assert (col(X, "summary_sim")[:, 3] == 0).all()          # padding stays finite
+    assert (col(X, "summary_sim")[:, 3] == 0).all()  # padding stays finite
     summary = np.array([[0.1, 0.3, np.nan, 7.0], [0.2, 0.2, 0.2, 0.0]])
     X = hand_case(summary)
     np.testing.assert_allclose(col(X, "summary_sim")[0, :2], [0.1, 0.3], rtol=1e-6)
@@ -141,23 +164,28 @@ def test_bad_shapes_are_named():
 
 # -- config ----------------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("change, message", [
-    ({"features": ("cf_rank", "bogus")}, "bogus"),
-    ({"features": ()}, "at least one"),
-    ({"features": ("cf_rank", "cf_rank")}, "twice: cf_rank"),
-    ({"learning_rate": 0.0}, "learning_rate"),
-    ({"learning_rate": float("nan")}, "learning_rate"),
-    ({"n_estimators": 0}, "n_estimators"),
-    ({"num_leaves": 1.5}, "num_leaves"),
-    ({"subsample": 1.5}, "subsample"),
-    ({"objective": "regression"}, "objective"),
-])
+
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        ({"features": ("cf_rank", "bogus")}, "bogus"),
+        ({"features": ()}, "at least one"),
+        ({"features": ("cf_rank", "cf_rank")}, "twice: cf_rank"),
+        ({"learning_rate": 0.0}, "learning_rate"),
+        ({"learning_rate": float("nan")}, "learning_rate"),
+        ({"n_estimators": 0}, "n_estimators"),
+        ({"num_leaves": 1.5}, "num_leaves"),
+        ({"subsample": 1.5}, "subsample"),
+        ({"objective": "regression"}, "objective"),
+    ],
+)
 def test_config_validation(change, message):
     with pytest.raises(ConfigError, match=message):
         LearnedRankerConfig(**change).validate()
 
 
 # -- learning --------------------------------------------------------------------------------------------
+
 
 def test_planted_feature_is_learned_and_explained(data, ranker):
     X, lengths, targets = data
@@ -171,10 +199,11 @@ def test_planted_feature_is_learned_and_explained(data, ranker):
 
 def test_contributions_sum_to_the_score(data, ranker):
     X, lengths, _ = data
-    contrib = ranker.contributions(X[450, :lengths[450]])
+    contrib = ranker.contributions(X[450, : lengths[450]])
     assert contrib.shape == (lengths[450], len(FEATURES) + 1)
-    np.testing.assert_allclose(contrib.sum(axis=1), ranker.predict(X[450:451], lengths[450:451])[0, :lengths[450]],
-                               rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(
+        contrib.sum(axis=1), ranker.predict(X[450:451], lengths[450:451])[0, : lengths[450]], rtol=1e-4, atol=1e-4
+    )
 
 
 def test_predict_puts_padding_last(data, ranker):
@@ -187,8 +216,9 @@ def test_predict_puts_padding_last(data, ranker):
 
 def test_cf_only_ranker_ignores_persona_columns(data):
     X, lengths, targets = data
-    cf_only = fit_ranker(X[:300], lengths[:300], targets[:300], LearnedRankerConfig(n_estimators=30,
-                                                                                    features=CF_FEATURES))
+    cf_only = fit_ranker(
+        X[:300], lengths[:300], targets[:300], LearnedRankerConfig(n_estimators=30, features=CF_FEATURES)
+    )
     shuffled = X.copy()
     rng = np.random.default_rng(0)
     for n in feature_index(PERSONA_FEATURES):
@@ -214,11 +244,12 @@ def test_users_without_target_are_dropped_and_fits_are_deterministic(data):
 
 # -- storage ---------------------------------------------------------------------------------------------
 
+
 def test_save_load_round_trip(tmp_path, data, ranker):
     X, lengths, _ = data
     folder = tmp_path / "ltr"
     ranker.save(folder)
-    ranker.save(folder)                                     # replaces the folder whole
+    ranker.save(folder)  # replaces the folder whole
     assert sorted(p.name for p in tmp_path.iterdir()) == ["ltr"]
     assert sorted(p.name for p in folder.iterdir()) == ["model.txt", "ranker.json"]
     loaded = LearnedRanker.load(folder)
@@ -249,13 +280,14 @@ def test_load_errors_name_the_file(tmp_path, ranker):
 
 # -- evaluation and model selection ----------------------------------------------------------------------
 
+
 def test_ndcg_at_10_by_hand():
     scores = np.zeros((4, 12))
-    scores[0, 3] = 1.0                        # target best: 1.0
-    scores[1, :] = 5.0                        # all tied: position 2 ranks 3rd
-    scores[2, :] = -np.arange(12)             # target at position 11 ranks 12th: 0
+    scores[0, 3] = 1.0  # target best: 1.0
+    scores[1, :] = 5.0  # all tied: position 2 ranks 3rd
+    scores[2, :] = -np.arange(12)  # target at position 11 ranks 12th: 0
     lengths = np.array([12, 12, 12, 12])
-    targets = np.array([3, 2, 11, -1])        # last user: target not in the list, 0
+    targets = np.array([3, 2, 11, -1])  # last user: target not in the list, 0
     expected = (1.0 + 1.0 / math.log2(4) + 0 + 0) / 4
     assert ndcg_at_10(scores, lengths, targets) == pytest.approx(expected)
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 
 import pytest
-
 from offline_tiny import build_tiny_workspace
+
 from persona4rec.cli import main
 from persona4rec.offline.records import load_alignment, load_personas, stage_path
 
@@ -19,8 +19,14 @@ def ws(tmp_path_factory):
 def test_all_runs_the_five_stages_then_resumes_with_nothing_to_do(ws, capsys):
     assert main(["offline", "all", str(ws.root), "--single", "--no-progress"]) == 0
     lines = capsys.readouterr().out.strip().splitlines()
-    assert [line.split()[0] for line in lines] == ["summaries", "aspects", "personas", "personas_single",
-                                                   "profiles", "alignment"]
+    assert [line.split()[0] for line in lines] == [
+        "summaries",
+        "aspects",
+        "personas",
+        "personas_single",
+        "profiles",
+        "alignment",
+    ]
     assert all(" done: " in line for line in lines)
     assert load_personas(ws) and load_alignment(ws)
 
@@ -59,8 +65,9 @@ def test_bad_flag_value_is_one_clear_error(ws, capsys):
 def test_llm_dry_run_estimates_cost_and_writes_nothing(ws, capsys):
     pytest.importorskip("persona4rec.offline.llm_backend")
     before = stage_path(ws, "personas").read_bytes()
-    code = main(["offline", "personas", str(ws.root), "--backend", "llm", "--model", "gpt-4o-mini", "--dry-run",
-                 "--json"])
+    code = main(
+        ["offline", "personas", str(ws.root), "--backend", "llm", "--model", "gpt-4o-mini", "--dry-run", "--json"]
+    )
     assert code == 0
     [report] = json.loads(capsys.readouterr().out)
     assert report["status"] == "dry-run" and report["usage"]["calls"] == 3  # C3 is summary-only: no call
@@ -71,8 +78,24 @@ def test_llm_dry_run_estimates_cost_and_writes_nothing(ws, capsys):
 def test_unreachable_llm_server_stops_with_exit_3(tmp_path, capsys):
     pytest.importorskip("persona4rec.offline.llm_backend")
     fresh = build_tiny_workspace(tmp_path / "ws")
-    code = main(["offline", "summarize", str(fresh.root), "--backend", "llm", "--base-url", "http://127.0.0.1:9/v1",
-                 "--model", "any", "--max-retries", "0", "--timeout", "2", "--no-progress"])
+    code = main(
+        [
+            "offline",
+            "summarize",
+            str(fresh.root),
+            "--backend",
+            "llm",
+            "--base-url",
+            "http://127.0.0.1:9/v1",
+            "--model",
+            "any",
+            "--max-retries",
+            "0",
+            "--timeout",
+            "2",
+            "--no-progress",
+        ]
+    )
     assert code == 3
     assert "re-run the same command to resume" in capsys.readouterr().err
     assert fresh.stage_info("summaries")["status"] == "stopped"
@@ -83,11 +106,25 @@ def test_llm_dry_run_of_an_item_subset_counts_only_its_alignments(tmp_path, caps
     """Before any persona exists, `all --items N --dry-run` must not price alignments of the other items."""
     pytest.importorskip("persona4rec.offline.llm_backend")
     fresh = build_tiny_workspace(tmp_path / "ws")
-    code = main(["offline", "all", str(fresh.root), "--backend", "llm", "--model", "gpt-4o-mini", "--dry-run",
-                 "--items", "2", "--json"])
+    code = main(
+        [
+            "offline",
+            "all",
+            str(fresh.root),
+            "--backend",
+            "llm",
+            "--model",
+            "gpt-4o-mini",
+            "--dry-run",
+            "--items",
+            "2",
+            "--json",
+        ]
+    )
     assert code == 0
     alignment = next(r for r in json.loads(capsys.readouterr().out) if r["stage"] == "alignment")
     from offline_tiny import HELD_OUT, REVIEWS
+
     in_subset = [(u, i) for u, i, *_ in REVIEWS if i in ("A1", "B2") and (u, i) not in HELD_OUT]
     assert alignment["total"] == len(in_subset) > 0
     assert not stage_path(fresh, "alignment").exists()

@@ -6,8 +6,7 @@ import numpy as np
 import pytest
 
 from persona4rec.offline.backend import AlignmentRequest, ItemInput, PersonaRequest, ProfileEntry, ReviewInput
-from persona4rec.offline.extractive import (ExtractiveBackend, cluster_reviews, distinctive_terms,
-                                            profile_embedding)
+from persona4rec.offline.extractive import ExtractiveBackend, cluster_reviews, distinctive_terms, profile_embedding
 from persona4rec.offline.schema import AspectTuple, Persona
 from persona4rec.offline.text import clean, quote, quoted_phrases, sentences, trim
 
@@ -41,9 +40,17 @@ def test_sentences_go_to_their_slot_and_evidence_free_reviews_stay_null(backend)
 
 
 def test_summary_prefers_metadata_then_reviews(backend):
-    items = [ItemInput("a", "Red Kettle", "A steel kettle. It boils fast. It whistles. It is red.", ["Kitchen"], {}),
-             ItemInput("b", "Blue Mug", "", [], {}, review_texts=["Keeps my tea hot for an hour.",
-                                                                 "My tea stays hot for ages in this mug."])]
+    items = [
+        ItemInput("a", "Red Kettle", "A steel kettle. It boils fast. It whistles. It is red.", ["Kitchen"], {}),
+        ItemInput(
+            "b",
+            "Blue Mug",
+            "",
+            [],
+            {},
+            review_texts=["Keeps my tea hot for an hour.", "My tea stays hot for ages in this mug."],
+        ),
+    ]
     out = {r.key: r.value.summary for r in backend.summarize(items)}
     assert out["a"] == "Red Kettle (Kitchen). A steel kettle. It boils fast."
     assert out["b"].startswith("Blue Mug.") and "tea" in out["b"]
@@ -56,16 +63,17 @@ def test_cluster_counts():
     centers = np.eye(8)[:3] * 10
     points = np.concatenate([c + rng.normal(scale=0.1, size=(6, 8)) for c in centers])
     labels = cluster_reviews(points, 7)
-    assert len(set(labels)) == 3 and all(len(set(labels[k * 6:(k + 1) * 6])) == 1 for k in range(3))
+    assert len(set(labels)) == 3 and all(len(set(labels[k * 6 : (k + 1) * 6])) == 1 for k in range(3))
     assert len(set(cluster_reviews(points, 2))) == 2  # never more than max_k
     assert len(set(cluster_reviews(points, 1))) == 1  # single mode
     sampled = cluster_reviews(points, 7, sample=9)  # popular item: fit on a sample, assign the rest
-    assert len(set(sampled)) == 3 and all(len(set(sampled[k * 6:(k + 1) * 6])) == 1 for k in range(3))
+    assert len(set(sampled)) == 3 and all(len(set(sampled[k * 6 : (k + 1) * 6])) == 1 for k in range(3))
 
 
 def test_distinctive_terms_contrast_clusters():
-    terms = distinctive_terms(["gift for my son, a birthday gift", "live on stage with the band, stage gig"],
-                              stop_extra="Guitar Strings")
+    terms = distinctive_terms(
+        ["gift for my son, a birthday gift", "live on stage with the band, stage gig"], stop_extra="Guitar Strings"
+    )
     assert terms[0][0] == "gift" and terms[1][0] == "stage"
 
 
@@ -73,7 +81,7 @@ def test_profile_decay_weights_recent_entries_more():
     old, recent = np.array([[1.0, 0.0]]), np.array([[0.0, 1.0]])
     user = profile_embedding(np.concatenate([old, recent]), decay=0.5)  # oldest first
     assert user[1] > user[0] and np.isclose(np.linalg.norm(user), 1.0)
-    assert np.allclose(profile_embedding(np.concatenate([old, recent]), decay=1.0), [2 ** -0.5, 2 ** -0.5])
+    assert np.allclose(profile_embedding(np.concatenate([old, recent]), decay=1.0), [2**-0.5, 2**-0.5])
 
 
 def test_single_review_gives_one_persona_and_alignment_follows_the_profile(backend):
@@ -82,12 +90,26 @@ def test_single_review_gives_one_persona_and_alignment_follows_the_profile(backe
     result = backend.generate_personas([PersonaRequest("i", "Kettle", "A kettle.", [review], [aspects])])[0]
     assert len(result.value.personas) == 1 and result.value.evidence == {"P1": ["u1|i"]}
 
-    gift = Persona(id="P1", name="Gift Buyers", description='They buy it for "a birthday present for my mother"',
-                   preference_rationale='Their reviews say "a birthday present for my mother"')
-    studio = Persona(id="P2", name="Studio Buyers", description='They use it "in the recording studio every day"',
-                     preference_rationale='Their reviews say "in the recording studio every day"')
-    history = [ProfileEntry(item_id="x", timestamp=1, summary="A scarf.",
-                            aspects=AspectTuple(purchase_purpose="a birthday present for my sister"))]
+    gift = Persona(
+        id="P1",
+        name="Gift Buyers",
+        description='They buy it for "a birthday present for my mother"',
+        preference_rationale='Their reviews say "a birthday present for my mother"',
+    )
+    studio = Persona(
+        id="P2",
+        name="Studio Buyers",
+        description='They use it "in the recording studio every day"',
+        preference_rationale='Their reviews say "in the recording studio every day"',
+    )
+    history = [
+        ProfileEntry(
+            item_id="x",
+            timestamp=1,
+            summary="A scarf.",
+            aspects=AspectTuple(purchase_purpose="a birthday present for my sister"),
+        )
+    ]
     request = AlignmentRequest("u9", "i", "Kettle", history, [studio, gift])
     selection = backend.align([request])[0].value
     assert selection.persona_id == "P1" and "birthday present" in selection.justification

@@ -53,5 +53,6 @@ def test_single_mode_is_one_persona_purity(demo_ws):
 
 def test_purity_needs_planted_truth(tmp_path):
     from offline_tiny import build_tiny_workspace
+
     with pytest.raises(WorkspaceError, match="planted"):
         persona_purity(build_tiny_workspace(tmp_path / "ws"))

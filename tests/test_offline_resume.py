@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-
 from offline_tiny import CountingBackend, build_tiny_workspace
+
 from persona4rec.errors import BudgetExceeded, LLMUnavailable, WorkspaceError
 from persona4rec.offline import stages
 from persona4rec.offline.extractive import ExtractiveBackend
@@ -99,13 +99,14 @@ def test_failed_units_are_recorded_skipped_and_retried_on_request(ws, backend):
 def test_a_failed_summary_does_not_stop_the_persona_stage(ws, backend):
     """Only the unit fails: its item goes on under its title, and the report says how many did."""
     from persona4rec.offline.records import load_personas
+
     report = stages.run_summaries(ws, CountingBackend(backend, error_keys={"A1"}), progress=False)
     assert report.failed == 1
     stages.run_aspects(ws, backend, progress=False)
     report = stages.run_personas(ws, backend, progress=False)
     assert report.stopped_reason is None and "A1" in load_personas(ws)
     assert report.notes["failed_summaries_replaced_by_title"] == 1
-    (ws.offline_dir / "summaries.jsonl").unlink()   # never summarised at all: that is still an error
+    (ws.offline_dir / "summaries.jsonl").unlink()  # never summarised at all: that is still an error
     with pytest.raises(WorkspaceError, match="have no summary"):
         stages.run_personas(ws, backend, single=True, progress=False)
 

@@ -6,12 +6,18 @@ import json
 
 import pandas as pd
 import pytest
-
 from offline_tiny import HELD_OUT, HELD_OUT_WORD, REVIEWS, CountingBackend, build_tiny_workspace
+
 from persona4rec.offline import stages
 from persona4rec.offline.extractive import ExtractiveBackend
-from persona4rec.offline.records import (load_alignment, load_aspects, load_personas, load_profiles,
-                                         load_summaries, stage_path)
+from persona4rec.offline.records import (
+    load_alignment,
+    load_aspects,
+    load_personas,
+    load_profiles,
+    load_summaries,
+    stage_path,
+)
 from persona4rec.offline.schema import PersonaRecord
 
 BACKEND = "extractive:all-MiniLM-L6-v2"
@@ -101,7 +107,9 @@ def test_single_mode_writes_one_persona_per_item(built):
     single = load_personas(ws, single=True)
     assert sorted(single) == ["A1", "B2", "C3", "D4"]
     assert all(r.mode == "single" and len(r.personas) == 1 for r in single.values())
-    assert sorted(single["A1"].evidence["P1"]) == sorted(k for r in load_personas(ws)["A1"].evidence.values() for k in r)
+    assert sorted(single["A1"].evidence["P1"]) == sorted(
+        k for r in load_personas(ws)["A1"].evidence.values() for k in r
+    )
 
 
 def test_profiles_are_the_last_l_train_interactions_oldest_first(built):
@@ -123,15 +131,17 @@ def test_alignment_covers_training_interactions_with_existing_personas(built):
     alignment = load_alignment(ws)
     personas = load_personas(ws)
     assert set(alignment) == {f"{u}|{i}" for u, i in TRAIN}
-    for key, record in alignment.items():
+    for record in alignment.values():
         assert record.persona_id in {p.id for p in personas[record.item_id].personas}
         assert record.justification and record.backend == BACKEND
 
 
 def test_second_run_calls_the_backend_for_nothing(built, backend):
     ws, _ = built
-    files = {name: stage_path(ws, name).read_bytes()
-             for name in ("summaries", "aspects", "personas", "personas_single", "alignment")}
+    files = {
+        name: stage_path(ws, name).read_bytes()
+        for name in ("summaries", "aspects", "personas", "personas_single", "alignment")
+    }
     counting = CountingBackend(backend)
     reports = stages.run_all(ws, counting, single=True, progress=False)
     assert counting.units == {task: 0 for task in CountingBackend.TASKS}
@@ -145,7 +155,11 @@ def test_subsets_take_the_first_ids_in_sorted_order(tmp_path, backend):
     assert sorted(load_summaries(ws)) == ["A1", "B2"]
     stages.run_aspects(ws, backend, items=2, users=2, progress=False)
     assert {(r.user_id, r.item_id) for r in load_aspects(ws).values()} == {
-        ("u1", "A1"), ("u2", "A1"), ("u1", "B2"), ("u2", "B2")}
+        ("u1", "A1"),
+        ("u2", "A1"),
+        ("u1", "B2"),
+        ("u2", "B2"),
+    }
     report = stages.run_personas(ws, backend, items=2, progress=False)
     assert report.total == 2 and sorted(load_personas(ws)) == ["A1", "B2"]
     report = stages.run_alignment(ws, backend, users=1, progress=False)

@@ -7,13 +7,13 @@ import json
 
 import numpy as np
 import pytest
-
 from encoder_tiny import PERSONAS, build_tiny_workspace, write_full_candidates
+
 from persona4rec.cli import main
 from persona4rec.encoder.model import encode
 from persona4rec.encoder.texts import persona_text
-from persona4rec.offline.schema import Persona
 from persona4rec.evaluation.tuning import ndcg_at, tune_fusion_weight, tune_gamma
+from persona4rec.offline.schema import Persona
 from persona4rec.rerank import Reranker, ServingConfig, normalised_cf
 
 CANDS = ["guitar", "drums", "piano", "bench", "sticks", "cable", "not-in-catalogue"]
@@ -39,7 +39,7 @@ def test_rerank_equals_brute_force_max_over_personas(ws, reranker):
     assert {r.item_id for r in ranked} == set(CANDS)
     assert ranked[-1].item_id == "not-in-catalogue" and ranked[-1].fallback == "unknown-item"
     for r in ranked[:-1]:
-        if r.item_id == "cable":                                  # no persona record: its summary vector
+        if r.item_id == "cable":  # no persona record: its summary vector
             assert r.persona is None and r.fallback == "summary-fallback" and r.persona_key == "cable_summary"
             continue
         personas = [Persona(id=p, name=n, description=d, preference_rationale=w) for p, n, d, w in PERSONAS[r.item_id]]
@@ -108,7 +108,7 @@ def test_retrieval_excludes_seen_and_ranks_by_best_persona(reranker):
 def test_tuning_on_valid(ws, reranker):
     fusion = tune_fusion_weight(ws, "bpr", weights=(0.0, 0.5, 1.0), reranker=reranker)
     assert set(fusion["ndcg@10"]) == {0.0, 0.5, 1.0} and fusion["users"] == 5
-    assert fusion["ndcg@10"][1.0] == pytest.approx(fusion["cf_ndcg"])      # w = 1 is the CF ranking itself
+    assert fusion["ndcg@10"][1.0] == pytest.approx(fusion["cf_ndcg"])  # w = 1 is the CF ranking itself
     assert fusion["best"] in fusion["ndcg@10"]
     gamma = tune_gamma(ws, gammas=(0.5, 1.0), reranker=reranker)
     assert gamma["source"] == "candidates:bpr" and set(gamma["ndcg@10"]) == {0.5, 1.0}

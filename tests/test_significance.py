@@ -9,8 +9,14 @@ import warnings
 import numpy as np
 import pytest
 
-from persona4rec.evaluation.significance import (PairedComparison, benjamini_hochberg, bootstrap_mean_ci,
-                                                 correct_pvalues, holm, paired_comparison)
+from persona4rec.evaluation.significance import (
+    PairedComparison,
+    benjamini_hochberg,
+    bootstrap_mean_ci,
+    correct_pvalues,
+    holm,
+    paired_comparison,
+)
 
 # p = [0.01, 0.04, 0.03, 0.005], m = 4; sorted: 0.005 (#3), 0.01 (#0), 0.03 (#2), 0.04 (#1).
 # Holm, (m - i + 1) * p_(i): 4*0.005 = 0.02, 3*0.01 = 0.03, 2*0.03 = 0.06, 1*0.04 = 0.04;
@@ -24,6 +30,7 @@ BH = [0.02, 0.04, 0.04, 0.02]
 
 def _rng_kw() -> str:
     from scipy import stats
+
     return "rng" if "rng" in inspect.signature(stats.bootstrap).parameters else "random_state"
 
 
@@ -38,6 +45,7 @@ def test_holm_and_bh_match_the_hand_computed_values_in_input_order():
 
 def test_bh_matches_scipy_false_discovery_control():
     from scipy import stats
+
     p = np.random.default_rng(0).uniform(0, 0.2, size=37)
     assert benjamini_hochberg(p) == pytest.approx(stats.false_discovery_control(p))
 
@@ -60,10 +68,10 @@ def test_adjusted_values_are_monotone_at_least_raw_and_clipped_at_one():
         order = np.argsort(p)
         h, b = holm(p), benjamini_hochberg(p)
         for adjusted in (h, b):
-            assert np.all(np.diff(adjusted[order]) >= -1e-15)       # order of the raw p-values is kept
+            assert np.all(np.diff(adjusted[order]) >= -1e-15)  # order of the raw p-values is kept
             assert np.all(adjusted >= p - 1e-15) and np.all(adjusted <= 1.0)
-        assert np.all(h >= b - 1e-15)                                # Holm (FWER) is the stricter one
-    assert holm([0.6, 0.9]) == pytest.approx([1.0, 1.0])            # 2 * 0.6 = 1.2 -> 1
+        assert np.all(h >= b - 1e-15)  # Holm (FWER) is the stricter one
+    assert holm([0.6, 0.9]) == pytest.approx([1.0, 1.0])  # 2 * 0.6 = 1.2 -> 1
     assert benjamini_hochberg([0.6, 0.9]) == pytest.approx([0.9, 0.9])
 
 
@@ -82,19 +90,34 @@ SKEWED = np.random.default_rng(3).exponential(size=40) - 0.5
 
 def test_bca_interval_contains_the_mean_and_equals_a_direct_scipy_call():
     from scipy import stats
+
     low, high = bootstrap_mean_ci(SKEWED, samples=4000, confidence=0.9, seed=11)
     assert low < SKEWED.mean() < high
-    direct = stats.bootstrap((SKEWED,), np.mean, method="BCa", n_resamples=4000, confidence_level=0.9,
-                             vectorized=True, **{_rng_kw(): np.random.default_rng(11)})
+    direct = stats.bootstrap(
+        (SKEWED,),
+        np.mean,
+        method="BCa",
+        n_resamples=4000,
+        confidence_level=0.9,
+        vectorized=True,
+        **{_rng_kw(): np.random.default_rng(11)},
+    )
     assert (low, high) == pytest.approx((direct.confidence_interval.low, direct.confidence_interval.high), rel=1e-12)
-    assert bootstrap_mean_ci(SKEWED, samples=4000, confidence=0.9, seed=11) == (low, high)   # seeded
+    assert bootstrap_mean_ci(SKEWED, samples=4000, confidence=0.9, seed=11) == (low, high)  # seeded
 
 
 def test_bca_differs_from_the_percentile_interval_on_a_skewed_sample():
     from scipy import stats
+
     low, high = bootstrap_mean_ci(SKEWED, samples=4000, seed=5)
-    pct = stats.bootstrap((SKEWED,), np.mean, method="percentile", n_resamples=4000, vectorized=True,
-                          **{_rng_kw(): np.random.default_rng(5)}).confidence_interval
+    pct = stats.bootstrap(
+        (SKEWED,),
+        np.mean,
+        method="percentile",
+        n_resamples=4000,
+        vectorized=True,
+        **{_rng_kw(): np.random.default_rng(5)},
+    ).confidence_interval
     # same resamples, so the gap is BCa's bias/skew correction; right skew moves both bounds up
     assert low > pct.low + 1e-4 and high > pct.high + 1e-4
 
@@ -110,13 +133,15 @@ def test_degenerate_samples_give_points_without_warnings():
 
 def test_nan_bca_bounds_fall_back_to_the_percentile_interval_of_the_same_resamples():
     from scipy import stats
+
     x = np.array([0.0, 0.0, 0.1, 0.9])
     # with 3 resamples, some seed puts every bootstrap mean on one side of the sample mean: z0 = +-inf
     for seed in range(200):
         with warnings.catch_warnings(), np.errstate(all="ignore"):
             warnings.simplefilter("ignore")
-            direct = stats.bootstrap((x,), np.mean, method="BCa", n_resamples=3, vectorized=True,
-                                     **{_rng_kw(): np.random.default_rng(seed)})
+            direct = stats.bootstrap(
+                (x,), np.mean, method="BCa", n_resamples=3, vectorized=True, **{_rng_kw(): np.random.default_rng(seed)}
+            )
         if np.isnan(direct.confidence_interval.low):
             break
     else:

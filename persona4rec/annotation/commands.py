@@ -25,24 +25,43 @@ def register(subparsers) -> None:
     create = verbs.add_parser("create", help="create a study from an examples JSONL file")
     create.add_argument("--url", help=URL_HELP)
     create.add_argument("--name", required=True)
-    create.add_argument("--criteria", choices=["explanation", "persona"], default="explanation",
-                        help="criteria set (default: explanation)")
+    create.add_argument(
+        "--criteria",
+        choices=["explanation", "persona"],
+        default="explanation",
+        help="criteria set (default: explanation)",
+    )
     create.add_argument("--system-a", required=True, help="system that wrote explanation_a, e.g. multi_persona")
     create.add_argument("--system-b", required=True, help="system that wrote explanation_b, e.g. single_persona")
     source = create.add_mutually_exclusive_group(required=True)
-    source.add_argument("--examples", help="JSONL: user_id, item_id, explanation_a, explanation_b, optional "
-                        "history/item_title/workspace")
-    source.add_argument("--workspace", help="build examples from this workspace (systems multi_persona, "
-                        "single_persona, summary_profile): sampled users' held-out items")
-    create.add_argument("--examples-per-study", type=int,
-                        help="use a seeded sample of this many examples (with --workspace: default 50)")
-    create.add_argument("--split", choices=["test", "valid"], default="test",
-                        help="with --workspace: whose held-out items to explain (default: test)")
+    source.add_argument(
+        "--examples",
+        help="JSONL: user_id, item_id, explanation_a, explanation_b, optional history/item_title/workspace",
+    )
+    source.add_argument(
+        "--workspace",
+        help="build examples from this workspace (systems multi_persona, "
+        "single_persona, summary_profile): sampled users' held-out items",
+    )
+    create.add_argument(
+        "--examples-per-study",
+        type=int,
+        help="use a seeded sample of this many examples (with --workspace: default 50)",
+    )
+    create.add_argument(
+        "--split",
+        choices=["test", "valid"],
+        default="test",
+        help="with --workspace: whose held-out items to explain (default: test)",
+    )
     create.add_argument("--annotators-per-example", type=int, default=3)
     create.add_argument("--seed", type=int, default=0)
-    create.add_argument("--token-env", metavar="VAR",
-                        help="name of an environment variable holding the study's access token "
-                             "(kept off the command line, where other users could read it)")
+    create.add_argument(
+        "--token-env",
+        metavar="VAR",
+        help="name of an environment variable holding the study's access token "
+        "(kept off the command line, where other users could read it)",
+    )
     create.set_defaults(func=_study_create)
 
     listing = verbs.add_parser("list", help="list studies with their progress")
@@ -59,8 +78,12 @@ def register(subparsers) -> None:
     results = verbs.add_parser("results", help="per-criterion win/tie/loss rates, sign test, agreement")
     results.add_argument("--url", help=URL_HELP)
     results.add_argument("--name", required=True, help="study name or id")
-    results.add_argument("--unit", choices=["rating", "example"], default="rating",
-                         help="count every rating (default) or each example's majority outcome")
+    results.add_argument(
+        "--unit",
+        choices=["rating", "example"],
+        default="rating",
+        help="count every rating (default) or each example's majority outcome",
+    )
     results.add_argument("--json", action="store_true", help="print JSON instead of a table")
     results.set_defaults(func=_study_results)
 
@@ -108,19 +131,36 @@ def _study_create(args: argparse.Namespace) -> int:
         from ..workspace import Workspace
         from .workspace_examples import build_examples
 
-        examples = build_examples(Workspace.open(args.workspace), args.system_a, args.system_b,
-                                  args.examples_per_study or 50, seed=args.seed, split=args.split)
+        examples = build_examples(
+            Workspace.open(args.workspace),
+            args.system_a,
+            args.system_b,
+            args.examples_per_study or 50,
+            seed=args.seed,
+            split=args.split,
+        )
         if not examples:
             raise InputError("no user of the workspace has both explanations", path=args.workspace)
     else:
         examples = read_examples_jsonl(args.examples)
     db = open_database(args.url)
-    info = create_study(db, args.name, args.criteria, args.system_a, args.system_b, examples,
-                        annotators_per_example=args.annotators_per_example, seed=args.seed,
-                        access_token=token, examples_per_study=args.examples_per_study)
-    print(f"study {info.name!r} (id {info.id}): {info.examples_per_study} examples x "
-          f"{info.annotators_per_example} annotators, {info.criteria_set} criteria, "
-          f"{info.system_a} vs {info.system_b}{', access token required' if info.requires_token else ''}")
+    info = create_study(
+        db,
+        args.name,
+        args.criteria,
+        args.system_a,
+        args.system_b,
+        examples,
+        annotators_per_example=args.annotators_per_example,
+        seed=args.seed,
+        access_token=token,
+        examples_per_study=args.examples_per_study,
+    )
+    print(
+        f"study {info.name!r} (id {info.id}): {info.examples_per_study} examples x "
+        f"{info.annotators_per_example} annotators, {info.criteria_set} criteria, "
+        f"{info.system_a} vs {info.system_b}{', access token required' if info.requires_token else ''}"
+    )
     return 0
 
 
@@ -134,10 +174,12 @@ def _study_list(args: argparse.Namespace) -> int:
         print("no studies")
     for info in studies:
         progress = study_progress(db, info.id)
-        print(f"{info.id}\t{info.name}\t{info.criteria_set}\t{info.system_a} vs {info.system_b}\t"
-              f"{progress.done}/{progress.needed} assignments done\t"
-              f"{progress.complete_examples}/{progress.examples} examples complete\t"
-              f"{len(progress.annotators)} annotators")
+        print(
+            f"{info.id}\t{info.name}\t{info.criteria_set}\t{info.system_a} vs {info.system_b}\t"
+            f"{progress.done}/{progress.needed} assignments done\t"
+            f"{progress.complete_examples}/{progress.examples} examples complete\t"
+            f"{len(progress.annotators)} annotators"
+        )
     return 0
 
 
@@ -160,10 +202,14 @@ def _study_results(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps([r.as_dict() for r in results], indent=2, default=str))
         return 0
-    print(f"{'criterion':<20}{'n':>5}{'A win':>8}{'tie':>8}{'B win':>8}  {'A win 95% CI':<16}{'sign p':>8}"
-          f"{'alpha':>8}{'kappa':>8}")
+    print(
+        f"{'criterion':<20}{'n':>5}{'A win':>8}{'tie':>8}{'B win':>8}  {'A win 95% CI':<16}{'sign p':>8}"
+        f"{'alpha':>8}{'kappa':>8}"
+    )
     for r in results:
-        print(f"{r.name:<20}{r.n:>5}{r.win_rate:>8.3f}{r.tie_rate:>8.3f}{r.loss_rate:>8.3f}  "
-              f"[{r.win_ci[0]:.3f}, {r.win_ci[1]:.3f}]  {r.sign_test_p:>8.4f}{r.krippendorff_alpha:>8.3f}"
-              f"{r.fleiss_kappa:>8.3f}")
+        print(
+            f"{r.name:<20}{r.n:>5}{r.win_rate:>8.3f}{r.tie_rate:>8.3f}{r.loss_rate:>8.3f}  "
+            f"[{r.win_ci[0]:.3f}, {r.win_ci[1]:.3f}]  {r.sign_test_p:>8.4f}{r.krippendorff_alpha:>8.3f}"
+            f"{r.fleiss_kappa:>8.3f}"
+        )
     return 0

@@ -16,42 +16,66 @@ from ..errors import InputError
 
 @dataclass(frozen=True)
 class Criterion:
-    key: str          # stable identifier stored in the database (lower case)
-    name: str         # shown to annotators
-    definition: str   # one line of help text
+    key: str  # stable identifier stored in the database (lower case)
+    name: str  # shown to annotators
+    definition: str  # one line of help text
 
 
 EXPLANATION_CRITERIA: tuple[Criterion, ...] = (
-    Criterion("intuitiveness", "Intuitiveness",
-              "Which explanation makes it easier to see at a glance why this item was recommended?"),
-    Criterion("relatability", "Relatability",
-              "Which explanation describes a kind of person this user could recognise themselves in, "
-              "given their history?"),
-    Criterion("consistency", "Consistency",
-              "Which explanation agrees better with the user's history and with what the item actually is, "
-              "without contradicting either?"),
-    Criterion("persuasiveness", "Persuasiveness",
-              "Which explanation would more convince this user to try the recommended item?"),
-    Criterion("specificity", "Specificity",
-              "Which explanation gives concrete reasons tied to this item and this user rather than "
-              "generic praise that would fit any item?"),
+    Criterion(
+        "intuitiveness",
+        "Intuitiveness",
+        "Which explanation makes it easier to see at a glance why this item was recommended?",
+    ),
+    Criterion(
+        "relatability",
+        "Relatability",
+        "Which explanation describes a kind of person this user could recognise themselves in, given their history?",
+    ),
+    Criterion(
+        "consistency",
+        "Consistency",
+        "Which explanation agrees better with the user's history and with what the item actually is, "
+        "without contradicting either?",
+    ),
+    Criterion(
+        "persuasiveness",
+        "Persuasiveness",
+        "Which explanation would more convince this user to try the recommended item?",
+    ),
+    Criterion(
+        "specificity",
+        "Specificity",
+        "Which explanation gives concrete reasons tied to this item and this user rather than "
+        "generic praise that would fit any item?",
+    ),
 )
 
 PERSONA_CRITERIA: tuple[Criterion, ...] = (
-    Criterion("faithfulness", "Faithfulness",
-              "Which persona set is better supported by the item's reviews, claiming nothing the reviews "
-              "do not say?"),
-    Criterion("clarity", "Clarity",
-              "Which persona set is easier to read and understand, each persona clearly stated?"),
-    Criterion("coverage", "Coverage",
-              "Which persona set captures more of the distinct reasons people gave for choosing this item, "
-              "minority and critical voices included?"),
-    Criterion("interpretability", "Interpretability",
-              "Which persona set makes it easier to tell what type of user each persona stands for and how "
-              "the personas differ?"),
-    Criterion("representativeness", "Representativeness",
-              "Which persona set better reflects the actual mix of reviewers of this item, in proportion, "
-              "without inventing or over-weighting rare types?"),
+    Criterion(
+        "faithfulness",
+        "Faithfulness",
+        "Which persona set is better supported by the item's reviews, claiming nothing the reviews do not say?",
+    ),
+    Criterion("clarity", "Clarity", "Which persona set is easier to read and understand, each persona clearly stated?"),
+    Criterion(
+        "coverage",
+        "Coverage",
+        "Which persona set captures more of the distinct reasons people gave for choosing this item, "
+        "minority and critical voices included?",
+    ),
+    Criterion(
+        "interpretability",
+        "Interpretability",
+        "Which persona set makes it easier to tell what type of user each persona stands for and how "
+        "the personas differ?",
+    ),
+    Criterion(
+        "representativeness",
+        "Representativeness",
+        "Which persona set better reflects the actual mix of reviewers of this item, in proportion, "
+        "without inventing or over-weighting rare types?",
+    ),
 )
 
 CRITERIA_SETS: dict[str, tuple[Criterion, ...]] = {
@@ -68,8 +92,9 @@ def criteria_for(criteria_set: str) -> tuple[Criterion, ...]:
     try:
         return CRITERIA_SETS[criteria_set]
     except KeyError:
-        raise InputError(f"unknown criteria set {criteria_set!r} (known: {', '.join(CRITERIA_SETS)})",
-                         field="criteria_set") from None
+        raise InputError(
+            f"unknown criteria set {criteria_set!r} (known: {', '.join(CRITERIA_SETS)})", field="criteria_set"
+        ) from None
 
 
 def criterion_keys(criteria_set: str) -> list[str]:

@@ -15,9 +15,9 @@ the SQLite-specific settings apply only to SQLite.
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
@@ -115,8 +115,7 @@ class Database:
         return f"Database({make_url(self.url).render_as_string(hide_password=True)!r})"
 
 
-def open_database(url: str | None = None, *, migrate: bool = True,
-                  config_path: str | Path | None = None) -> Database:
+def open_database(url: str | None = None, *, migrate: bool = True, config_path: str | Path | None = None) -> Database:
     """Open the study database at `url` (resolved as in `resolve_url`), upgrading its schema to the
     newest migration first unless `migrate=False` (then a schema that is behind raises WorkspaceError)."""
     from .migrate import ensure_current, upgrade

@@ -54,9 +54,18 @@ def _example(record: dict, path: Path, line_no: int) -> ExampleInput:
             raise InputError("must be a string", path=path, line=line_no, field=name)
     unknown = set(record) - set(REQUIRED) - set(OPTIONAL)
     if unknown:
-        raise InputError(f"unknown field(s); known: {', '.join(REQUIRED + OPTIONAL)}", path=path,
-                         line=line_no, field=sorted(unknown)[0])
-    return ExampleInput(user_id=record["user_id"], item_id=record["item_id"],
-                        explanation_a=record["explanation_a"], explanation_b=record["explanation_b"],
-                        history=history, item_title=record.get("item_title", ""),
-                        workspace=record.get("workspace", ""))
+        raise InputError(
+            f"unknown field(s); known: {', '.join(REQUIRED + OPTIONAL)}",
+            path=path,
+            line=line_no,
+            field=sorted(unknown)[0],
+        )
+    return ExampleInput(
+        user_id=record["user_id"],
+        item_id=record["item_id"],
+        explanation_a=record["explanation_a"],
+        explanation_b=record["explanation_b"],
+        history=history,
+        item_title=record.get("item_title", ""),
+        workspace=record.get("workspace", ""),
+    )

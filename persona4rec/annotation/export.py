@@ -23,10 +23,28 @@ from .db import Database
 from .models import Annotator, Assignment, Example, Rating, Study, System
 
 EXPORT_COLUMNS = (
-    "study", "study_id", "criteria_set", "example_id", "example_position", "user_id", "item_id",
-    "annotator", "annotator_id", "assignment_id", "criterion", "shown_left_system", "shown_right_system",
-    "left_is_a", "shown_choice", "chosen_system", "outcome", "comment", "revision", "submission_id",
-    "created_at", "updated_at",
+    "study",
+    "study_id",
+    "criteria_set",
+    "example_id",
+    "example_position",
+    "user_id",
+    "item_id",
+    "annotator",
+    "annotator_id",
+    "assignment_id",
+    "criterion",
+    "shown_left_system",
+    "shown_right_system",
+    "left_is_a",
+    "shown_choice",
+    "chosen_system",
+    "outcome",
+    "comment",
+    "revision",
+    "submission_id",
+    "created_at",
+    "updated_at",
 )
 
 
@@ -44,11 +62,31 @@ def rating_records(db: Database, study: int | str) -> list[dict[str, Any]]:
     system_a, system_b, chosen = aliased(System), aliased(System), aliased(System)
     with db.read() as session:
         rows = session.execute(
-            select(Study.name, Study.id, Study.criteria_set, Example.id, Example.position, Example.user_id,
-                   Example.item_id, Annotator.name, Annotator.id, Assignment.id, Assignment.left_is_a,
-                   Rating.criterion, Rating.shown_choice, Rating.chosen_system_id, chosen.name,
-                   Rating.comment, Rating.revision, Rating.submission_id, Rating.created_at,
-                   Rating.updated_at, Example.system_a_id, system_a.name, system_b.name)
+            select(
+                Study.name,
+                Study.id,
+                Study.criteria_set,
+                Example.id,
+                Example.position,
+                Example.user_id,
+                Example.item_id,
+                Annotator.name,
+                Annotator.id,
+                Assignment.id,
+                Assignment.left_is_a,
+                Rating.criterion,
+                Rating.shown_choice,
+                Rating.chosen_system_id,
+                chosen.name,
+                Rating.comment,
+                Rating.revision,
+                Rating.submission_id,
+                Rating.created_at,
+                Rating.updated_at,
+                Example.system_a_id,
+                system_a.name,
+                system_b.name,
+            )
             .join(Example, Example.id == Rating.example_id)
             .join(Study, Study.id == Example.study_id)
             .join(Assignment, Assignment.id == Rating.assignment_id)
@@ -57,23 +95,60 @@ def rating_records(db: Database, study: int | str) -> list[dict[str, Any]]:
             .join(system_b, system_b.id == Example.system_b_id)
             .outerjoin(chosen, chosen.id == Rating.chosen_system_id)
             .where(Study.id == info.id)
-            .order_by(Example.position, Annotator.name, Rating.criterion)).all()
+            .order_by(Example.position, Annotator.name, Rating.criterion)
+        ).all()
     records = []
-    for (study_name, study_id, criteria_set, example_id, position, user_id, item_id, annotator,
-         annotator_id, assignment_id, left_is_a, criterion, shown_choice, chosen_id, chosen_name, comment,
-         revision, submission_id, created_at, updated_at, system_a_id, name_a, name_b) in rows:
-        records.append({
-            "study": study_name, "study_id": study_id, "criteria_set": criteria_set,
-            "example_id": example_id, "example_position": position, "user_id": user_id,
-            "item_id": item_id, "annotator": annotator, "annotator_id": annotator_id,
-            "assignment_id": assignment_id, "criterion": criterion,
-            "shown_left_system": name_a if left_is_a else name_b,
-            "shown_right_system": name_b if left_is_a else name_a,
-            "left_is_a": bool(left_is_a), "shown_choice": shown_choice, "chosen_system": chosen_name or "",
-            "outcome": _outcome(chosen_id, system_a_id), "comment": comment, "revision": revision,
-            "submission_id": submission_id, "created_at": created_at.isoformat() + "Z",
-            "updated_at": updated_at.isoformat() + "Z",
-        })
+    for (
+        study_name,
+        study_id,
+        criteria_set,
+        example_id,
+        position,
+        user_id,
+        item_id,
+        annotator,
+        annotator_id,
+        assignment_id,
+        left_is_a,
+        criterion,
+        shown_choice,
+        chosen_id,
+        chosen_name,
+        comment,
+        revision,
+        submission_id,
+        created_at,
+        updated_at,
+        system_a_id,
+        name_a,
+        name_b,
+    ) in rows:
+        records.append(
+            {
+                "study": study_name,
+                "study_id": study_id,
+                "criteria_set": criteria_set,
+                "example_id": example_id,
+                "example_position": position,
+                "user_id": user_id,
+                "item_id": item_id,
+                "annotator": annotator,
+                "annotator_id": annotator_id,
+                "assignment_id": assignment_id,
+                "criterion": criterion,
+                "shown_left_system": name_a if left_is_a else name_b,
+                "shown_right_system": name_b if left_is_a else name_a,
+                "left_is_a": bool(left_is_a),
+                "shown_choice": shown_choice,
+                "chosen_system": chosen_name or "",
+                "outcome": _outcome(chosen_id, system_a_id),
+                "comment": comment,
+                "revision": revision,
+                "submission_id": submission_id,
+                "created_at": created_at.isoformat() + "Z",
+                "updated_at": updated_at.isoformat() + "Z",
+            }
+        )
     return records
 
 
@@ -90,8 +165,9 @@ def export_ratings(db: Database, study: int | str, path: str | Path, fmt: str | 
     path = Path(path)
     fmt = (fmt or path.suffix.lstrip(".")).lower()
     if fmt not in ("csv", "json"):
-        raise InputError("export format must be csv or json (give --format or a .csv/.json name)",
-                         path=path, field="format")
+        raise InputError(
+            "export format must be csv or json (give --format or a .csv/.json name)", path=path, field="format"
+        )
     records = rating_records(db, study)
     with atomic_path(path) as tmp:
         if fmt == "csv":
@@ -103,23 +179,41 @@ def export_ratings(db: Database, study: int | str, path: str | Path, fmt: str | 
             from .study import get_study
 
             info = get_study(db, study)
-            document = {"study": {"id": info.id, "name": info.name, "criteria_set": info.criteria_set,
-                                  "criteria": [c.key for c in info.criteria], "system_a": info.system_a,
-                                  "system_b": info.system_b, "examples": info.examples_per_study,
-                                  "annotators_per_example": info.annotators_per_example, "seed": info.seed},
-                        "ratings": records}
+            document = {
+                "study": {
+                    "id": info.id,
+                    "name": info.name,
+                    "criteria_set": info.criteria_set,
+                    "criteria": [c.key for c in info.criteria],
+                    "system_a": info.system_a,
+                    "system_b": info.system_b,
+                    "examples": info.examples_per_study,
+                    "annotators_per_example": info.annotators_per_example,
+                    "seed": info.seed,
+                },
+                "ratings": records,
+            }
             tmp.write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     return len(records)
 
 
-def progress_frame(progress) -> "Any":
+def progress_frame(progress) -> Any:
     """A study's per-annotator progress (study.StudyProgress) as a pandas DataFrame, one row per annotator:
     annotator, assigned, done, pending, ratings, share_of_needed (done / examples x annotators_per_example)."""
     import pandas as pd
 
-    rows = [{"annotator": a.annotator, "annotator_id": a.annotator_id, "assigned": a.assigned, "done": a.done,
-             "pending": a.pending, "ratings": a.ratings,
-             "share_of_needed": a.done / progress.needed if progress.needed else 0.0}
-            for a in progress.annotators]
-    return pd.DataFrame(rows, columns=["annotator", "annotator_id", "assigned", "done", "pending", "ratings",
-                                       "share_of_needed"])
+    rows = [
+        {
+            "annotator": a.annotator,
+            "annotator_id": a.annotator_id,
+            "assigned": a.assigned,
+            "done": a.done,
+            "pending": a.pending,
+            "ratings": a.ratings,
+            "share_of_needed": a.done / progress.needed if progress.needed else 0.0,
+        }
+        for a in progress.annotators
+    ]
+    return pd.DataFrame(
+        rows, columns=["annotator", "annotator_id", "assigned", "done", "pending", "ratings", "share_of_needed"]
+    )

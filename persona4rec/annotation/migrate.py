@@ -101,6 +101,8 @@ def ensure_current(engine: Engine) -> None:
     """Raise WorkspaceError unless the database's schema is at the newest migration."""
     at, head = current_revision(engine), head_revision()
     if at != head:
-        raise WorkspaceError(f"the annotation database {engine.url.render_as_string(hide_password=True)} "
-                             f"is at schema revision {at or '(empty)'}, not {head}: run "
-                             f"`persona4rec db upgrade --url ...`")
+        raise WorkspaceError(
+            f"the annotation database {engine.url.render_as_string(hide_password=True)} "
+            f"is at schema revision {at or '(empty)'}, not {head}: run "
+            f"`persona4rec db upgrade --url ...`"
+        )

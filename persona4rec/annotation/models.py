@@ -14,10 +14,20 @@ The schema is created only by the migrations in `migrations/versions`; a test ch
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Optional
+from typing import Any
 
-from sqlalchemy import (JSON, Boolean, CheckConstraint, DateTime, ForeignKey, Integer, MetaData, String, Text,
-                        UniqueConstraint)
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    DateTime,
+    ForeignKey,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 # Explicit constraint names so migrations (and SQLite batch mode) can refer to them.
@@ -31,7 +41,7 @@ NAMING_CONVENTION = {
 
 
 def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
 
 
 class Base(DeclarativeBase):
@@ -40,6 +50,7 @@ class Base(DeclarativeBase):
 
 class System(Base):
     """A way of producing explanations (e.g. "multi_persona", "single_persona", "online_llm")."""
+
     __tablename__ = "systems"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -63,7 +74,7 @@ class Study(Base):
     examples_per_study: Mapped[int] = mapped_column(Integer)
     annotators_per_example: Mapped[int] = mapped_column(Integer, default=3)
     # sha256 hex of the study's access token; NULL when the study is open to anyone with a name.
-    access_token_hash: Mapped[Optional[str]] = mapped_column(String(64), nullable=True)
+    access_token_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
     seed: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
 
@@ -74,18 +85,19 @@ class Study(Base):
 
 class Example(Base):
     """One recommendation shown to annotators: the user's history and both systems' explanations."""
+
     __tablename__ = "examples"
     __table_args__ = (UniqueConstraint("study_id", "position"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     study_id: Mapped[int] = mapped_column(ForeignKey("studies.id", ondelete="CASCADE"), index=True)
-    position: Mapped[int] = mapped_column(Integer)          # 0-based order within the study
+    position: Mapped[int] = mapped_column(Integer)  # 0-based order within the study
     user_id: Mapped[str] = mapped_column(String(200))
     item_id: Mapped[str] = mapped_column(String(200))
     item_title: Mapped[str] = mapped_column(Text, default="")
-    history: Mapped[Any] = mapped_column(JSON)               # list of dicts, stored as given
-    explanation_a: Mapped[str] = mapped_column(Text)         # written by the study's system A
-    explanation_b: Mapped[str] = mapped_column(Text)         # written by the study's system B
+    history: Mapped[Any] = mapped_column(JSON)  # list of dicts, stored as given
+    explanation_a: Mapped[str] = mapped_column(Text)  # written by the study's system A
+    explanation_b: Mapped[str] = mapped_column(Text)  # written by the study's system B
     system_a_id: Mapped[int] = mapped_column(ForeignKey("systems.id"))
     system_b_id: Mapped[int] = mapped_column(ForeignKey("systems.id"))
     workspace: Mapped[str] = mapped_column(String(500), default="")
@@ -103,6 +115,7 @@ class Annotator(Base):
 
 class Assignment(Base):
     """One example in one annotator's queue, with the left/right order it is shown in."""
+
     __tablename__ = "assignments"
     __table_args__ = (
         UniqueConstraint("example_id", "annotator_id"),
@@ -114,12 +127,12 @@ class Assignment(Base):
     study_id: Mapped[int] = mapped_column(ForeignKey("studies.id", ondelete="CASCADE"), index=True)
     example_id: Mapped[int] = mapped_column(ForeignKey("examples.id", ondelete="CASCADE"), index=True)
     annotator_id: Mapped[int] = mapped_column(ForeignKey("annotators.id"), index=True)
-    queue_position: Mapped[int] = mapped_column(Integer)     # 0-based place in this annotator's queue
+    queue_position: Mapped[int] = mapped_column(Integer)  # 0-based place in this annotator's queue
     # True: system A's explanation is shown on the left and labelled "A"; False: the two are swapped.
     left_is_a: Mapped[bool] = mapped_column(Boolean)
     status: Mapped[str] = mapped_column(String(10), default="pending")
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
-    completed_at: Mapped[Optional[dt.datetime]] = mapped_column(DateTime, nullable=True)
+    completed_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
 
     example: Mapped[Example] = relationship()
     annotator: Mapped[Annotator] = relationship()
@@ -127,6 +140,7 @@ class Assignment(Base):
 
 class Rating(Base):
     """One annotator's answer for one example and one criterion (revisions update it in place)."""
+
     __tablename__ = "ratings"
     __table_args__ = (
         UniqueConstraint("example_id", "annotator_id", "criterion"),
@@ -138,9 +152,9 @@ class Rating(Base):
     example_id: Mapped[int] = mapped_column(ForeignKey("examples.id", ondelete="CASCADE"))
     annotator_id: Mapped[int] = mapped_column(ForeignKey("annotators.id"))
     criterion: Mapped[str] = mapped_column(String(50))
-    shown_choice: Mapped[str] = mapped_column(String(3))     # as the annotator saw it: A (left), B (right), tie
+    shown_choice: Mapped[str] = mapped_column(String(3))  # as the annotator saw it: A (left), B (right), tie
     # The system the choice maps back to; NULL for a tie.
-    chosen_system_id: Mapped[Optional[int]] = mapped_column(ForeignKey("systems.id"), nullable=True)
+    chosen_system_id: Mapped[int | None] = mapped_column(ForeignKey("systems.id"), nullable=True)
     comment: Mapped[str] = mapped_column(Text, default="")
     submission_id: Mapped[str] = mapped_column(String(100))
     revision: Mapped[int] = mapped_column(Integer, default=0)
@@ -150,21 +164,23 @@ class Rating(Base):
 
 class RatingHistory(Base):
     """The value a rating had before a revision replaced it."""
+
     __tablename__ = "rating_history"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     rating_id: Mapped[int] = mapped_column(ForeignKey("ratings.id", ondelete="CASCADE"), index=True)
-    revision: Mapped[int] = mapped_column(Integer)           # the revision number the old value had
+    revision: Mapped[int] = mapped_column(Integer)  # the revision number the old value had
     shown_choice: Mapped[str] = mapped_column(String(3))
-    chosen_system_id: Mapped[Optional[int]] = mapped_column(ForeignKey("systems.id"), nullable=True)
+    chosen_system_id: Mapped[int | None] = mapped_column(ForeignKey("systems.id"), nullable=True)
     comment: Mapped[str] = mapped_column(Text, default="")
     submission_id: Mapped[str] = mapped_column(String(100))
-    valid_from: Mapped[dt.datetime] = mapped_column(DateTime)   # when the old value was stored
+    valid_from: Mapped[dt.datetime] = mapped_column(DateTime)  # when the old value was stored
     replaced_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
 
 
 class Submission(Base):
     """Every submit's idempotency key: a resent submission id is answered from here and stores nothing."""
+
     __tablename__ = "submissions"
     __table_args__ = (CheckConstraint("outcome IN ('stored', 'revised', 'unchanged')", name="outcome"),)
 
@@ -173,4 +189,3 @@ class Submission(Base):
     assignment_id: Mapped[int] = mapped_column(ForeignKey("assignments.id", ondelete="CASCADE"), index=True)
     outcome: Mapped[str] = mapped_column(String(10))
     received_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
-

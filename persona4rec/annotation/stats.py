@@ -16,8 +16,9 @@ from __future__ import annotations
 
 import math
 from collections import Counter, defaultdict
+from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
-from typing import Any, Hashable, Iterable, Mapping, Sequence
+from typing import Any
 
 OUTCOMES = ("system_a", "system_b", "tie")
 
@@ -93,10 +94,10 @@ def krippendorff_alpha_nominal(units: Iterable[Sequence[Hashable]]) -> float:
 class CriterionResult:
     criterion: str
     name: str
-    n: int                      # ratings (or examples, for unit="example")
-    wins: int                   # system A preferred
+    n: int  # ratings (or examples, for unit="example")
+    wins: int  # system A preferred
     ties: int
-    losses: int                 # system B preferred
+    losses: int  # system B preferred
     win_rate: float
     tie_rate: float
     loss_rate: float
@@ -104,7 +105,7 @@ class CriterionResult:
     tie_ci: tuple[float, float]
     loss_ci: tuple[float, float]
     sign_test_p: float
-    agreement_examples: int     # examples with >= 2 ratings, the ones agreement is computed on
+    agreement_examples: int  # examples with >= 2 ratings, the ones agreement is computed on
     krippendorff_alpha: float
     fleiss_kappa: float
 
@@ -120,8 +121,9 @@ def majority(outcomes: Sequence[str]) -> str:
     return ranked[0][0]
 
 
-def criterion_result(criterion: str, name: str, ratings: Sequence[Mapping[str, Any]],
-                     confidence: float = 0.95, unit: str = "rating") -> CriterionResult:
+def criterion_result(
+    criterion: str, name: str, ratings: Sequence[Mapping[str, Any]], confidence: float = 0.95, unit: str = "rating"
+) -> CriterionResult:
     """Rates, intervals, sign test and agreement for one criterion. `ratings` are dicts with at least
     `example_id` and `outcome` ("system_a" | "system_b" | "tie").
 
@@ -133,8 +135,7 @@ def criterion_result(criterion: str, name: str, ratings: Sequence[Mapping[str, A
     by_example: dict[Any, list[str]] = defaultdict(list)
     for r in ratings:
         by_example[r["example_id"]].append(r["outcome"])
-    observations = ([r["outcome"] for r in ratings] if unit == "rating"
-                    else [majority(v) for v in by_example.values()])
+    observations = [r["outcome"] for r in ratings] if unit == "rating" else [majority(v) for v in by_example.values()]
     tally = Counter(observations)
     unknown = set(tally) - set(OUTCOMES)
     if unknown:
@@ -144,16 +145,28 @@ def criterion_result(criterion: str, name: str, ratings: Sequence[Mapping[str, A
     pairable = [values for values in by_example.values() if len(values) >= 2]
     rate = (lambda k: k / n) if n else (lambda k: math.nan)
     return CriterionResult(
-        criterion=criterion, name=name, n=n, wins=wins, ties=ties, losses=losses,
-        win_rate=rate(wins), tie_rate=rate(ties), loss_rate=rate(losses),
-        win_ci=wilson_interval(wins, n, confidence), tie_ci=wilson_interval(ties, n, confidence),
-        loss_ci=wilson_interval(losses, n, confidence), sign_test_p=sign_test(wins, losses),
-        agreement_examples=len(pairable), krippendorff_alpha=krippendorff_alpha_nominal(pairable),
-        fleiss_kappa=fleiss_kappa([[Counter(v)[o] for o in OUTCOMES] for v in pairable]))
+        criterion=criterion,
+        name=name,
+        n=n,
+        wins=wins,
+        ties=ties,
+        losses=losses,
+        win_rate=rate(wins),
+        tie_rate=rate(ties),
+        loss_rate=rate(losses),
+        win_ci=wilson_interval(wins, n, confidence),
+        tie_ci=wilson_interval(ties, n, confidence),
+        loss_ci=wilson_interval(losses, n, confidence),
+        sign_test_p=sign_test(wins, losses),
+        agreement_examples=len(pairable),
+        krippendorff_alpha=krippendorff_alpha_nominal(pairable),
+        fleiss_kappa=fleiss_kappa([[Counter(v)[o] for o in OUTCOMES] for v in pairable]),
+    )
 
 
-def criteria_results(ratings: Sequence[Mapping[str, Any]], criteria: Sequence[Any],
-                     confidence: float = 0.95, unit: str = "rating") -> list[CriterionResult]:
+def criteria_results(
+    ratings: Sequence[Mapping[str, Any]], criteria: Sequence[Any], confidence: float = 0.95, unit: str = "rating"
+) -> list[CriterionResult]:
     """One CriterionResult per criterion (objects with .key and .name), in the criteria's order."""
     by_criterion: dict[str, list[Mapping[str, Any]]] = defaultdict(list)
     for r in ratings:

@@ -18,8 +18,9 @@ import hashlib
 import hmac
 import random
 import uuid
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping, Sequence, TypeVar
+from typing import Any, TypeVar
 
 from sqlalchemy import case, func, select
 from sqlalchemy.exc import IntegrityError
@@ -28,8 +29,7 @@ from sqlalchemy.orm import Session
 from ..errors import InputError, Persona4RecError
 from .criteria import CHOICES, Criterion, criteria_for
 from .db import Database
-from .models import (Annotator, Assignment, Example, Rating, RatingHistory, Study, Submission, System,
-                     utcnow)
+from .models import Annotator, Assignment, Example, Rating, RatingHistory, Study, Submission, System, utcnow
 
 T = TypeVar("T")
 
@@ -50,14 +50,16 @@ class AccessDenied(Persona4RecError):
 
 # ---------------------------------------------------------------------------------------------- records
 
+
 @dataclass(frozen=True)
 class ExampleInput:
     """One recommendation to be judged: both systems' explanations for the same user and item."""
+
     user_id: str
     item_id: str
-    explanation_a: str            # from the study's system A
-    explanation_b: str            # from the study's system B
-    history: list[dict[str, Any]] = field(default_factory=list)   # shown as given, e.g. title/rating/text
+    explanation_a: str  # from the study's system A
+    explanation_b: str  # from the study's system B
+    history: list[dict[str, Any]] = field(default_factory=list)  # shown as given, e.g. title/rating/text
     item_title: str = ""
     workspace: str = ""
 
@@ -86,21 +88,22 @@ class AnnotatorInfo:
 @dataclass(frozen=True)
 class AssignmentView:
     """What the Annotate page shows: systems hidden, explanations already in their left/right order."""
+
     assignment_id: int
     study_id: int
     annotator_id: int
     example_id: int
     queue_position: int
-    status: str                   # "pending" or "done"
+    status: str  # "pending" or "done"
     user_id: str
     item_id: str
     item_title: str
     history: list[dict[str, Any]]
     workspace: str
-    explanation_shown_a: str      # left, labelled "A"
-    explanation_shown_b: str      # right, labelled "B"
+    explanation_shown_a: str  # left, labelled "A"
+    explanation_shown_b: str  # right, labelled "B"
     criteria: tuple[Criterion, ...]
-    answers: dict[str, str]       # criterion key -> "A" | "B" | "tie" as already answered (revisions)
+    answers: dict[str, str]  # criterion key -> "A" | "B" | "tie" as already answered (revisions)
     comment: str
 
 
@@ -139,13 +142,14 @@ class StudyProgress:
     study_id: int
     examples: int
     annotators_per_example: int
-    needed: int                   # examples x annotators_per_example
-    done: int                     # finished assignments
-    complete_examples: int        # examples with all their annotators done
+    needed: int  # examples x annotators_per_example
+    done: int  # finished assignments
+    complete_examples: int  # examples with all their annotators done
     annotators: tuple[AnnotatorProgress, ...]
 
 
 # ---------------------------------------------------------------------------------------------- helpers
+
 
 def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
@@ -195,11 +199,19 @@ def _system(session: Session, name: str, description: str | None) -> System:
 
 
 def _study_info(study: Study) -> StudyInfo:
-    return StudyInfo(id=study.id, name=study.name, criteria_set=study.criteria_set,
-                     criteria=criteria_for(study.criteria_set), system_a=study.system_a.name,
-                     system_b=study.system_b.name, examples_per_study=study.examples_per_study,
-                     annotators_per_example=study.annotators_per_example, seed=study.seed,
-                     requires_token=study.access_token_hash is not None, created_at=study.created_at)
+    return StudyInfo(
+        id=study.id,
+        name=study.name,
+        criteria_set=study.criteria_set,
+        criteria=criteria_for(study.criteria_set),
+        system_a=study.system_a.name,
+        system_b=study.system_b.name,
+        examples_per_study=study.examples_per_study,
+        annotators_per_example=study.annotators_per_example,
+        seed=study.seed,
+        requires_token=study.access_token_hash is not None,
+        created_at=study.created_at,
+    )
 
 
 def _load_study(session: Session, study: int | str | StudyInfo) -> Study:
@@ -226,10 +238,21 @@ def _validate_example(example: ExampleInput, line: int) -> ExampleInput:
 
 # ---------------------------------------------------------------------------------------------- studies
 
-def create_study(db: Database, name: str, criteria_set: str, system_a: str, system_b: str,
-                 examples: Sequence[ExampleInput], *, annotators_per_example: int = 3, seed: int = 0,
-                 access_token: str | None = None, examples_per_study: int | None = None,
-                 system_descriptions: Mapping[str, str] | None = None) -> StudyInfo:
+
+def create_study(
+    db: Database,
+    name: str,
+    criteria_set: str,
+    system_a: str,
+    system_b: str,
+    examples: Sequence[ExampleInput],
+    *,
+    annotators_per_example: int = 3,
+    seed: int = 0,
+    access_token: str | None = None,
+    examples_per_study: int | None = None,
+    system_descriptions: Mapping[str, str] | None = None,
+) -> StudyInfo:
     """Create a study over `examples` (a seeded sample of `examples_per_study` of them when fewer are
     wanted). Explanation texts are stored exactly as given. `access_token`, when set, is required from
     every annotator (only its sha256 is stored)."""
@@ -256,17 +279,35 @@ def create_study(db: Database, name: str, criteria_set: str, system_a: str, syst
             raise InputError(f"a study named {name!r} already exists", field="name")
         sys_a = _system(session, system_a, descriptions.get(system_a))
         sys_b = _system(session, system_b, descriptions.get(system_b))
-        study = Study(name=name, criteria_set=criteria_set, system_a_id=sys_a.id, system_b_id=sys_b.id,
-                      examples_per_study=len(chosen), annotators_per_example=annotators_per_example,
-                      access_token_hash=hash_token(access_token) if access_token else None, seed=seed,
-                      created_at=utcnow())
+        study = Study(
+            name=name,
+            criteria_set=criteria_set,
+            system_a_id=sys_a.id,
+            system_b_id=sys_b.id,
+            examples_per_study=len(chosen),
+            annotators_per_example=annotators_per_example,
+            access_token_hash=hash_token(access_token) if access_token else None,
+            seed=seed,
+            created_at=utcnow(),
+        )
         session.add(study)
         session.flush()
-        session.add_all(Example(study_id=study.id, position=i, user_id=e.user_id, item_id=e.item_id,
-                                item_title=e.item_title or "", history=list(e.history),
-                                explanation_a=e.explanation_a, explanation_b=e.explanation_b,
-                                system_a_id=sys_a.id, system_b_id=sys_b.id, workspace=e.workspace or "")
-                        for i, e in enumerate(chosen))
+        session.add_all(
+            Example(
+                study_id=study.id,
+                position=i,
+                user_id=e.user_id,
+                item_id=e.item_id,
+                item_title=e.item_title or "",
+                history=list(e.history),
+                explanation_a=e.explanation_a,
+                explanation_b=e.explanation_b,
+                system_a_id=sys_a.id,
+                system_b_id=sys_b.id,
+                workspace=e.workspace or "",
+            )
+            for i, e in enumerate(chosen)
+        )
         session.flush()
         session.refresh(study)
         return _study_info(study)
@@ -276,6 +317,7 @@ def create_study(db: Database, name: str, criteria_set: str, system_a: str, syst
 
 def set_access_token(db: Database, study: int | str | StudyInfo, access_token: str | None) -> StudyInfo:
     """Set, change or (with None or "") remove the study's access token."""
+
     def work(session: Session) -> StudyInfo:
         found = _load_study(session, study)
         found.access_token_hash = hash_token(access_token) if access_token else None
@@ -298,6 +340,7 @@ def get_study(db: Database, study: int | str) -> StudyInfo:
 
 # ---------------------------------------------------------------------------------------------- annotators
 
+
 def check_access(db: Database, study: int | str | StudyInfo, access_token: str | None) -> None:
     """Raise AccessDenied unless the study is open or `access_token` is its token."""
     with db.read() as session:
@@ -309,8 +352,9 @@ def check_access(db: Database, study: int | str | StudyInfo, access_token: str |
         raise AccessDenied("this study needs its access token; the one given is missing or wrong")
 
 
-def identify_annotator(db: Database, study: int | str | StudyInfo, name: str,
-                       access_token: str | None = None) -> AnnotatorInfo:
+def identify_annotator(
+    db: Database, study: int | str | StudyInfo, name: str, access_token: str | None = None
+) -> AnnotatorInfo:
     """The annotator called `name` (registered on first use), after checking the study's access token."""
     check_access(db, study, access_token)
     name = _clean_name(name, "annotator")
@@ -328,43 +372,72 @@ def identify_annotator(db: Database, study: int | str | StudyInfo, name: str,
 
 # ---------------------------------------------------------------------------------------------- queue
 
+
 def _view(session: Session, assignment: Assignment) -> AssignmentView:
     example = assignment.example
     study = session.get(Study, assignment.study_id)
     ratings = session.scalars(select(Rating).where(Rating.assignment_id == assignment.id)).all()
-    shown_a, shown_b = ((example.explanation_a, example.explanation_b) if assignment.left_is_a
-                        else (example.explanation_b, example.explanation_a))
+    shown_a, shown_b = (
+        (example.explanation_a, example.explanation_b)
+        if assignment.left_is_a
+        else (example.explanation_b, example.explanation_a)
+    )
     return AssignmentView(
-        assignment_id=assignment.id, study_id=assignment.study_id, annotator_id=assignment.annotator_id,
-        example_id=example.id, queue_position=assignment.queue_position, status=assignment.status,
-        user_id=example.user_id, item_id=example.item_id, item_title=example.item_title,
-        history=list(example.history or []), workspace=example.workspace,
-        explanation_shown_a=shown_a, explanation_shown_b=shown_b, criteria=criteria_for(study.criteria_set),
+        assignment_id=assignment.id,
+        study_id=assignment.study_id,
+        annotator_id=assignment.annotator_id,
+        example_id=example.id,
+        queue_position=assignment.queue_position,
+        status=assignment.status,
+        user_id=example.user_id,
+        item_id=example.item_id,
+        item_title=example.item_title,
+        history=list(example.history or []),
+        workspace=example.workspace,
+        explanation_shown_a=shown_a,
+        explanation_shown_b=shown_b,
+        criteria=criteria_for(study.criteria_set),
         answers={r.criterion: r.shown_choice for r in ratings},
-        comment=ratings[0].comment if ratings else "")
+        comment=ratings[0].comment if ratings else "",
+    )
 
 
 def _allocate(session: Session, study: Study, annotator_id: int) -> Assignment | None:
-    taken = (select(Assignment.example_id, func.count().label("n")).where(Assignment.study_id == study.id)
-             .group_by(Assignment.example_id).subquery())
-    mine = select(Assignment.example_id).where(Assignment.study_id == study.id,
-                                               Assignment.annotator_id == annotator_id)
+    taken = (
+        select(Assignment.example_id, func.count().label("n"))
+        .where(Assignment.study_id == study.id)
+        .group_by(Assignment.example_id)
+        .subquery()
+    )
+    mine = select(Assignment.example_id).where(Assignment.study_id == study.id, Assignment.annotator_id == annotator_id)
     rows = session.execute(
         select(Example.id, Example.position, func.coalesce(taken.c.n, 0))
         .outerjoin(taken, taken.c.example_id == Example.id)
-        .where(Example.study_id == study.id, Example.id.not_in(mine),
-               func.coalesce(taken.c.n, 0) < study.annotators_per_example)).all()
+        .where(
+            Example.study_id == study.id,
+            Example.id.not_in(mine),
+            func.coalesce(taken.c.n, 0) < study.annotators_per_example,
+        )
+    ).all()
     if not rows:
         return None
     name = session.get(Annotator, annotator_id).name
-    example_id, position_in_study, _ = min(
-        rows, key=lambda r: (-r[2], _seeded_unit(study.seed, "queue", name, r[1])))
+    example_id, position_in_study, _ = min(rows, key=lambda r: (-r[2], _seeded_unit(study.seed, "queue", name, r[1])))
     # max + 1, not count: released assignments leave gaps in a queue
-    position = session.scalar(select(func.coalesce(func.max(Assignment.queue_position) + 1, 0)).where(
-        Assignment.study_id == study.id, Assignment.annotator_id == annotator_id))
-    assignment = Assignment(study_id=study.id, example_id=example_id, annotator_id=annotator_id,
-                            queue_position=position, status="pending", created_at=utcnow(),
-                            left_is_a=left_is_a_for(study.seed, name, position_in_study))
+    position = session.scalar(
+        select(func.coalesce(func.max(Assignment.queue_position) + 1, 0)).where(
+            Assignment.study_id == study.id, Assignment.annotator_id == annotator_id
+        )
+    )
+    assignment = Assignment(
+        study_id=study.id,
+        example_id=example_id,
+        annotator_id=annotator_id,
+        queue_position=position,
+        status="pending",
+        created_at=utcnow(),
+        left_is_a=left_is_a_for(study.seed, name, position_in_study),
+    )
     session.add(assignment)
     session.flush()
     return assignment
@@ -374,12 +447,17 @@ def next_assignment(db: Database, study: int | str | StudyInfo, annotator_id: in
     """The annotator's first unfinished assignment (resuming where they left off), else a newly allocated
     one; None when nothing is left for them in this study. (Streamlit calls this on every rerun: the
     common case, a pending assignment, is answered by a read without taking the write lock.)"""
+
     def first_pending(session: Session, found: Study) -> Assignment | None:
         if session.get(Annotator, annotator_id) is None:
             raise InputError(f"no annotator with id {annotator_id}", field="annotator")
         return session.scalar(
-            select(Assignment).where(Assignment.study_id == found.id, Assignment.annotator_id == annotator_id,
-                                     Assignment.status == "pending").order_by(Assignment.queue_position))
+            select(Assignment)
+            .where(
+                Assignment.study_id == found.id, Assignment.annotator_id == annotator_id, Assignment.status == "pending"
+            )
+            .order_by(Assignment.queue_position)
+        )
 
     with db.read() as session:
         pending = first_pending(session, _load_study(session, study))
@@ -408,11 +486,18 @@ def annotator_queue(db: Database, study: int | str | StudyInfo, annotator_id: in
     with db.read() as session:
         found = _load_study(session, study)
         rows = session.execute(
-            select(Assignment.id, Assignment.queue_position, Example.id, Example.item_id, Example.item_title,
-                   Assignment.status)
+            select(
+                Assignment.id,
+                Assignment.queue_position,
+                Example.id,
+                Example.item_id,
+                Example.item_title,
+                Assignment.status,
+            )
             .join(Example, Example.id == Assignment.example_id)
             .where(Assignment.study_id == found.id, Assignment.annotator_id == annotator_id)
-            .order_by(Assignment.queue_position)).all()
+            .order_by(Assignment.queue_position)
+        ).all()
         return [QueueEntry(*row) for row in rows]
 
 
@@ -420,12 +505,18 @@ def release_stale_assignments(db: Database, study: int | str | StudyInfo, older_
     """Give back the slots of pending, never-rated assignments handed out more than `older_than` ago
     (an annotator who took an example and left), so other annotators can get those examples. Returns
     how many were released."""
+
     def work(session: Session) -> int:
         found = _load_study(session, study)
         cutoff = utcnow() - older_than
-        stale = session.scalars(select(Assignment).where(
-            Assignment.study_id == found.id, Assignment.status == "pending", Assignment.created_at < cutoff,
-            ~select(Rating.id).where(Rating.assignment_id == Assignment.id).exists())).all()
+        stale = session.scalars(
+            select(Assignment).where(
+                Assignment.study_id == found.id,
+                Assignment.status == "pending",
+                Assignment.created_at < cutoff,
+                ~select(Rating.id).where(Rating.assignment_id == Assignment.id).exists(),
+            )
+        ).all()
         for assignment in stale:
             session.delete(assignment)
         return len(stale)
@@ -435,6 +526,7 @@ def release_stale_assignments(db: Database, study: int | str | StudyInfo, older_
 
 # ---------------------------------------------------------------------------------------------- ratings
 
+
 def normalise_choices(choices: Mapping[str, str], criteria: Sequence[Criterion]) -> dict[str, str]:
     """Map {criterion key or name: "A" | "B" | "tie" (any case)} to {key: "A" | "B" | "tie"}; every
     criterion must be answered exactly once."""
@@ -443,8 +535,9 @@ def normalise_choices(choices: Mapping[str, str], criteria: Sequence[Criterion])
     for raw_key, raw_value in choices.items():
         key = by_alias.get(str(raw_key).strip().lower())
         if key is None:
-            raise InputError(f"not a criterion of this study (expected {', '.join(c.key for c in criteria)})",
-                             field=str(raw_key))
+            raise InputError(
+                f"not a criterion of this study (expected {', '.join(c.key for c in criteria)})", field=str(raw_key)
+            )
         value = {"a": "A", "b": "B", "tie": "tie"}.get(str(raw_value).strip().lower())
         if value is None:
             raise InputError(f"answer must be one of {', '.join(CHOICES)}, got {raw_value!r}", field=key)
@@ -464,8 +557,15 @@ def _chosen_system(example: Example, assignment: Assignment, shown: str) -> int 
     return example.system_a_id if picked_a else example.system_b_id
 
 
-def submit_ratings(db: Database, assignment_id: int, choices: Mapping[str, str], comment: str = "",
-                   submission_id: str | None = None, *, annotator_id: int | None = None) -> SubmitResult:
+def submit_ratings(
+    db: Database,
+    assignment_id: int,
+    choices: Mapping[str, str],
+    comment: str = "",
+    submission_id: str | None = None,
+    *,
+    annotator_id: int | None = None,
+) -> SubmitResult:
     """Store all of an assignment's answers in one transaction.
 
     Idempotent: a resent `submission_id` (a double-clicked submit) stores nothing and answers "duplicate";
@@ -487,25 +587,43 @@ def submit_ratings(db: Database, assignment_id: int, choices: Mapping[str, str],
         example = assignment.example
         study = session.get(Study, assignment.study_id)
         answers = normalise_choices(choices, criteria_for(study.criteria_set))
-        existing = {r.criterion: r for r in session.scalars(
-            select(Rating).where(Rating.assignment_id == assignment.id))}
+        existing = {
+            r.criterion: r for r in session.scalars(select(Rating).where(Rating.assignment_id == assignment.id))
+        }
         now = utcnow()
         changed: list[str] = []
         for key, shown in answers.items():
             rating = existing.get(key)
             if rating is None:
-                session.add(Rating(assignment_id=assignment.id, example_id=example.id,
-                                   annotator_id=assignment.annotator_id, criterion=key, shown_choice=shown,
-                                   chosen_system_id=_chosen_system(example, assignment, shown),
-                                   comment=comment, submission_id=submission_id, revision=0,
-                                   created_at=now, updated_at=now))
+                session.add(
+                    Rating(
+                        assignment_id=assignment.id,
+                        example_id=example.id,
+                        annotator_id=assignment.annotator_id,
+                        criterion=key,
+                        shown_choice=shown,
+                        chosen_system_id=_chosen_system(example, assignment, shown),
+                        comment=comment,
+                        submission_id=submission_id,
+                        revision=0,
+                        created_at=now,
+                        updated_at=now,
+                    )
+                )
                 changed.append(key)
             elif rating.shown_choice != shown or rating.comment != comment:
-                session.add(RatingHistory(rating_id=rating.id, revision=rating.revision,
-                                          shown_choice=rating.shown_choice,
-                                          chosen_system_id=rating.chosen_system_id, comment=rating.comment,
-                                          submission_id=rating.submission_id, valid_from=rating.updated_at,
-                                          replaced_at=now))
+                session.add(
+                    RatingHistory(
+                        rating_id=rating.id,
+                        revision=rating.revision,
+                        shown_choice=rating.shown_choice,
+                        chosen_system_id=rating.chosen_system_id,
+                        comment=rating.comment,
+                        submission_id=rating.submission_id,
+                        valid_from=rating.updated_at,
+                        replaced_at=now,
+                    )
+                )
                 rating.shown_choice = shown
                 rating.chosen_system_id = _chosen_system(example, assignment, shown)
                 rating.comment = comment
@@ -516,8 +634,9 @@ def submit_ratings(db: Database, assignment_id: int, choices: Mapping[str, str],
         outcome = "unchanged" if not changed else ("stored" if not existing else "revised")
         if assignment.status != "done":
             assignment.status, assignment.completed_at = "done", now
-        session.add(Submission(submission_id=submission_id, assignment_id=assignment.id, outcome=outcome,
-                               received_at=now))
+        session.add(
+            Submission(submission_id=submission_id, assignment_id=assignment.id, outcome=outcome, received_at=now)
+        )
         session.flush()
         return SubmitResult(assignment.id, submission_id, outcome, tuple(changed))
 
@@ -528,16 +647,25 @@ def rating_history(db: Database, assignment_id: int) -> list[dict[str, Any]]:
     """Every earlier value of the assignment's ratings, oldest first (criterion, revision, choice, times)."""
     with db.read() as session:
         rows = session.execute(
-            select(Rating.criterion, RatingHistory.revision, RatingHistory.shown_choice,
-                   RatingHistory.chosen_system_id, RatingHistory.comment, RatingHistory.submission_id,
-                   RatingHistory.valid_from, RatingHistory.replaced_at)
+            select(
+                Rating.criterion,
+                RatingHistory.revision,
+                RatingHistory.shown_choice,
+                RatingHistory.chosen_system_id,
+                RatingHistory.comment,
+                RatingHistory.submission_id,
+                RatingHistory.valid_from,
+                RatingHistory.replaced_at,
+            )
             .join(Rating, Rating.id == RatingHistory.rating_id)
             .where(Rating.assignment_id == assignment_id)
-            .order_by(RatingHistory.replaced_at, RatingHistory.id)).all()
+            .order_by(RatingHistory.replaced_at, RatingHistory.id)
+        ).all()
         return [dict(row._mapping) for row in rows]
 
 
 # ---------------------------------------------------------------------------------------------- progress
+
 
 def study_progress(db: Database, study: int | str | StudyInfo) -> StudyProgress:
     """How far the study is: per annotator (assigned, done, pending, rating rows) and overall."""
@@ -545,26 +673,43 @@ def study_progress(db: Database, study: int | str | StudyInfo) -> StudyProgress:
         found = _load_study(session, study)
         n_examples = session.scalar(select(func.count()).select_from(Example).where(Example.study_id == found.id))
         per_annotator = session.execute(
-            select(Annotator.id, Annotator.name, func.count(Assignment.id),
-                   func.sum(case((Assignment.status == "done", 1), else_=0)))
+            select(
+                Annotator.id,
+                Annotator.name,
+                func.count(Assignment.id),
+                func.sum(case((Assignment.status == "done", 1), else_=0)),
+            )
             .join(Assignment, Assignment.annotator_id == Annotator.id)
             .where(Assignment.study_id == found.id)
-            .group_by(Annotator.id, Annotator.name).order_by(Annotator.name)).all()
-        ratings = dict(session.execute(
-            select(Rating.annotator_id, func.count()).join(Example, Example.id == Rating.example_id)
-            .where(Example.study_id == found.id).group_by(Rating.annotator_id)).all())
+            .group_by(Annotator.id, Annotator.name)
+            .order_by(Annotator.name)
+        ).all()
+        ratings = dict(
+            session.execute(
+                select(Rating.annotator_id, func.count())
+                .join(Example, Example.id == Rating.example_id)
+                .where(Example.study_id == found.id)
+                .group_by(Rating.annotator_id)
+            ).all()
+        )
         done_per_example = session.execute(
-            select(Assignment.example_id, func.count()).where(Assignment.study_id == found.id,
-                                                              Assignment.status == "done")
-            .group_by(Assignment.example_id)).all()
-        annotators = tuple(AnnotatorProgress(aid, name, assigned, int(done or 0), assigned - int(done or 0),
-                                             ratings.get(aid, 0))
-                           for aid, name, assigned, done in per_annotator)
+            select(Assignment.example_id, func.count())
+            .where(Assignment.study_id == found.id, Assignment.status == "done")
+            .group_by(Assignment.example_id)
+        ).all()
+        annotators = tuple(
+            AnnotatorProgress(aid, name, assigned, int(done or 0), assigned - int(done or 0), ratings.get(aid, 0))
+            for aid, name, assigned, done in per_annotator
+        )
         return StudyProgress(
-            study_id=found.id, examples=n_examples, annotators_per_example=found.annotators_per_example,
-            needed=n_examples * found.annotators_per_example, done=sum(a.done for a in annotators),
+            study_id=found.id,
+            examples=n_examples,
+            annotators_per_example=found.annotators_per_example,
+            needed=n_examples * found.annotators_per_example,
+            done=sum(a.done for a in annotators),
             complete_examples=sum(1 for _, n in done_per_example if n >= found.annotators_per_example),
-            annotators=annotators)
+            annotators=annotators,
+        )
 
 
 def annotator_progress(db: Database, study: int | str | StudyInfo, annotator_id: int) -> AnnotatorProgress:
@@ -576,4 +721,3 @@ def annotator_progress(db: Database, study: int | str | StudyInfo, annotator_id:
         if annotator is None:
             raise InputError(f"no annotator with id {annotator_id}", field="annotator")
         return AnnotatorProgress(annotator.id, annotator.name, 0, 0, 0, 0)
-

@@ -13,7 +13,8 @@ skipped and the next sampled user is tried, so every example has two real explan
 from __future__ import annotations
 
 import random
-from typing import Any, Callable, Mapping
+from collections.abc import Callable, Mapping
+from typing import Any
 
 from ..errors import InputError, WorkspaceError
 from ..workspace import Workspace
@@ -37,6 +38,7 @@ def persona_explanation(persona: Any) -> str:
 
 def reranker_explainer(reranker: Any, split: str = "test") -> Explainer:
     """Explain (user, item) by the persona that wins for this user in `reranker` (rerank.Reranker)."""
+
     def explain(user_id: str, item_id: str) -> str:
         ranked = reranker.rerank(user_id, [item_id], split=split)
         persona = ranked[0].persona if ranked else None
@@ -59,18 +61,22 @@ def built_in_explainer(ws: Workspace, system: str, split: str = "test") -> Expla
         try:
             from ..rerank import Reranker
         except ImportError as exc:
-            raise WorkspaceError(f"explaining with {system!r} needs the reranker, which cannot be "
-                                 f"imported here: {exc}") from None
+            raise WorkspaceError(
+                f"explaining with {system!r} needs the reranker, which cannot be imported here: {exc}"
+            ) from None
 
         variant = "multi" if system == "multi_persona" else "single"
         return reranker_explainer(Reranker.from_workspace(ws, variant), split)
-    raise InputError(f"system {system!r} has no built-in explainer (built in: {', '.join(BUILT_IN)}); "
-                     f"pass explainers={{{system!r}: fn(user_id, item_id) -> text}}", field="system")
+    raise InputError(
+        f"system {system!r} has no built-in explainer (built in: {', '.join(BUILT_IN)}); "
+        f"pass explainers={{{system!r}: fn(user_id, item_id) -> text}}",
+        field="system",
+    )
 
 
 def _snippet(text: Any) -> str:
     text = " ".join(str(text or "").split())
-    return text if len(text) <= REVIEW_SNIPPET_CHARS else text[:REVIEW_SNIPPET_CHARS - 1].rstrip() + "…"
+    return text if len(text) <= REVIEW_SNIPPET_CHARS else text[: REVIEW_SNIPPET_CHARS - 1].rstrip() + "…"
 
 
 def user_histories(reviews, titles: Mapping[str, str], split: str, length: int) -> dict[str, list[dict]]:
@@ -82,16 +88,30 @@ def user_histories(reviews, titles: Mapping[str, str], split: str, length: int) 
     out: dict[str, list[dict]] = {}
     for user_id, rows in earlier.groupby("user_id", sort=False):
         out[str(user_id)] = [
-            {"item_id": str(r.item_id), "title": titles.get(str(r.item_id), "") or str(r.item_id),
-             "rating": float(r.rating), "review_title": str(r.title or ""), "review": _snippet(r.text),
-             "date": pd.Timestamp(int(r.timestamp), unit="ms", tz="UTC").strftime("%Y-%m-%d")}
-            for r in rows.tail(length).itertuples()]
+            {
+                "item_id": str(r.item_id),
+                "title": titles.get(str(r.item_id), "") or str(r.item_id),
+                "rating": float(r.rating),
+                "review_title": str(r.title or ""),
+                "review": _snippet(r.text),
+                "date": pd.Timestamp(int(r.timestamp), unit="ms", tz="UTC").strftime("%Y-%m-%d"),
+            }
+            for r in rows.tail(length).itertuples()
+        ]
     return out
 
 
-def build_examples(ws: Workspace, system_a: str, system_b: str, n: int, *, seed: int = 0,
-                   split: str = "test", history_length: int = 5,
-                   explainers: Mapping[str, Explainer] | None = None) -> list[ExampleInput]:
+def build_examples(
+    ws: Workspace,
+    system_a: str,
+    system_b: str,
+    n: int,
+    *,
+    seed: int = 0,
+    split: str = "test",
+    history_length: int = 5,
+    explainers: Mapping[str, Explainer] | None = None,
+) -> list[ExampleInput]:
     """Up to `n` examples from the workspace, users sampled with `seed`; explanation_a comes from
     system_a and explanation_b from system_b (see the module docstring for the systems)."""
     from ..offline.stages import load_tables
@@ -122,7 +142,15 @@ def build_examples(ws: Workspace, system_a: str, system_b: str, n: int, *, seed:
         text_a, text_b = explain_a(user_id, item_id), explain_b(user_id, item_id)
         if not text_a.strip() or not text_b.strip():
             continue
-        examples.append(ExampleInput(user_id=user_id, item_id=item_id, explanation_a=text_a,
-                                     explanation_b=text_b, history=histories[user_id],
-                                     item_title=titles.get(item_id, ""), workspace=ws.name))
+        examples.append(
+            ExampleInput(
+                user_id=user_id,
+                item_id=item_id,
+                explanation_a=text_a,
+                explanation_b=text_b,
+                history=histories[user_id],
+                item_title=titles.get(item_id, ""),
+                workspace=ws.name,
+            )
+        )
     return examples

@@ -20,8 +20,8 @@ class BPRConfig:
     reg: float = 0.03
     epochs: int = 400
     batch_size: int = 1024
-    patience: int = 50         # epochs without a better validation NDCG before stopping (the curve is noisy)
-    eval_k: int = 20           # validation NDCG@eval_k drives early stopping
+    patience: int = 50  # epochs without a better validation NDCG before stopping (the curve is noisy)
+    eval_k: int = 20  # validation NDCG@eval_k drives early stopping
     init_std: float = 0.1
     seed: int = 0
 
@@ -48,7 +48,18 @@ def train_bpr(data: Interactions, config: BPRConfig, progress: bool = False) -> 
     """Train BPR-MF; return the factors of the best validation epoch and the fit record."""
     rng = seed_everything(config.seed)
     model = BPRMF(data.n_users, data.n_items, config.dim, config.init_std)
-    fit = fit_bpr(model, lambda u, p, n: model.batch_loss(u, p, n, config.reg), model.factors, data,
-                  lr=config.lr, epochs=config.epochs, batch_size=config.batch_size, patience=config.patience,
-                  eval_k=config.eval_k, rng=rng, progress=progress, desc="BPR-MF")
+    fit = fit_bpr(
+        model,
+        lambda u, p, n: model.batch_loss(u, p, n, config.reg),
+        model.factors,
+        data,
+        lr=config.lr,
+        epochs=config.epochs,
+        batch_size=config.batch_size,
+        patience=config.patience,
+        eval_k=config.eval_k,
+        rng=rng,
+        progress=progress,
+        desc="BPR-MF",
+    )
     return model.factors(), fit

@@ -32,9 +32,9 @@ EVAL_SPLITS = ("valid", "test")
 class CandidateRun:
     generator: str
     path: Path
-    frame: Any                       # the candidate DataFrame that was written
+    frame: Any  # the candidate DataFrame that was written
     fit: FitResult
-    recall: dict[str, float]         # split -> hit rate of the target within the top K
+    recall: dict[str, float]  # split -> hit rate of the target within the top K
     config: dict[str, Any]
 
 
@@ -42,23 +42,29 @@ def config_class(generator: str):
     from .bpr import BPRConfig
     from .lightgcn import LightGCNConfig
     from .popularity import PopularityConfig
+
     classes = {"bpr": BPRConfig, "lightgcn": LightGCNConfig, "pop": PopularityConfig}
     if generator not in classes:
         raise ConfigError(f"unknown generator {generator!r} (choose from {', '.join(GENERATORS)})")
     return classes[generator]
 
 
-def load_generator_config(generator: str, *, path: str | Path | None = None,
-                          overrides: dict[str, Any] | None = None):
-    """The generator's typed config: defaults < [<generator>] in a TOML file < PERSONA4REC_CANDIDATES_<GENERATOR>_* < overrides."""
+def load_generator_config(generator: str, *, path: str | Path | None = None, overrides: dict[str, Any] | None = None):
+    """The generator's typed config.
+
+    Precedence: defaults < [<generator>] in a TOML file < PERSONA4REC_CANDIDATES_<GENERATOR>_* < overrides.
+    """
     cls = config_class(generator)
     given = {k: v for k, v in (overrides or {}).items() if v is not None}
     unknown = sorted(set(given) - set(cls.__dataclass_fields__))
     if unknown:
-        raise ConfigError(f"option '{unknown[0]}' does not apply to generator '{generator}' "
-                          f"(its options: {', '.join(cls.__dataclass_fields__)})")
-    return load_config(cls, section=generator, path=path, overrides=given,
-                       env_prefix=f"PERSONA4REC_CANDIDATES_{generator.upper()}_")
+        raise ConfigError(
+            f"option '{unknown[0]}' does not apply to generator '{generator}' "
+            f"(its options: {', '.join(cls.__dataclass_fields__)})"
+        )
+    return load_config(
+        cls, section=generator, path=path, overrides=given, env_prefix=f"PERSONA4REC_CANDIDATES_{generator.upper()}_"
+    )
 
 
 @contextlib.contextmanager
@@ -70,6 +76,7 @@ def single_thread():
     One thread also makes results independent of the machine's core count.
     """
     import torch
+
     previous = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
@@ -86,11 +93,14 @@ def train_factors(generator: str, data: Interactions, config, progress: bool = F
 def _train_factors(generator: str, data: Interactions, config, progress: bool = False):
     if generator == "bpr":
         from .bpr import train_bpr
+
         return train_bpr(data, config, progress)
     if generator == "lightgcn":
         from .lightgcn import train_lightgcn
+
         return train_lightgcn(data, config, progress)
     from .popularity import train_popularity
+
     return train_popularity(data, config, progress)
 
 
@@ -104,17 +114,20 @@ def candidate_frame(data: Interactions, factors: Factors, k: int):
         for block, masked in masked_blocks(factors, users, data.seen_index(split)):
             items, values = top_k(masked, k)
             width = items.shape[1]
-            frame = pd.DataFrame({
-                "user_id": np.repeat(data.user_ids[block], width),
-                "split": split,
-                "rank": np.tile(np.arange(1, width + 1), len(block)),
-                "item_id": data.item_ids[items.ravel()],
-                "score": values.ravel().astype(np.float32),
-            })
-            parts.append(frame[np.isfinite(frame["score"])])   # a seen item never fills a short list
+            frame = pd.DataFrame(
+                {
+                    "user_id": np.repeat(data.user_ids[block], width),
+                    "split": split,
+                    "rank": np.tile(np.arange(1, width + 1), len(block)),
+                    "item_id": data.item_ids[items.ravel()],
+                    "score": values.ravel().astype(np.float32),
+                }
+            )
+            parts.append(frame[np.isfinite(frame["score"])])  # a seen item never fills a short list
     out = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=list(CANDIDATE_COLUMNS))
-    return out.astype({"user_id": "string", "split": "string", "rank": "int64", "item_id": "string",
-                       "score": "float32"})
+    return out.astype(
+        {"user_id": "string", "split": "string", "rank": "int64", "item_id": "string", "score": "float32"}
+    )
 
 
 def candidate_recall(frame, data: Interactions) -> dict[str, float]:
@@ -134,14 +147,22 @@ def candidate_recall(frame, data: Interactions) -> dict[str, float]:
 
 def read_split(ws: Workspace):
     import pandas as pd
+
     path = ws.data_dir / "split.parquet"
     if not path.exists():
         raise WorkspaceError(f"{ws.root}: no data/split.parquet; run `persona4rec data import ... --out {ws.root}`")
     return pd.read_parquet(path)
 
 
-def generate_candidates(ws: Workspace, generator: str, *, k: int = 20, config_path: str | Path | None = None,
-                        overrides: dict[str, Any] | None = None, progress: bool = False) -> CandidateRun:
+def generate_candidates(
+    ws: Workspace,
+    generator: str,
+    *,
+    k: int = 20,
+    config_path: str | Path | None = None,
+    overrides: dict[str, Any] | None = None,
+    progress: bool = False,
+) -> CandidateRun:
     if k < 1:
         raise ConfigError(f"option 'k': must be at least 1, got {k}")
     config = load_generator_config(generator, path=config_path, overrides=overrides)
@@ -154,29 +175,37 @@ def generate_candidates(ws: Workspace, generator: str, *, k: int = 20, config_pa
             frame = candidate_frame(data, factors, k)
         write_parquet(path, frame)
         recall = candidate_recall(frame, data)
-        info.update(train_seconds=round(fit.train_seconds, 3), best_epoch=fit.best_epoch,
-                    epochs_run=fit.epochs_run, best_valid_ndcg_at_eval_k=round(fit.best_valid_ndcg, 6),
-                    recall={f"{split}@{k}": round(v, 6) for split, v in recall.items()},
-                    counts={"users": data.n_users, "items": data.n_items, "rows": len(frame)},
-                    output=str(path.relative_to(ws.root)))
-    return CandidateRun(generator=generator, path=path, frame=frame, fit=fit, recall=recall,
-                        config=to_dict(config))
+        info.update(
+            train_seconds=round(fit.train_seconds, 3),
+            best_epoch=fit.best_epoch,
+            epochs_run=fit.epochs_run,
+            best_valid_ndcg_at_eval_k=round(fit.best_valid_ndcg, 6),
+            recall={f"{split}@{k}": round(v, 6) for split, v in recall.items()},
+            counts={"users": data.n_users, "items": data.n_items, "rows": len(frame)},
+            output=str(path.relative_to(ws.root)),
+        )
+    return CandidateRun(generator=generator, path=path, frame=frame, fit=fit, recall=recall, config=to_dict(config))
 
 
 def load_candidates(ws: Workspace, generator: str, split: str | None = None):
     """candidates/<generator>.parquet (optionally one split), sorted by user and rank."""
     import pandas as pd
+
     path = ws.candidates_dir / f"{generator}.parquet"
     if not path.exists():
-        raise WorkspaceError(f"{ws.root}: no {path.relative_to(ws.root)}; "
-                             f"run `persona4rec candidates {ws.root} --generator {generator}` first")
+        raise WorkspaceError(
+            f"{ws.root}: no {path.relative_to(ws.root)}; "
+            f"run `persona4rec candidates {ws.root} --generator {generator}` first"
+        )
     frame = pd.read_parquet(path)
     if split is not None:
         frame = frame[frame["split"] == split]
     return frame.sort_values(["user_id", "rank"], kind="stable").reset_index(drop=True)
 
 
-def candidate_lists(ws: Workspace, generator: str, split: str = "test") -> tuple[list[str], list[list[str]], list[list[float]]]:
+def candidate_lists(
+    ws: Workspace, generator: str, split: str = "test"
+) -> tuple[list[str], list[list[str]], list[list[float]]]:
     """(users, candidate lists in CF order, CF scores) of a generator's `split` candidates, users sorted."""
     frame = load_candidates(ws, generator, split)
     users, lists, scores = [], [], []

@@ -15,12 +15,12 @@ SPLIT_COLUMNS = ("user_id", "item_id", "split")
 class Interactions:
     """Users and items numbered 0..n-1 (sorted ids, so numbering is stable across runs)."""
 
-    user_ids: np.ndarray          # object array of user id strings, index = user number
-    item_ids: np.ndarray          # object array of item id strings, index = item number
-    train_users: np.ndarray       # int64, one entry per train interaction
-    train_items: np.ndarray       # int64
-    valid_target: np.ndarray      # int64 per user, -1 where the user has no valid item
-    test_target: np.ndarray       # int64 per user, -1 where the user has no test item
+    user_ids: np.ndarray  # object array of user id strings, index = user number
+    item_ids: np.ndarray  # object array of item id strings, index = item number
+    train_users: np.ndarray  # int64, one entry per train interaction
+    train_items: np.ndarray  # int64
+    valid_target: np.ndarray  # int64 per user, -1 where the user has no valid item
+    test_target: np.ndarray  # int64 per user, -1 where the user has no test item
 
     @property
     def n_users(self) -> int:
@@ -44,6 +44,7 @@ class Interactions:
     def seen_index(self, split: str):
         """The pairs of `seen_pairs(split)` grouped by user (cached: built once per split)."""
         from .ranking import SeenIndex
+
         cache = self.__dict__.setdefault("_seen_cache", {})
         if split not in cache:
             cache[split] = SeenIndex(*self.seen_pairs(split), n_users=self.n_users)
@@ -68,8 +69,7 @@ def interactions_from_split(split, source: str = "data/split.parquet") -> Intera
     bad = ~split["split"].isin(["train", "valid", "test"])
     if bad.any():
         row = int(np.flatnonzero(bad.to_numpy())[0])
-        raise InputError(f"unknown split value {split['split'].iloc[row]!r}", path=source, line=row + 1,
-                         field="split")
+        raise InputError(f"unknown split value {split['split'].iloc[row]!r}", path=source, line=row + 1, field="split")
     frame = split[list(SPLIT_COLUMNS)].astype(str)
     # Sorted train rows: the shuffles that follow depend on the seed only, not on the file's row order.
     train = frame[frame["split"] == "train"].sort_values(["user_id", "item_id"], kind="stable")
@@ -86,15 +86,19 @@ def interactions_from_split(split, source: str = "data/split.parquet") -> Intera
         duplicated = rows["user_id"].duplicated()
         if duplicated.any():
             user = rows["user_id"][duplicated].iloc[0]
-            raise InputError(f"user {user!r} has more than one '{name}' item (leave-one-out expects one)",
-                             path=source, field="split")
+            raise InputError(
+                f"user {user!r} has more than one '{name}' item (leave-one-out expects one)", path=source, field="split"
+            )
         for user, item in zip(rows["user_id"], rows["item_id"]):
             if user in user_index:
                 out[user_index[user]] = item_index[item]
         return out
 
     return Interactions(
-        user_ids=user_ids, item_ids=item_ids,
+        user_ids=user_ids,
+        item_ids=item_ids,
         train_users=train["user_id"].map(user_index).to_numpy(np.int64),
         train_items=train["item_id"].map(item_index).to_numpy(np.int64),
-        valid_target=targets_for("valid"), test_target=targets_for("test"))
+        valid_target=targets_for("valid"),
+        test_target=targets_for("test"),
+    )

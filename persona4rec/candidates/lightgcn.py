@@ -21,10 +21,10 @@ class LightGCNConfig:
     dim: int = 64
     layers: int = 3
     lr: float = 0.005
-    reg: float = 1e-4          # torch_geometric's lambda_reg on the layer-0 embeddings of each batch
+    reg: float = 1e-4  # torch_geometric's lambda_reg on the layer-0 embeddings of each batch
     epochs: int = 300
     batch_size: int = 1024
-    patience: int = 50         # validation NDCG is noisy on small data (268 users): stop late, keep the best
+    patience: int = 50  # validation NDCG is noisy on small data (268 users): stop late, keep the best
     eval_k: int = 20
     seed: int = 0
 
@@ -35,8 +35,7 @@ def bipartite_edges(data: Interactions) -> torch.Tensor:
     return torch.stack([torch.cat([users, items]), torch.cat([items, users])])
 
 
-def train_lightgcn(data: Interactions, config: LightGCNConfig,
-                   progress: bool = False) -> tuple[Factors, FitResult]:
+def train_lightgcn(data: Interactions, config: LightGCNConfig, progress: bool = False) -> tuple[Factors, FitResult]:
     """Train LightGCN; return the factors of the best validation epoch and the fit record."""
     from torch_geometric.nn import LightGCN
 
@@ -49,15 +48,25 @@ def train_lightgcn(data: Interactions, config: LightGCNConfig,
         emb = model.get_embedding(edges)
         u, p, n = emb[users], emb[pos + n_users], emb[neg + n_users]
         node_id = torch.cat([users, pos + n_users, neg + n_users])
-        return model.recommendation_loss((u * p).sum(-1), (u * n).sum(-1), node_id=node_id,
-                                         lambda_reg=config.reg)
+        return model.recommendation_loss((u * p).sum(-1), (u * n).sum(-1), node_id=node_id, lambda_reg=config.reg)
 
     def factors() -> Factors:
         with torch.no_grad():
             emb = model.get_embedding(edges)
         return Factors(users=emb[:n_users], items=emb[n_users:])
 
-    fit = fit_bpr(model, batch_loss, factors, data, lr=config.lr, epochs=config.epochs,
-                  batch_size=config.batch_size, patience=config.patience, eval_k=config.eval_k, rng=rng,
-                  progress=progress, desc="LightGCN")
+    fit = fit_bpr(
+        model,
+        batch_loss,
+        factors,
+        data,
+        lr=config.lr,
+        epochs=config.epochs,
+        batch_size=config.batch_size,
+        patience=config.patience,
+        eval_k=config.eval_k,
+        rng=rng,
+        progress=progress,
+        desc="LightGCN",
+    )
     return factors(), fit

@@ -12,8 +12,8 @@ byte-identical.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Iterator
 
 import numpy as np
 import torch
@@ -23,8 +23,8 @@ BLOCK_FLOATS = 1 << 24
 
 @dataclass
 class Factors:
-    users: torch.Tensor      # (U x d)
-    items: torch.Tensor      # (I x d)
+    users: torch.Tensor  # (U x d)
+    items: torch.Tensor  # (I x d)
 
     def scores(self, rows: np.ndarray) -> torch.Tensor:
         return self.users[torch.from_numpy(np.asarray(rows, dtype=np.int64))] @ self.items.T
@@ -51,7 +51,7 @@ def masked_blocks(factors: Factors, rows: np.ndarray, seen: SeenIndex) -> Iterat
     """(block of user numbers, their scores with seen items at -inf), block by block."""
     step = max(1, BLOCK_FLOATS // max(1, factors.items.shape[0]))
     for begin in range(0, len(rows), step):
-        block = rows[begin:begin + step]
+        block = rows[begin : begin + step]
         scores = factors.scores(block)
         local, items = seen.pairs(block)
         scores[torch.from_numpy(local), torch.from_numpy(items)] = -math.inf
@@ -80,7 +80,7 @@ def split_ranks(factors: Factors, rows: np.ndarray, targets: np.ndarray, seen: S
     out = np.zeros(len(rows), dtype=np.int64)
     done = 0
     for block, scores in masked_blocks(factors, rows, seen):
-        out[done:done + len(block)] = target_ranks(scores, targets[done:done + len(block)])
+        out[done : done + len(block)] = target_ranks(scores, targets[done : done + len(block)])
         done += len(block)
     return out
 

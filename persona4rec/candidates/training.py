@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import copy
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import numpy as np
 import torch
@@ -26,7 +26,7 @@ class FitResult:
     epochs_run: int
     train_seconds: float
     best_valid_ndcg: float
-    history: list[dict] = field(default_factory=list)   # per epoch: epoch, loss, valid_ndcg
+    history: list[dict] = field(default_factory=list)  # per epoch: epoch, loss, valid_ndcg
 
 
 def seed_everything(seed: int) -> np.random.Generator:
@@ -55,10 +55,21 @@ def validation_ndcg(factors: Factors, data: Interactions, k: int) -> float:
     return ndcg_and_recall(ranks, k)[0]
 
 
-def fit_bpr(model: torch.nn.Module, batch_loss: Callable[[torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor],
-            factors: Callable[[], Factors], data: Interactions, *, lr: float, epochs: int,
-            batch_size: int, patience: int, eval_k: int, rng: np.random.Generator,
-            progress: bool = False, desc: str = "train") -> FitResult:
+def fit_bpr(
+    model: torch.nn.Module,
+    batch_loss: Callable[[torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor],
+    factors: Callable[[], Factors],
+    data: Interactions,
+    *,
+    lr: float,
+    epochs: int,
+    batch_size: int,
+    patience: int,
+    eval_k: int,
+    rng: np.random.Generator,
+    progress: bool = False,
+    desc: str = "train",
+) -> FitResult:
     """Train `model` with `batch_loss(users, pos, neg)`; keep the weights of the best validation epoch.
 
     `factors()` returns the current (user, item) factor matrices for the validation ranking."""
@@ -77,7 +88,7 @@ def fit_bpr(model: torch.nn.Module, batch_loss: Callable[[torch.Tensor, torch.Te
         order = torch.as_tensor(rng.permutation(len(users_all)))
         total = 0.0
         for begin in range(0, len(order), batch_size):
-            idx = order[begin:begin + batch_size]
+            idx = order[begin : begin + batch_size]
             loss = batch_loss(users_all[idx], items_all[idx], negatives[idx])
             optimizer.zero_grad()
             loss.backward()

@@ -34,9 +34,10 @@ from __future__ import annotations
 
 import datetime as _dt
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from ..errors import InputError
 from ..io import atomic_path
@@ -44,33 +45,57 @@ from .fields import Fields
 from .reading import BAD_VALUE, MISSING_FIELD, WRONG_TYPE, BadLines, BadRecord, iter_records
 
 ORIGIN = "authors:gpt-4o-mini"
-FILES = ("1_aspects", "2_summary", "2.5_grouped", "3_personas", "3.5_history", "3.5_history_loo",
-         "3.5_gt", "3.5_persona_with_summary", "4_selected_personas")
+FILES = (
+    "1_aspects",
+    "2_summary",
+    "2.5_grouped",
+    "3_personas",
+    "3.5_history",
+    "3.5_history_loo",
+    "3.5_gt",
+    "3.5_persona_with_summary",
+    "4_selected_personas",
+)
 DIALECTS = ("amazon", "yelp")
 SLOTS = ("category_preference", "purchase_purpose", "quality_criteria", "usage_context")
 SLOT_FIELDS = tuple(f for s in SLOTS for f in (s, f"{s}_reason"))
 
 # authors' aspect key -> our AspectTuple field, in the order the authors' files write them
 ASPECT_KEYS: dict[str, dict[str, str]] = {
-    "amazon": {"category_preference_reason": "category_preference_reason",
-               "category_preference": "category_preference",
-               "purchase_purpose_reason": "purchase_purpose_reason", "purchase_purpose": "purchase_purpose",
-               "quality_criteria_reason": "quality_criteria_reason", "quality_criteria": "quality_criteria",
-               "usage_context_reason": "usage_context_reason", "usage_context": "usage_context"},
-    "yelp": {"cuisine_category": "category_preference", "cuisine_category_reason": "category_preference_reason",
-             "specific_dishes_or_attributes": "quality_criteria_reason",
-             "visit_purpose": "purchase_purpose", "visit_purpose_reason": "purchase_purpose_reason",
-             "quality_criteria": "quality_criteria",
-             "visit_context": "usage_context", "visit_context_reason": "usage_context_reason"},
+    "amazon": {
+        "category_preference_reason": "category_preference_reason",
+        "category_preference": "category_preference",
+        "purchase_purpose_reason": "purchase_purpose_reason",
+        "purchase_purpose": "purchase_purpose",
+        "quality_criteria_reason": "quality_criteria_reason",
+        "quality_criteria": "quality_criteria",
+        "usage_context_reason": "usage_context_reason",
+        "usage_context": "usage_context",
+    },
+    "yelp": {
+        "cuisine_category": "category_preference",
+        "cuisine_category_reason": "category_preference_reason",
+        "specific_dishes_or_attributes": "quality_criteria_reason",
+        "visit_purpose": "purchase_purpose",
+        "visit_purpose_reason": "purchase_purpose_reason",
+        "quality_criteria": "quality_criteria",
+        "visit_context": "usage_context",
+        "visit_context_reason": "usage_context_reason",
+    },
 }
-PERSONA_KEYS = {"ID": "id", "Name": "name", "Description": "description",
-                "Preference_Rationale": "preference_rationale"}
+PERSONA_KEYS = {
+    "ID": "id",
+    "Name": "name",
+    "Description": "description",
+    "Preference_Rationale": "preference_rationale",
+}
 YELP_TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
 
 
 @dataclass(frozen=True)
 class Origin:
     """Where a record came from, for error messages about it later."""
+
     path: Path
     line: int
     field: str | None = None
@@ -83,6 +108,7 @@ class Origin:
 @dataclass
 class ReviewObs:
     """One review as a file shows it (some files lack the text, or the title)."""
+
     user_id: str
     item_id: str
     rating: float | None
@@ -90,26 +116,28 @@ class ReviewObs:
     title: str | None = None
     text: str | None = None
     review_id: str | None = None
-    aspects: dict[str, str | None] | None = None   # our slot names; None where the file has none
+    aspects: dict[str, str | None] | None = None  # our slot names; None where the file has none
     origin: Origin | None = None
 
 
 @dataclass
 class AuthorsArtifacts:
     """A folder's content in our vocabulary. Keys: items by item_id, reviews by (user_id, item_id)."""
+
     dialect: str = "amazon"
     reviews: dict[tuple[str, str], ReviewObs] = field(default_factory=dict)
-    items: dict[str, dict[str, Any]] = field(default_factory=dict)        # title, description, review_count
+    items: dict[str, dict[str, Any]] = field(default_factory=dict)  # title, description, review_count
     summaries: dict[str, tuple[str, Origin | None]] = field(default_factory=dict)
     personas: dict[str, tuple[list[dict[str, str]], Origin | None]] = field(default_factory=dict)
-    selections: list[dict[str, Any]] = field(default_factory=list)        # user_id, item_id, persona, justification
-    held_out: dict[str, str] = field(default_factory=dict)                # 3.5_gt: user -> item
+    selections: list[dict[str, Any]] = field(default_factory=list)  # user_id, item_id, persona, justification
+    held_out: dict[str, str] = field(default_factory=dict)  # 3.5_gt: user -> item
     history_users: list[str] = field(default_factory=list)
     report: dict[str, Any] = field(default_factory=dict)
     inputs: list[Path] = field(default_factory=list)
 
 
 # -- reading ---------------------------------------------------------------------------------------
+
 
 class _Fields(Fields):
     """Fields of a record nested inside a line (a history entry, a persona): errors name the full path."""
@@ -121,13 +149,13 @@ class _Fields(Fields):
     def _error(self, kind: str, field: str, message: str) -> BadRecord:
         return super()._error(kind, f"{self.prefix}.{field}" if self.prefix else field, message)
 
-    def nested(self, field: str) -> "_Fields":
+    def nested(self, field: str) -> _Fields:
         value = self.mapping(field)
         if field not in self.record or self.record[field] is None:
             raise self._error(MISSING_FIELD, field, "required object is missing")
         return _Fields(value, self.path, self.line, self._name(field))
 
-    def nested_list(self, field: str) -> list["_Fields"]:
+    def nested_list(self, field: str) -> list[_Fields]:
         value = self._get(field, True)
         if not isinstance(value, list):
             raise self._error(WRONG_TYPE, field, f"expected a list, found {type(value).__name__}")
@@ -274,16 +302,25 @@ class _Reader:
         if "extracted_aspects" not in rec.record:
             raise rec._error(MISSING_FIELD, "extracted_aspects", "required field is missing")
         aspects = _aspects(rec, "extracted_aspects", self.dialects)  # null: not extracted yet
-        return ReviewObs(user_id=rec.id("user_id"), item_id=rec.id("item_id"), rating=rec.number("rating"),
-                         timestamp=rec.time_ms("timestamp"),
-                         title=rec.text("review_title") if "review_title" in rec.record else None,
-                         text=rec.text("review_text", required=True), review_id=rec.review_id(),
-                         aspects=aspects, origin=rec.origin())
+        return ReviewObs(
+            user_id=rec.id("user_id"),
+            item_id=rec.id("item_id"),
+            rating=rec.number("rating"),
+            timestamp=rec.time_ms("timestamp"),
+            title=rec.text("review_title") if "review_title" in rec.record else None,
+            text=rec.text("review_text", required=True),
+            review_id=rec.review_id(),
+            aspects=aspects,
+            origin=rec.origin(),
+        )
 
     def item_head(self, rec: _Fields) -> tuple[str, dict[str, Any], str]:
         item_id = rec.id("item_id")
-        row = {"title": rec.text("item_title"), "description": rec.text("item_description"),
-               "review_count": rec.count("review_count")}
+        row = {
+            "title": rec.text("item_title"),
+            "description": rec.text("item_description"),
+            "review_count": rec.count("review_count"),
+        }
         return item_id, row, rec.text("item_summary", required=True)
 
     def commit_item(self, rec: _Fields, item_id: str, row: dict[str, Any], summary: str) -> None:
@@ -306,6 +343,7 @@ class _Reader:
             self.commit_item(rec, *head)
             for obs in reviews:
                 self.add_review(obs)
+
         return commit
 
     def parse_personas(self, rec: _Fields):
@@ -315,6 +353,7 @@ class _Reader:
         def commit() -> None:
             self.commit_item(rec, *head)
             self.add_personas(head[0], personas, rec.origin())
+
         return commit
 
     def parse_persona_with_summary(self, rec: _Fields):
@@ -324,8 +363,11 @@ class _Reader:
             persona = _persona(entry)
             unique = entry.text("unique_persona_id")
             if unique and unique != f"{item_id}_{persona['id']}":
-                raise entry._error(BAD_VALUE, "unique_persona_id",
-                                   f"expected {item_id}_{persona['id']} (item id _ persona ID), found {unique!r}")
+                raise entry._error(
+                    BAD_VALUE,
+                    "unique_persona_id",
+                    f"expected {item_id}_{persona['id']} (item id _ persona ID), found {unique!r}",
+                )
             personas.append(persona)
             summaries.append((entry.text("Item_Summary"), entry.origin()))
 
@@ -333,6 +375,7 @@ class _Reader:
             for summary, origin in summaries:
                 self.add_summary(item_id, summary, origin)
             self.add_personas(item_id, personas, rec.origin())
+
         return commit
 
     def parse_history(self, rec: _Fields, full: bool):
@@ -342,10 +385,15 @@ class _Reader:
             entry_user = entry.id("user_id")
             if entry_user != user_id:
                 raise entry._error(BAD_VALUE, "user_id", f"history of {user_id!r} holds a review by {entry_user!r}")
-            obs = ReviewObs(user_id=user_id, item_id=entry.id("item_id"),
-                            rating=entry.number("rating", required=False), timestamp=entry.time_ms("timestamp"),
-                            title=entry.text("review_title"), aspects=_aspects(entry, "extracted", self.dialects),
-                            origin=entry.origin())
+            obs = ReviewObs(
+                user_id=user_id,
+                item_id=entry.id("item_id"),
+                rating=entry.number("rating", required=False),
+                timestamp=entry.time_ms("timestamp"),
+                title=entry.text("review_title"),
+                aspects=_aspects(entry, "extracted", self.dialects),
+                origin=entry.origin(),
+            )
             entries.append((obs, entry.text("summary"), entry.origin()))
 
         def commit() -> None:
@@ -354,6 +402,7 @@ class _Reader:
             for obs, summary, origin in entries:
                 self.add_review(obs)
                 self.add_summary(obs.item_id, summary, origin)
+
         return commit
 
     def parse_gt(self, rec: _Fields):
@@ -364,10 +413,16 @@ class _Reader:
         persona = _persona(rec.nested("selected_persona"))
         persona_id = rec.text("selected_persona_id", required=True)
         if persona_id != persona["id"]:
-            raise rec._error(BAD_VALUE, "selected_persona_id",
-                             f"{persona_id!r} differs from selected_persona.ID {persona['id']!r}")
-        selection = {"user_id": rec.id("user_id"), "item_id": rec.id("target_item_id"), "persona": persona,
-                     "justification": rec.text("selection_reasoning", required=True), "origin": rec.origin()}
+            raise rec._error(
+                BAD_VALUE, "selected_persona_id", f"{persona_id!r} differs from selected_persona.ID {persona['id']!r}"
+            )
+        selection = {
+            "user_id": rec.id("user_id"),
+            "item_id": rec.id("target_item_id"),
+            "persona": persona,
+            "justification": rec.text("selection_reasoning", required=True),
+            "origin": rec.origin(),
+        }
         return lambda: self.art.selections.append(selection)
 
     def read_all(self) -> AuthorsArtifacts:
@@ -384,20 +439,28 @@ class _Reader:
 
     def finish(self) -> AuthorsArtifacts:
         if not self.art.inputs:
-            raise InputError(f"no authors' artifact file found (expected some of {', '.join(FILES)} "
-                             f"as .jsonl or .jsonl.gz)", path=self.folder)
+            raise InputError(
+                f"no authors' artifact file found (expected some of {', '.join(FILES)} as .jsonl or .jsonl.gz)",
+                path=self.folder,
+            )
         if len(self.dialects) > 1:
-            raise InputError("the folder mixes amazon and yelp aspect keys; import one domain's folder at a time",
-                             path=self.folder)
+            raise InputError(
+                "the folder mixes amazon and yelp aspect keys; import one domain's folder at a time", path=self.folder
+            )
         self.art.dialect = next(iter(self.dialects), "amazon")
         selections = {(s["user_id"], s["item_id"]): s for s in self.art.selections}  # a repeated judgement: last wins
         duplicate_selections = len(self.art.selections) - len(selections)
         self.art.selections = list(selections.values())
         complete(self.art)
-        self.art.report = {"format": "authors", "dialect": self.art.dialect, "files": self.files,
-                           "duplicate_reviews_replaced": self.duplicate_reviews,
-                           "duplicate_selections_replaced": duplicate_selections, "conflicts": self.conflicts,
-                           "bad_lines_skipped": sum(f["bad_lines"]["skipped"] for f in self.files.values() if f)}
+        self.art.report = {
+            "format": "authors",
+            "dialect": self.art.dialect,
+            "files": self.files,
+            "duplicate_reviews_replaced": self.duplicate_reviews,
+            "duplicate_selections_replaced": duplicate_selections,
+            "conflicts": self.conflicts,
+            "bad_lines_skipped": sum(f["bad_lines"]["skipped"] for f in self.files.values() if f),
+        }
         return self.art
 
 
@@ -406,14 +469,16 @@ def complete(art: AuthorsArtifacts) -> None:
     is stable: a review id for reviews seen only in histories (amazon: the next integer after the
     largest id; yelp: "p4r-N"), and the review count of items known only from their personas
     (the number of the item's reviews present)."""
-    missing = sorted((r for r in art.reviews.values() if r.review_id is None),
-                     key=lambda r: (r.timestamp, r.user_id, r.item_id))
-    next_id = 1 + max((int(r.review_id) for r in art.reviews.values() if r.review_id and r.review_id.isdigit()),
-                      default=0)
+    missing = sorted(
+        (r for r in art.reviews.values() if r.review_id is None), key=lambda r: (r.timestamp, r.user_id, r.item_id)
+    )
+    next_id = 1 + max(
+        (int(r.review_id) for r in art.reviews.values() if r.review_id and r.review_id.isdigit()), default=0
+    )
     for n, review in enumerate(missing, start=next_id):
         review.review_id = str(n) if art.dialect == "amazon" else f"p4r-{n}"
     counts: dict[str, int] = {}
-    for (_, item_id) in art.reviews:
+    for _, item_id in art.reviews:
         counts[item_id] = counts.get(item_id, 0) + 1
     for item_id in art.personas:
         item = art.items.setdefault(item_id, {"title": "", "description": "", "review_count": None})
@@ -440,9 +505,10 @@ def read_authors_dir(folder: str | Path, *, skip_bad_lines: bool = False) -> Aut
 
 # -- writing ---------------------------------------------------------------------------------------
 
+
 def _time_out(ms: int, dialect: str) -> int | str:
     if dialect == "yelp":
-        return _dt.datetime.fromtimestamp(ms / 1000, _dt.timezone.utc).strftime(YELP_TIME_FORMAT)
+        return _dt.datetime.fromtimestamp(ms / 1000, _dt.UTC).strftime(YELP_TIME_FORMAT)
     return int(ms)
 
 
@@ -471,9 +537,13 @@ class _Writer:
         self.dialect = dialect
 
     def aspect_line(self, r: ReviewObs) -> dict[str, Any]:
-        line: dict[str, Any] = {"review_id": _review_id_out(r.review_id, self.dialect), "item_id": r.item_id,
-                                "user_id": r.user_id, "rating": r.rating,
-                                "timestamp": _time_out(r.timestamp, self.dialect)}
+        line: dict[str, Any] = {
+            "review_id": _review_id_out(r.review_id, self.dialect),
+            "item_id": r.item_id,
+            "user_id": r.user_id,
+            "rating": r.rating,
+            "timestamp": _time_out(r.timestamp, self.dialect),
+        }
         if self.dialect == "amazon":
             line["review_title"] = r.title or ""
         line["review_text"] = r.text or ""
@@ -482,18 +552,26 @@ class _Writer:
 
     def item_head(self, item_id: str) -> dict[str, Any]:
         item = self.art.items.get(item_id, {})
-        return {"item_id": item_id, "item_title": item.get("title", ""),
-                "item_description": item.get("description", ""),
-                "item_summary": self.art.summaries[item_id][0] if item_id in self.art.summaries else ""}
+        return {
+            "item_id": item_id,
+            "item_title": item.get("title", ""),
+            "item_description": item.get("description", ""),
+            "item_summary": self.art.summaries[item_id][0] if item_id in self.art.summaries else "",
+        }
 
     def review_count(self, item_id: str) -> int:
         return int(self.art.items[item_id]["review_count"])  # complete() filled it for every persona item
 
     def history_entry(self, r: ReviewObs) -> dict[str, Any]:
-        return {"user_id": r.user_id, "item_id": r.item_id, "review_title": r.title or "",
-                "summary": self.art.summaries[r.item_id][0] if r.item_id in self.art.summaries else "",
-                "extracted": _aspects_out(r.aspects, self.dialect),
-                "timestamp": _time_out(r.timestamp, self.dialect), "rating": r.rating}
+        return {
+            "user_id": r.user_id,
+            "item_id": r.item_id,
+            "review_title": r.title or "",
+            "summary": self.art.summaries[r.item_id][0] if r.item_id in self.art.summaries else "",
+            "extracted": _aspects_out(r.aspects, self.dialect),
+            "timestamp": _time_out(r.timestamp, self.dialect),
+            "rating": r.rating,
+        }
 
     def lines(self) -> dict[str, list[dict[str, Any]]]:
         art = self.art
@@ -507,33 +585,55 @@ class _Writer:
         # every review, so that its text travels; "extracted_aspects": null where none was extracted
         out["1_aspects"] = [self.aspect_line(r) for r in art.reviews.values()]
         out["2_summary"] = [self.item_head(i) for i in art.summaries]
-        out["2.5_grouped"] = [{**self.item_head(i), "aspects": [self.aspect_line(r) for r in by_item[i]],
-                               "aspect_count": len(by_item[i])} for i in art.summaries if i in by_item]
+        out["2.5_grouped"] = [
+            {**self.item_head(i), "aspects": [self.aspect_line(r) for r in by_item[i]], "aspect_count": len(by_item[i])}
+            for i in art.summaries
+            if i in by_item
+        ]
         for item_id, (personas, _) in art.personas.items():
-            out["3_personas"].append({**self.item_head(item_id), "review_count": self.review_count(item_id),
-                                      "personas": [_persona_out(p) for p in personas],
-                                      "persona_count": len(personas)})
+            out["3_personas"].append(
+                {
+                    **self.item_head(item_id),
+                    "review_count": self.review_count(item_id),
+                    "personas": [_persona_out(p) for p in personas],
+                    "persona_count": len(personas),
+                }
+            )
             summary = self.item_head(item_id)["item_summary"]
-            out["3.5_persona_with_summary"].append({"item_id": item_id, "personas": [
-                {**_persona_out(p), "Item_Summary": summary, "unique_persona_id": f"{item_id}_{p['id']}"}
-                for p in personas]})
+            out["3.5_persona_with_summary"].append(
+                {
+                    "item_id": item_id,
+                    "personas": [
+                        {**_persona_out(p), "Item_Summary": summary, "unique_persona_id": f"{item_id}_{p['id']}"}
+                        for p in personas
+                    ],
+                }
+            )
         for user_id, reviews in by_user.items():
             out["3.5_history"].append({"user_id": user_id, "reviews": [self.history_entry(r) for r in reviews]})
             held = art.held_out.get(user_id)
             if held is not None:
-                out["3.5_history_loo"].append({"user_id": user_id, "reviews": [
-                    self.history_entry(r) for r in reviews if r.item_id != held]})
+                out["3.5_history_loo"].append(
+                    {"user_id": user_id, "reviews": [self.history_entry(r) for r in reviews if r.item_id != held]}
+                )
                 out["3.5_gt"].append({"user_id": user_id, "item_id": held})
         for sel in art.selections:
-            out["4_selected_personas"].append({
-                "user_id": sel["user_id"], "target_item_id": sel["item_id"],
-                "selected_persona_id": sel["persona"]["id"], "selected_persona_name": sel["persona"]["name"],
-                "selected_persona": _persona_out(sel["persona"]), "selection_reasoning": sel["justification"]})
+            out["4_selected_personas"].append(
+                {
+                    "user_id": sel["user_id"],
+                    "target_item_id": sel["item_id"],
+                    "selected_persona_id": sel["persona"]["id"],
+                    "selected_persona_name": sel["persona"]["name"],
+                    "selected_persona": _persona_out(sel["persona"]),
+                    "selection_reasoning": sel["justification"],
+                }
+            )
         return out
 
 
-def write_authors_dir(art: AuthorsArtifacts, out: str | Path, *, dialect: str | None = None,
-                      gzip_files: bool = False) -> dict[str, int]:
+def write_authors_dir(
+    art: AuthorsArtifacts, out: str | Path, *, dialect: str | None = None, gzip_files: bool = False
+) -> dict[str, int]:
     """Write `art` as the authors' nine files in `out` (each atomically); returns lines per file.
 
     Users get a history line each; users with a held-out item also get 3.5_history_loo and 3.5_gt lines.

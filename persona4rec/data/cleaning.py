@@ -63,13 +63,14 @@ class TextCleaner:
         if isinstance(value, list):
             return [self.clean_value(v, field) for v in value]
         if isinstance(value, dict):
-            return {self.clean(str(k), field).rstrip(":").strip(): self.clean_value(v, field)
-                    for k, v in value.items()}
+            return {self.clean(str(k), field).rstrip(":").strip(): self.clean_value(v, field) for k, v in value.items()}
         return value
 
     def report(self) -> dict[str, Any]:
-        return {"html_stripped": dict(sorted(self.html.items())),
-                "unicode_normalised": dict(sorted(self.unicode.items()))}
+        return {
+            "html_stripped": dict(sorted(self.html.items())),
+            "unicode_normalised": dict(sorted(self.unicode.items())),
+        }
 
 
 def _first_sentence(text: str) -> str:
@@ -123,8 +124,15 @@ def clean_items(items) -> tuple[Any, dict[str, Any]]:
         if raw_title.strip() and not title:
             title, origin = title_fallback(description, categories, attributes)
             replaced[origin] += 1
-        rows.append({"item_id": row["item_id"], "title": title, "description": description,
-                     "categories": categories, "attributes": attributes})
+        rows.append(
+            {
+                "item_id": row["item_id"],
+                "title": title,
+                "description": description,
+                "categories": categories,
+                "attributes": attributes,
+            }
+        )
     frame = as_items(pd.DataFrame(rows, columns=["item_id", "title", "description", "categories", "attributes"]))
     return frame, {**cleaner.report(), "markup_only_titles_replaced": dict(sorted(replaced.items()))}
 

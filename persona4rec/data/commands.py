@@ -29,18 +29,27 @@ def data_group(subparsers: argparse._SubParsersAction) -> argparse._SubParsersAc
 def register(subparsers: argparse._SubParsersAction) -> None:
     verbs = data_group(subparsers)
 
-    imp = verbs.add_parser("import", help="read a review dataset (+ metadata) into a new workspace",
-                           description="Load, clean, k-core and split a review dataset into a workspace. "
-                                       "Formats: amazon2014, amazon2018, amazon2023, yelp (auto-detected).")
+    imp = verbs.add_parser(
+        "import",
+        help="read a review dataset (+ metadata) into a new workspace",
+        description="Load, clean, k-core and split a review dataset into a workspace. "
+        "Formats: amazon2014, amazon2018, amazon2023, yelp (auto-detected).",
+    )
     imp.add_argument("reviews", type=Path, help="reviews file (JSON lines, gzip or plain); Yelp: review.json")
     imp.add_argument("--meta", type=Path, help="item metadata file (JSON or Python-literal lines)")
     imp.add_argument("--format", default=None, help="auto (default), amazon2014, amazon2018, amazon2023, yelp, ...")
     imp.add_argument("--business", type=Path, help="Yelp business.json")
     imp.add_argument("--city", help="Yelp: keep businesses in this city (e.g. Philadelphia)")
     imp.add_argument("--category", help="Yelp: keep businesses with this category (e.g. Restaurants)")
-    imp.add_argument("--kcore", type=int, default=None, help="users and items keep >= K interactions (default 5; 0 = off)")
-    imp.add_argument("--skip-bad-lines", action="store_true", default=None,
-                     help="skip malformed lines and count them in the import report instead of stopping")
+    imp.add_argument(
+        "--kcore", type=int, default=None, help="users and items keep >= K interactions (default 5; 0 = off)"
+    )
+    imp.add_argument(
+        "--skip-bad-lines",
+        action="store_true",
+        default=None,
+        help="skip malformed lines and count them in the import report instead of stopping",
+    )
     imp.add_argument("--config", type=Path, help="TOML file with a [data] section")
     imp.add_argument("--out", type=Path, required=True, help="workspace folder to create")
     imp.add_argument("--overwrite", action="store_true", help="replace an existing workspace at --out")
@@ -57,18 +66,37 @@ def run_import(args: argparse.Namespace) -> int:
     from .formats import ImportConfig, ImportRequest, load_dataset
     from .importer import build_workspace
 
-    config = load_config(ImportConfig, section="data", path=args.config, overrides={
-        "format": args.format, "kcore": args.kcore, "skip_bad_lines": args.skip_bad_lines,
-        "city": args.city, "category": args.category})
+    config = load_config(
+        ImportConfig,
+        section="data",
+        path=args.config,
+        overrides={
+            "format": args.format,
+            "kcore": args.kcore,
+            "skip_bad_lines": args.skip_bad_lines,
+            "city": args.city,
+            "category": args.category,
+        },
+    )
     request = ImportRequest(reviews=args.reviews, meta=args.meta, business=args.business, config=config)
     dataset = load_dataset(request)
-    ws = build_workspace(args.out, dataset.reviews, dataset.items, kcore=config.kcore, report=dataset.report,
-                         inputs=dataset.inputs, source=dataset.source, extra_tables=dataset.extra_tables,
-                         overwrite=args.overwrite)
+    ws = build_workspace(
+        args.out,
+        dataset.reviews,
+        dataset.items,
+        kcore=config.kcore,
+        report=dataset.report,
+        inputs=dataset.inputs,
+        source=dataset.source,
+        extra_tables=dataset.extra_tables,
+        overwrite=args.overwrite,
+    )
     counts = ws.stage_info("data")["counts"]
-    print(f"imported {dataset.source} into {ws.root}: {counts['interactions']:,} interactions, "
-          f"{counts['users']:,} users, {counts['items']:,} items "
-          f"({counts['bad_lines_skipped']} bad lines skipped); see `persona4rec data stats {ws.root}`")
+    print(
+        f"imported {dataset.source} into {ws.root}: {counts['interactions']:,} interactions, "
+        f"{counts['users']:,} users, {counts['items']:,} items "
+        f"({counts['bad_lines_skipped']} bad lines skipped); see `persona4rec data stats {ws.root}`"
+    )
     return 0
 
 

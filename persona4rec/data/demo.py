@@ -20,8 +20,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .demo_vocabulary import (CATEGORIES, FILLERS, NEGATIVE_TAILS, NEGATIVE_TITLES, NOISE_TEXTS,
-                              NOISE_TITLES, Category, Reason)
+from .demo_vocabulary import (
+    CATEGORIES,
+    FILLERS,
+    NEGATIVE_TAILS,
+    NEGATIVE_TITLES,
+    NOISE_TEXTS,
+    NOISE_TITLES,
+    Category,
+    Reason,
+)
 
 if TYPE_CHECKING:  # pandas and numpy load inside the functions: the CLI imports this module cheaply
     import numpy as np
@@ -40,32 +48,37 @@ DEMO_KCORE = 5
 class DemoConfig:
     n_items: int = 80
     n_users: int = 220
-    min_interactions: int = 6        # per user, before 5-core: keeps every user in the core
+    min_interactions: int = 6  # per user, before 5-core: keeps every user in the core
     mean_extra_interactions: float = 7.0
     max_interactions: int = 25
-    p_noise_pick: float = 0.10       # the user picks a popular item regardless of their preferences
-    p_negative: float = 0.10         # the item carries the reason but let this user down
-    p_generic_text: float = 0.07     # the review says nothing about why
-    p_cross_category: float = 0.30   # a user's extra preference comes from another category
-    p_typo: float = 0.05             # one swapped letter in a filler sentence
-    mean_gap_days: float = 25.0      # time between a user's consecutive reviews
+    p_noise_pick: float = 0.10  # the user picks a popular item regardless of their preferences
+    p_negative: float = 0.10  # the item carries the reason but let this user down
+    p_generic_text: float = 0.07  # the review says nothing about why
+    p_cross_category: float = 0.30  # a user's extra preference comes from another category
+    p_typo: float = 0.05  # one swapped letter in a filler sentence
+    mean_gap_days: float = 25.0  # time between a user's consecutive reviews
 
 
 @dataclass
 class DemoCatalogue:
     """The generated tables: canonical reviews and items, and the planted truth."""
-    reviews: "pd.DataFrame"
-    items: "pd.DataFrame"
-    planted_reviews: "pd.DataFrame"   # user_id, item_id, reason_id, reason_label, sentiment
-    planted_users: "pd.DataFrame"     # user_id, reason_id, weight
-    planted_items: "pd.DataFrame"     # item_id, reason_id
-    planted_reasons: "pd.DataFrame"   # reason_id, category, label, description
+
+    reviews: pd.DataFrame
+    items: pd.DataFrame
+    planted_reviews: pd.DataFrame  # user_id, item_id, reason_id, reason_label, sentiment
+    planted_users: pd.DataFrame  # user_id, reason_id, weight
+    planted_items: pd.DataFrame  # item_id, reason_id
+    planted_reasons: pd.DataFrame  # reason_id, category, label, description
     config: DemoConfig
     seed: int
 
-    def truth_tables(self) -> dict[str, "pd.DataFrame"]:
-        return {"planted_reviews": self.planted_reviews, "planted_users": self.planted_users,
-                "planted_items": self.planted_items, "planted_reasons": self.planted_reasons}
+    def truth_tables(self) -> dict[str, pd.DataFrame]:
+        return {
+            "planted_reviews": self.planted_reviews,
+            "planted_users": self.planted_users,
+            "planted_items": self.planted_items,
+            "planted_reasons": self.planted_reasons,
+        }
 
 
 def reason_id(category: Category, reason: Reason) -> str:
@@ -77,6 +90,7 @@ def all_reasons() -> dict[str, tuple[Category, Reason]]:
 
 
 # -- items ---------------------------------------------------------------------------------------
+
 
 @dataclass
 class _Item:
@@ -96,42 +110,58 @@ class _Item:
         return f"{self.brand} {self.model} {self.category.product}"
 
 
-def _make_items(rng: "np.random.Generator", n_items: int) -> list[_Item]:
+def _make_items(rng: np.random.Generator, n_items: int) -> list[_Item]:
     items = []
     for index in range(n_items):
         category = CATEGORIES[index % len(CATEGORIES)]
         n_reasons = int(rng.integers(2, 6))
         chosen = sorted(rng.choice(len(category.reasons), size=n_reasons, replace=False).tolist())
         model = f"{chr(ord('A') + int(rng.integers(0, 26)))}{index // len(CATEGORIES) + 1}"
-        items.append(_Item(item_id=f"demo-{category.key}-{index // len(CATEGORIES) + 1:03d}",
-                           category=category,
-                           reasons=[reason_id(category, category.reasons[k]) for k in chosen],
-                           model=model, brand=str(rng.choice(category.brands)),
-                           popularity=float(rng.lognormal(0.0, 0.5))))
+        items.append(
+            _Item(
+                item_id=f"demo-{category.key}-{index // len(CATEGORIES) + 1:03d}",
+                category=category,
+                reasons=[reason_id(category, category.reasons[k]) for k in chosen],
+                model=model,
+                brand=str(rng.choice(category.brands)),
+                popularity=float(rng.lognormal(0.0, 0.5)),
+            )
+        )
     return items
 
 
-def _describe(item: _Item, reasons: dict[str, tuple[Category, Reason]], rng: "np.random.Generator") -> str:
+def _describe(item: _Item, reasons: dict[str, tuple[Category, Reason]], rng: np.random.Generator) -> str:
     features = [str(rng.choice(reasons[rid][1].features)) for rid in item.reasons]
-    return (f"{item.category.base_description} The {item.brand} {item.model} offers "
-            f"{', '.join(features[:-1])}{' and ' if len(features) > 1 else ''}{features[-1]}. "
-            f"{SYNTHETIC_NOTE}")
+    return (
+        f"{item.category.base_description} The {item.brand} {item.model} offers "
+        f"{', '.join(features[:-1])}{' and ' if len(features) > 1 else ''}{features[-1]}. "
+        f"{SYNTHETIC_NOTE}"
+    )
 
 
-def _items_frame(items: list[_Item], rng: "np.random.Generator"):
+def _items_frame(items: list[_Item], rng: np.random.Generator):
     import pandas as pd
 
     from .schema import as_items
+
     reasons = all_reasons()
-    rows = [{"item_id": it.item_id, "title": it.title, "description": _describe(it, reasons, rng),
-             "categories": ["Synthetic demo", it.category.name],
-             "attributes": {"synthetic": True, "brand": it.brand, "model": it.model}} for it in items]
+    rows = [
+        {
+            "item_id": it.item_id,
+            "title": it.title,
+            "description": _describe(it, reasons, rng),
+            "categories": ["Synthetic demo", it.category.name],
+            "attributes": {"synthetic": True, "brand": it.brand, "model": it.model},
+        }
+        for it in items
+    ]
     return as_items(pd.DataFrame(rows))
 
 
 # -- users ---------------------------------------------------------------------------------------
 
-def _make_users(rng: "np.random.Generator", config: DemoConfig) -> list[tuple[str, dict[str, float]]]:
+
+def _make_users(rng: np.random.Generator, config: DemoConfig) -> list[tuple[str, dict[str, float]]]:
     users = []
     for index in range(config.n_users):
         home = CATEGORIES[int(rng.integers(0, len(CATEGORIES)))]
@@ -151,20 +181,28 @@ def _make_users(rng: "np.random.Generator", config: DemoConfig) -> list[tuple[st
 
 # -- interactions and review text ----------------------------------------------------------------
 
+
 @dataclass
 class _Pick:
     item: _Item
-    reason: str | None      # the reason that drew the user (None for a noise pick)
+    reason: str | None  # the reason that drew the user (None for a noise pick)
 
 
-def _weighted(rng: "np.random.Generator", candidates: list[_Item]) -> _Item:
+def _weighted(rng: np.random.Generator, candidates: list[_Item]) -> _Item:
     weights = [c.popularity for c in candidates]
     total = sum(weights)
     return candidates[int(rng.choice(len(candidates), p=[w / total for w in weights]))]
 
 
-def _pick(rng, items: list[_Item], by_reason: dict[str, list[_Item]], prefs: dict[str, float],
-          seen: set[str], noise_allowed: bool, config: DemoConfig) -> _Pick | None:
+def _pick(
+    rng,
+    items: list[_Item],
+    by_reason: dict[str, list[_Item]],
+    prefs: dict[str, float],
+    seen: set[str],
+    noise_allowed: bool,
+    config: DemoConfig,
+) -> _Pick | None:
     if not (noise_allowed and rng.random() < config.p_noise_pick):
         order = list(prefs)
         weights = [prefs[r] for r in order]
@@ -192,7 +230,7 @@ def _typo(sentence: str, rng) -> str:
     i = long_words[int(rng.integers(0, len(long_words)))]
     w = words[i]
     k = int(rng.integers(1, len(w) - 2))
-    words[i] = w[:k] + w[k + 1] + w[k] + w[k + 2:]
+    words[i] = w[:k] + w[k + 1] + w[k] + w[k + 2 :]
     return " ".join(words)
 
 
@@ -236,8 +274,15 @@ def _sentiment(pick: _Pick, rng, config: DemoConfig, final: bool) -> str:
     return "positive"
 
 
-def _user_history(rng, user_id: str, prefs: dict[str, float], items: list[_Item],
-                  by_reason: dict[str, list[_Item]], reasons, config: DemoConfig):
+def _user_history(
+    rng,
+    user_id: str,
+    prefs: dict[str, float],
+    items: list[_Item],
+    by_reason: dict[str, list[_Item]],
+    reasons,
+    config: DemoConfig,
+):
     n = min(config.max_interactions, config.min_interactions + int(rng.poisson(config.mean_extra_interactions)))
     seen: set[str] = set()
     # The last two picks (leave-one-out's valid and test items) are chosen first, from the user's
@@ -263,15 +308,31 @@ def _user_history(rng, user_id: str, prefs: dict[str, float], items: list[_Item]
         rating, title, text = _compose(pick, sentiment, reason, rng, config)
         # strictly increasing times (>= 1 hour apart): the leave-one-out order is never a tie
         t += 3_600_000 + int(rng.exponential(config.mean_gap_days) * DAY_MS)
-        reviews.append({"user_id": user_id, "item_id": pick.item.item_id, "rating": rating, "title": title,
-                        "text": text, "timestamp": t})
+        reviews.append(
+            {
+                "user_id": user_id,
+                "item_id": pick.item.item_id,
+                "rating": rating,
+                "title": title,
+                "text": text,
+                "timestamp": t,
+            }
+        )
         expressed = pick.reason if sentiment != "noise" else None
-        truth.append({"user_id": user_id, "item_id": pick.item.item_id, "reason_id": expressed,
-                      "reason_label": reasons[expressed][1].label if expressed else None, "sentiment": sentiment})
+        truth.append(
+            {
+                "user_id": user_id,
+                "item_id": pick.item.item_id,
+                "reason_id": expressed,
+                "reason_label": reasons[expressed][1].label if expressed else None,
+                "sentiment": sentiment,
+            }
+        )
     return reviews, truth
 
 
 # -- public API ----------------------------------------------------------------------------------
+
 
 def generate_demo(seed: int = 0, n_items: int = 80, n_users: int = 220, **overrides: Any) -> DemoCatalogue:
     """Generate the demo catalogue; the same seed and settings always give identical tables."""
@@ -279,6 +340,7 @@ def generate_demo(seed: int = 0, n_items: int = 80, n_users: int = 220, **overri
     import pandas as pd
 
     from .schema import as_reviews
+
     config = DemoConfig(n_items=n_items, n_users=n_users, **overrides)
     if config.n_items < 2 * len(CATEGORIES) or config.n_users < 1:
         raise ValueError(f"need at least {2 * len(CATEGORIES)} items and 1 user, got {config}")
@@ -295,64 +357,92 @@ def generate_demo(seed: int = 0, n_items: int = 80, n_users: int = 220, **overri
         user_reviews, user_truth = _user_history(rng, user_id, prefs, items, by_reason, reasons, config)
         reviews += user_reviews
         truth += user_truth
-    planted_reasons = pd.DataFrame([{"reason_id": rid, "category": c.name, "label": r.label,
-                                     "description": r.description} for rid, (c, r) in reasons.items()])
+    planted_reasons = pd.DataFrame(
+        [
+            {"reason_id": rid, "category": c.name, "label": r.label, "description": r.description}
+            for rid, (c, r) in reasons.items()
+        ]
+    )
     return DemoCatalogue(
         reviews=as_reviews(pd.DataFrame(reviews)),
         items=_items_frame(items, rng),
-        planted_reviews=pd.DataFrame(truth, columns=["user_id", "item_id", "reason_id", "reason_label",
-                                                     "sentiment"]).astype("string"),
-        planted_users=pd.DataFrame([{"user_id": u, "reason_id": r, "weight": w} for u, p in users
-                                    for r, w in p.items()]).astype({"user_id": "string", "reason_id": "string"}),
-        planted_items=pd.DataFrame([{"item_id": it.item_id, "reason_id": r} for it in items
-                                    for r in it.reasons]).astype("string"),
+        planted_reviews=pd.DataFrame(
+            truth, columns=["user_id", "item_id", "reason_id", "reason_label", "sentiment"]
+        ).astype("string"),
+        planted_users=pd.DataFrame(
+            [{"user_id": u, "reason_id": r, "weight": w} for u, p in users for r, w in p.items()]
+        ).astype({"user_id": "string", "reason_id": "string"}),
+        planted_items=pd.DataFrame(
+            [{"item_id": it.item_id, "reason_id": r} for it in items for r in it.reasons]
+        ).astype("string"),
         planted_reasons=planted_reasons.astype("string"),
-        config=config, seed=seed)
+        config=config,
+        seed=seed,
+    )
 
 
-def restrict_truth(catalogue: DemoCatalogue, reviews: "pd.DataFrame") -> dict[str, "pd.DataFrame"]:
+def restrict_truth(catalogue: DemoCatalogue, reviews: pd.DataFrame) -> dict[str, pd.DataFrame]:
     """The truth tables limited to the users, items and reviews that survive in `reviews`."""
     keys = reviews[["user_id", "item_id"]].astype("string")
     planted_reviews = catalogue.planted_reviews.merge(keys, on=["user_id", "item_id"], how="inner")
     users = set(keys["user_id"])
     items = set(keys["item_id"])
-    return {"planted_reviews": planted_reviews.reset_index(drop=True),
-            "planted_users": catalogue.planted_users[catalogue.planted_users["user_id"].isin(users)]
-            .reset_index(drop=True),
-            "planted_items": catalogue.planted_items[catalogue.planted_items["item_id"].isin(items)]
-            .reset_index(drop=True),
-            "planted_reasons": catalogue.planted_reasons}
+    return {
+        "planted_reviews": planted_reviews.reset_index(drop=True),
+        "planted_users": catalogue.planted_users[catalogue.planted_users["user_id"].isin(users)].reset_index(drop=True),
+        "planted_items": catalogue.planted_items[catalogue.planted_items["item_id"].isin(items)].reset_index(drop=True),
+        "planted_reasons": catalogue.planted_reasons,
+    }
 
 
 TRUTH_TABLES = ("planted_reviews", "planted_users", "planted_items", "planted_reasons")
 
 
-def load_truth(ws: "Workspace") -> dict[str, "pd.DataFrame"]:
+def load_truth(ws: Workspace) -> dict[str, pd.DataFrame]:
     """The planted truth tables of a demo workspace (for checking personas and alignment against it)."""
     import pandas as pd
 
     from ..errors import WorkspaceError
+
     missing = [name for name in TRUTH_TABLES if not (ws.data_dir / f"{name}.parquet").exists()]
     if missing:
-        raise WorkspaceError(f"{ws.root}: no planted truth ({', '.join(missing)} missing); only workspaces made "
-                             f"by `persona4rec data demo` have it")
+        raise WorkspaceError(
+            f"{ws.root}: no planted truth ({', '.join(missing)} missing); only workspaces made "
+            f"by `persona4rec data demo` have it"
+        )
     return {name: pd.read_parquet(ws.data_dir / f"{name}.parquet") for name in TRUTH_TABLES}
 
 
-def build_demo_workspace(out: str | Path, seed: int = 0, overwrite: bool = False,
-                         **demo_options: Any) -> "Workspace":
+def build_demo_workspace(out: str | Path, seed: int = 0, overwrite: bool = False, **demo_options: Any) -> Workspace:
     """Generate the demo catalogue and write it as a workspace (5-core, leave-one-out split)."""
     from .importer import build_workspace
     from .kcore import kcore as kcore_filter
+
     catalogue = generate_demo(seed=seed, **demo_options)
     # The truth tables must describe exactly the reviews the workspace keeps: apply the 5-core here first
     # (build_workspace's own 5-core then changes nothing).
     cored, _ = kcore_filter(catalogue.reviews, DEMO_KCORE)
-    report = {"source": SOURCE, "synthetic": True, "seed": seed,
-              "generated": {"reviews": len(catalogue.reviews), "items": len(catalogue.items),
-                            "users": int(catalogue.reviews["user_id"].nunique())},
-              "demo_config": dataclasses.asdict(catalogue.config)}
-    ws = build_workspace(out, cored, catalogue.items, kcore=DEMO_KCORE, report=report, inputs=[],
-                         source=SOURCE, extra_tables=restrict_truth(catalogue, cored), overwrite=overwrite)
+    report = {
+        "source": SOURCE,
+        "synthetic": True,
+        "seed": seed,
+        "generated": {
+            "reviews": len(catalogue.reviews),
+            "items": len(catalogue.items),
+            "users": int(catalogue.reviews["user_id"].nunique()),
+        },
+        "demo_config": dataclasses.asdict(catalogue.config),
+    }
+    ws = build_workspace(
+        out,
+        cored,
+        catalogue.items,
+        kcore=DEMO_KCORE,
+        report=report,
+        inputs=[],
+        source=SOURCE,
+        extra_tables=restrict_truth(catalogue, cored),
+        overwrite=overwrite,
+    )
     ws.update_manifest(synthetic=True, demo={"seed": seed, "config": dataclasses.asdict(catalogue.config)})
     return ws

@@ -10,10 +10,12 @@ from .commands import data_group
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     demo = data_group(subparsers).add_parser(
-        "demo", help="generate the SYNTHETIC demo catalogue (planted reasons to like) into a workspace",
+        "demo",
+        help="generate the SYNTHETIC demo catalogue (planted reasons to like) into a workspace",
         description="Generate the synthetic demo catalogue, deterministic from --seed: 4 product categories, "
-                    "80 items, 220 users, ~2,800 reviews whose text voices planted reasons; the planted truth "
-                    "goes to data/planted_*.parquet. 5-core and leave-one-out split as for real data.")
+        "80 items, 220 users, ~2,800 reviews whose text voices planted reasons; the planted truth "
+        "goes to data/planted_*.parquet. 5-core and leave-one-out split as for real data.",
+    )
     demo.add_argument("--out", type=Path, required=True, help="workspace folder to create")
     demo.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     demo.add_argument("--items", type=int, default=80, help="number of items (default 80)")
@@ -25,10 +27,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run_demo(args: argparse.Namespace) -> int:
     from .demo import build_demo_workspace
 
-    ws = build_demo_workspace(args.out, seed=args.seed, overwrite=args.overwrite, n_items=args.items,
-                              n_users=args.users)
+    ws = build_demo_workspace(
+        args.out, seed=args.seed, overwrite=args.overwrite, n_items=args.items, n_users=args.users
+    )
     counts = ws.stage_info("data")["counts"]
-    print(f"built the SYNTHETIC demo catalogue (seed {args.seed}) in {ws.root}: {counts['interactions']:,} "
-          f"interactions, {counts['users']:,} users, {counts['items']:,} items; planted truth in "
-          f"{ws.data_dir}/planted_*.parquet; see `persona4rec data stats {ws.root}`")
+    print(
+        f"built the SYNTHETIC demo catalogue (seed {args.seed}) in {ws.root}: {counts['interactions']:,} "
+        f"interactions, {counts['users']:,} users, {counts['items']:,} items; planted truth in "
+        f"{ws.data_dir}/planted_*.parquet; see `persona4rec data stats {ws.root}`"
+    )
     return 0

@@ -33,8 +33,9 @@ class Fields:
         value = self.record.get(field, _MISSING)
         if value is _MISSING or (value is None and required):
             if required:
-                raise self._error(MISSING_FIELD, field, "required field is missing" if value is _MISSING
-                                  else "required field is null")
+                raise self._error(
+                    MISSING_FIELD, field, "required field is missing" if value is _MISSING else "required field is null"
+                )
             return None
         return value
 
@@ -84,10 +85,14 @@ class Fields:
     def epoch(self, field: str, *, unit_ms: int) -> int:
         """A required non-negative Unix time (integer seconds or ms) as UTC milliseconds."""
         value = self._get(field, True)
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or (
-                isinstance(value, float) and not value.is_integer()):
-            raise self._error(WRONG_TYPE, field, f"expected an integer Unix time, found {_type_name(value)} "
-                                                 f"{value!r:.40}")
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, (int, float))
+            or (isinstance(value, float) and not value.is_integer())
+        ):
+            raise self._error(
+                WRONG_TYPE, field, f"expected an integer Unix time, found {_type_name(value)} {value!r:.40}"
+            )
         if value < 0:
             raise self._error(BAD_VALUE, field, f"time is negative ({value})")
         return int(value) * unit_ms
@@ -98,9 +103,11 @@ class Fields:
         try:
             parsed = _dt.datetime.fromisoformat(value.strip())
         except ValueError:
-            raise self._error(BAD_VALUE, field, f"expected a date like 2016-03-09 17:44:55, found {value!r:.40}")
+            raise self._error(
+                BAD_VALUE, field, f"expected a date like 2016-03-09 17:44:55, found {value!r:.40}"
+            ) from None
         if parsed.tzinfo is None:
-            parsed = parsed.replace(tzinfo=_dt.timezone.utc)
+            parsed = parsed.replace(tzinfo=_dt.UTC)
         return int(parsed.timestamp() * 1000)
 
     def str_list(self, field: str) -> list[str]:
@@ -144,6 +151,7 @@ class Fields:
         if isinstance(value, bool) and bool not in types:
             raise self._error(WRONG_TYPE, field, f"expected {'/'.join(t.__name__ for t in types)}, found bool")
         if not isinstance(value, types):
-            raise self._error(WRONG_TYPE, field,
-                              f"expected {'/'.join(t.__name__ for t in types)}, found {_type_name(value)}")
+            raise self._error(
+                WRONG_TYPE, field, f"expected {'/'.join(t.__name__ for t in types)}, found {_type_name(value)}"
+            )
         return value

@@ -8,9 +8,9 @@ reviews file and picks the built-in format whose fields they carry.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 from ..errors import ConfigError, InputError
 from .loaders.common import LoadedDataset
@@ -20,10 +20,11 @@ from .reading import peek_records
 @dataclass
 class ImportConfig:
     """`[data]` section / PERSONA4REC_DATA_* variables / `data import` flags."""
+
     format: str = "auto"
-    kcore: int = 5            # users and items each keep >= kcore interactions; 0 turns filtering off
+    kcore: int = 5  # users and items each keep >= kcore interactions; 0 turns filtering off
     skip_bad_lines: bool = False
-    city: str | None = None   # Yelp only
+    city: str | None = None  # Yelp only
     category: str | None = None  # Yelp only
 
 
@@ -41,15 +42,23 @@ Loader = Callable[[ImportRequest], LoadedDataset]
 def _amazon(module_name: str) -> Loader:
     def load(request: ImportRequest) -> LoadedDataset:
         import importlib
+
         module = importlib.import_module(f"persona4rec.data.loaders.{module_name}")
         return module.load(request.reviews, request.meta, skip_bad_lines=request.config.skip_bad_lines)
+
     return load
 
 
 def _yelp(request: ImportRequest) -> LoadedDataset:
     from .loaders import yelp
-    return yelp.load(request.reviews, request.business or request.meta, city=request.config.city,
-                     category=request.config.category, skip_bad_lines=request.config.skip_bad_lines)
+
+    return yelp.load(
+        request.reviews,
+        request.business or request.meta,
+        city=request.config.city,
+        category=request.config.category,
+        skip_bad_lines=request.config.skip_bad_lines,
+    )
 
 
 FORMATS: dict[str, Loader] = {
@@ -76,8 +85,10 @@ def detect_format(reviews: Path, n: int = 20) -> str:
     """Name the built-in format whose fields the first `n` readable records carry."""
     records = peek_records(reviews, n, allow_literal=True)
     if not records:
-        raise InputError("cannot detect the format: no readable record among the first lines "
-                         "(pass --format explicitly)", path=reviews)
+        raise InputError(
+            "cannot detect the format: no readable record among the first lines (pass --format explicitly)",
+            path=reviews,
+        )
     keys: set[str] = set().union(*(r.keys() for r in records))
     if {"business_id", "stars"} <= keys:
         return "yelp"
@@ -85,8 +96,10 @@ def detect_format(reviews: Path, n: int = 20) -> str:
         return "amazon2023"
     if {"reviewerID", "asin"} <= keys:
         return "amazon2018" if keys & set(_AMAZON2018_ONLY) else "amazon2014"
-    raise InputError(f"cannot detect the format from the fields {sorted(keys)[:12]}; pass --format "
-                     f"({', '.join(FORMATS)})", path=reviews)
+    raise InputError(
+        f"cannot detect the format from the fields {sorted(keys)[:12]}; pass --format ({', '.join(FORMATS)})",
+        path=reviews,
+    )
 
 
 def load_dataset(request: ImportRequest) -> LoadedDataset:
@@ -99,4 +112,3 @@ def load_dataset(request: ImportRequest) -> LoadedDataset:
     dataset = FORMATS[name](request)
     dataset.report.setdefault("format_detected", request.config.format == "auto")
     return dataset
-

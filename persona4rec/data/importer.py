@@ -23,16 +23,23 @@ from .split import leave_one_out
 log = logging.getLogger(__name__)
 
 STAGE = "data"
-REVIEW_FILE, ITEM_FILE, SPLIT_FILE, REPORT_FILE = ("reviews.parquet", "items.parquet", "split.parquet",
-                                                   "import_report.json")
+REVIEW_FILE, ITEM_FILE, SPLIT_FILE, REPORT_FILE = (
+    "reviews.parquet",
+    "items.parquet",
+    "split.parquet",
+    "import_report.json",
+)
 _REQUIRED_REVIEW_COLUMNS = ("user_id", "item_id", "rating", "timestamp")
 _TABLE_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 _RESERVED = {"reviews", "items", "split"}
 
 
 def _counts(reviews) -> dict[str, int]:
-    return {"interactions": int(len(reviews)), "users": int(reviews["user_id"].nunique()),
-            "items": int(reviews["item_id"].nunique())}
+    return {
+        "interactions": int(len(reviews)),
+        "users": int(reviews["user_id"].nunique()),
+        "items": int(reviews["item_id"].nunique()),
+    }
 
 
 def _check_frames(reviews, extra_tables: dict[str, Any]) -> None:
@@ -77,9 +84,11 @@ def prepare_tables(reviews, items, *, kcore: int = 5) -> tuple[Any, Any, Any, di
     cleaned, review_cleaning = clean_reviews(reviews)
     cored, core_report = kcore_filter(cleaned, kcore)
     if cored.empty:
-        raise InputError(f"nothing survives the {kcore}-core ({raw_counts['interactions']} interactions, "
-                         f"{raw_counts['users']} users, {raw_counts['items']} items before): "
-                         f"lower --kcore (0 turns it off)")
+        raise InputError(
+            f"nothing survives the {kcore}-core ({raw_counts['interactions']} interactions, "
+            f"{raw_counts['users']} users, {raw_counts['items']} items before): "
+            f"lower --kcore (0 turns it off)"
+        )
     item_rows, without_meta = _items_for(cored, items if items is not None else empty_items())
     item_rows, item_cleaning = clean_items(item_rows)
     split, split_counts = leave_one_out(cored)
@@ -95,9 +104,18 @@ def prepare_tables(reviews, items, *, kcore: int = 5) -> tuple[Any, Any, Any, di
     return as_reviews(cored), item_rows, split, report
 
 
-def build_workspace(out: str | Path, reviews, items, *, kcore: int = 5, report: dict[str, Any],
-                    inputs: list[Path], source: str, extra_tables: dict[str, Any] | None = None,
-                    overwrite: bool = False) -> Workspace:
+def build_workspace(
+    out: str | Path,
+    reviews,
+    items,
+    *,
+    kcore: int = 5,
+    report: dict[str, Any],
+    inputs: list[Path],
+    source: str,
+    extra_tables: dict[str, Any] | None = None,
+    overwrite: bool = False,
+) -> Workspace:
     """Clean, k-core and split `reviews`/`items`, and write them as a new workspace at `out`.
 
     `reviews` rows are in file order (the duplicate tie-break uses it); `items` may lack some reviewed
@@ -112,9 +130,12 @@ def build_workspace(out: str | Path, reviews, items, *, kcore: int = 5, report: 
         raise InputError(f"kcore must be >= 0, got {kcore}", field="kcore")
     reviews_out, items_out, split, prepared = prepare_tables(reviews, items, kcore=kcore)
     full_report = {**report, "source": source, **prepared}
-    manifest = {"source": source, "inputs": _input_entries(list(inputs)),
-                "config": {"data": {"kcore": kcore, "source": source}},
-                "counts": {"before": prepared["counts_before"], "after": prepared["counts_after"]}}
+    manifest = {
+        "source": source,
+        "inputs": _input_entries(list(inputs)),
+        "config": {"data": {"kcore": kcore, "source": source}},
+        "counts": {"before": prepared["counts_before"], "after": prepared["counts_after"]},
+    }
     with Workspace.create(out, overwrite=overwrite, manifest=manifest) as ws:
         with ws.stage(STAGE, kcore=kcore, source=source) as info:
             write_parquet(ws.data_dir / REVIEW_FILE, reviews_out)
@@ -123,10 +144,18 @@ def build_workspace(out: str | Path, reviews, items, *, kcore: int = 5, report: 
             for name, table in extra_tables.items():
                 write_parquet(ws.data_dir / f"{name}.parquet", table)
             write_json(ws.data_dir / REPORT_FILE, full_report)
-            info["counts"] = {**prepared["counts_after"], **prepared["split"],
-                              "bad_lines_skipped": int(report.get("bad_lines_skipped", 0))}
-    log.info("workspace %s: %s before, %s after cleaning and the %d-core", out, prepared["counts_before"],
-             prepared["counts_after"], kcore)
+            info["counts"] = {
+                **prepared["counts_after"],
+                **prepared["split"],
+                "bad_lines_skipped": int(report.get("bad_lines_skipped", 0)),
+            }
+    log.info(
+        "workspace %s: %s before, %s after cleaning and the %d-core",
+        out,
+        prepared["counts_before"],
+        prepared["counts_after"],
+        kcore,
+    )
     return ws
 
 
@@ -138,8 +167,10 @@ def load_workspace_tables(ws: Workspace | str | Path) -> tuple[Any, Any, Any]:
     paths = [ws.data_dir / name for name in (REVIEW_FILE, ITEM_FILE, SPLIT_FILE)]
     missing = [p.name for p in paths if not p.exists()]
     if missing:
-        raise WorkspaceError(f"{ws.root}: data tables missing ({', '.join(missing)}); "
-                             f"run `persona4rec data import ... --out {ws.root}` first")
+        raise WorkspaceError(
+            f"{ws.root}: data tables missing ({', '.join(missing)}); "
+            f"run `persona4rec data import ... --out {ws.root}` first"
+        )
     reviews = as_reviews(pd.read_parquet(paths[0]))
     items = items_from_disk(pd.read_parquet(paths[1]))
     split = pd.read_parquet(paths[2])[list(SPLIT_DTYPES)].astype(SPLIT_DTYPES)

@@ -40,6 +40,10 @@ def kcore(reviews, k: int) -> tuple[Any, KCoreReport]:
             break
         kept = kept[mask]
     kept = kept.reset_index(drop=True)
-    return kept, KCoreReport(k=k, iterations=iterations, interactions_removed=len(reviews) - len(kept),
-                             users_removed=users_before - kept["user_id"].nunique(),
-                             items_removed=items_before - kept["item_id"].nunique())
+    return kept, KCoreReport(
+        k=k,
+        iterations=iterations,
+        interactions_removed=len(reviews) - len(kept),
+        users_removed=users_before - kept["user_id"].nunique(),
+        items_removed=items_before - kept["item_id"].nunique(),
+    )

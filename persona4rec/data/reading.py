@@ -15,8 +15,9 @@ import gzip
 import json
 import zlib
 from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from ..errors import InputError
 
@@ -35,8 +36,15 @@ TRUNCATED = "truncated_file"
 class BadRecord(InputError):
     """An InputError that also says which kind of problem it is (for counting skipped lines)."""
 
-    def __init__(self, kind: str, message: str, *, path: str | Path | None = None, line: int | None = None,
-                 field: str | None = None):
+    def __init__(
+        self,
+        kind: str,
+        message: str,
+        *,
+        path: str | Path | None = None,
+        line: int | None = None,
+        field: str | None = None,
+    ):
         super().__init__(message, path=path, line=line, field=field)
         self.kind = kind
 
@@ -69,9 +77,9 @@ def _open_binary(path: Path):
         with open(path, "rb") as fh:
             magic = fh.read(2)
     except FileNotFoundError:
-        raise InputError("file not found", path=path)
+        raise InputError("file not found", path=path) from None
     except IsADirectoryError:
-        raise InputError("is a folder, expected a file", path=path)
+        raise InputError("is a folder, expected a file", path=path) from None
     return gzip.open(path, "rb") if magic == GZIP_MAGIC else open(path, "rb")
 
 
@@ -81,8 +89,10 @@ def _raw_lines(path: Path, bad: BadLines, progress: bool) -> Iterator[tuple[int,
 
     line_no = 0
     # disable=None: the bar shows on a terminal only, never in logs, pipes or tests.
-    with _open_binary(path) as fh, tqdm(desc=path.name, unit=" lines", disable=None if progress else True,
-                                        mininterval=0.5, leave=False) as bar:
+    with (
+        _open_binary(path) as fh,
+        tqdm(desc=path.name, unit=" lines", disable=None if progress else True, mininterval=0.5, leave=False) as bar,
+    ):
         try:
             for raw in fh:
                 line_no += 1
@@ -90,15 +100,23 @@ def _raw_lines(path: Path, bad: BadLines, progress: bool) -> Iterator[tuple[int,
                 yield line_no, raw
         except (EOFError, gzip.BadGzipFile, zlib.error) as exc:
             # The partial line at the cut is lost; what was read before it is complete and kept.
-            bad.handle(BadRecord(TRUNCATED, f"file is truncated or corrupt, it ends inside line {line_no + 1} "
-                                            f"({type(exc).__name__}: {exc})", path=path, line=line_no + 1))
+            bad.handle(
+                BadRecord(
+                    TRUNCATED,
+                    f"file is truncated or corrupt, it ends inside line {line_no + 1} ({type(exc).__name__}: {exc})",
+                    path=path,
+                    line=line_no + 1,
+                )
+            )
 
 
 def _decode(raw: bytes, path: Path, line_no: int) -> str:
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise BadRecord(UNDECODABLE, f"not valid UTF-8 (byte {exc.start}: {exc.reason})", path=path, line=line_no)
+        raise BadRecord(
+            UNDECODABLE, f"not valid UTF-8 (byte {exc.start}: {exc.reason})", path=path, line=line_no
+        ) from None
     return text.lstrip("\ufeff") if line_no == 1 else text
 
 
@@ -107,22 +125,29 @@ def _parse(text: str, path: Path, line_no: int, allow_literal: bool) -> dict[str
         value = json.loads(text)
     except json.JSONDecodeError as exc:
         if not allow_literal:
-            raise BadRecord(MALFORMED, f"not a JSON object ({exc.msg} at column {exc.colno})",
-                            path=path, line=line_no)
+            raise BadRecord(
+                MALFORMED, f"not a JSON object ({exc.msg} at column {exc.colno})", path=path, line=line_no
+            ) from None
         try:
             # Amazon 2014 metadata is written as Python dict literals ('single quotes', True/None).
             value = ast.literal_eval(text)
         except (ValueError, SyntaxError, MemoryError, RecursionError) as lit_exc:
-            raise BadRecord(MALFORMED, f"neither a JSON object nor a Python literal ({exc.msg}; "
-                                       f"{type(lit_exc).__name__})", path=path, line=line_no)
+            raise BadRecord(
+                MALFORMED,
+                f"neither a JSON object nor a Python literal ({exc.msg}; {type(lit_exc).__name__})",
+                path=path,
+                line=line_no,
+            ) from None
     if not isinstance(value, dict):
-        raise BadRecord(MALFORMED, f"expected an object/dict per line, found {type(value).__name__}",
-                        path=path, line=line_no)
+        raise BadRecord(
+            MALFORMED, f"expected an object/dict per line, found {type(value).__name__}", path=path, line=line_no
+        )
     return value
 
 
-def iter_records(path: str | Path, bad: BadLines, *, allow_literal: bool = False,
-                 limit: int | None = None) -> Iterator[tuple[int, dict[str, Any]]]:
+def iter_records(
+    path: str | Path, bad: BadLines, *, allow_literal: bool = False, limit: int | None = None
+) -> Iterator[tuple[int, dict[str, Any]]]:
     """Yield (line number, record) for each non-blank line; bad lines go to `bad` (raise or count)."""
     path = Path(path)
     produced = 0

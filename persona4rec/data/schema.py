@@ -42,11 +42,13 @@ SPLITS = ("train", "valid", "test")
 
 def empty_reviews():
     import pandas as pd
+
     return pd.DataFrame({c: pd.Series(dtype=t) for c, t in REVIEW_DTYPES.items()})
 
 
 def empty_items():
     import pandas as pd
+
     return pd.DataFrame({c: pd.Series(dtype=t) for c, t in ITEM_DTYPES.items()})
 
 
@@ -73,10 +75,10 @@ def as_items(frame):
         frame["categories"] = [[] for _ in range(len(frame))]
     if "attributes" not in frame:
         frame["attributes"] = [{} for _ in range(len(frame))]
-    frame["categories"] = [list(c) if isinstance(c, (list, tuple)) or hasattr(c, "tolist") else []
-                           for c in frame["categories"]]
-    frame["categories"] = [[str(x) for x in (c.tolist() if hasattr(c, "tolist") else c)]
-                           for c in frame["categories"]]
+    frame["categories"] = [
+        list(c) if isinstance(c, (list, tuple)) or hasattr(c, "tolist") else [] for c in frame["categories"]
+    ]
+    frame["categories"] = [[str(x) for x in (c.tolist() if hasattr(c, "tolist") else c)] for c in frame["categories"]]
     frame["attributes"] = [a if isinstance(a, dict) else {} for a in frame["attributes"]]
     return frame[list(ITEM_DTYPES)].astype(ITEM_DTYPES).reset_index(drop=True)
 

@@ -24,7 +24,8 @@ def leave_one_out(reviews) -> tuple[Any, dict[str, Any]]:
 
     reviews = reviews.reset_index(drop=True)
     ordered = reviews[["user_id", "item_id", "timestamp"]].sort_values(
-        ["user_id", "timestamp", "item_id"], kind="stable")
+        ["user_id", "timestamp", "item_id"], kind="stable"
+    )
     from_end = ordered.groupby("user_id", sort=False).cumcount(ascending=False).to_numpy()
     sizes = ordered.groupby("user_id", sort=False)["item_id"].transform("size").to_numpy()
     split = np.where(from_end == 0, "test", np.where(from_end == 1, "valid", "train"))
@@ -33,6 +34,9 @@ def leave_one_out(reviews) -> tuple[Any, dict[str, Any]]:
     frame = ordered[["user_id", "item_id", "split"]].astype(SPLIT_DTYPES).reset_index(drop=True)
     counts = frame["split"].value_counts()
     users_sizes = reviews.groupby("user_id").size()
-    return frame, {"train": int(counts.get("train", 0)), "valid": int(counts.get("valid", 0)),
-                   "test": int(counts.get("test", 0)),
-                   "users_train_only": int((users_sizes < MIN_SPLITTABLE).sum())}
+    return frame, {
+        "train": int(counts.get("train", 0)),
+        "valid": int(counts.get("valid", 0)),
+        "test": int(counts.get("test", 0)),
+        "users_train_only": int((users_sizes < MIN_SPLITTABLE).sum()),
+    }

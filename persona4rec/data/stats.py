@@ -14,7 +14,7 @@ def _share(mask) -> float:
 
 
 def _date(ms: int) -> str:
-    return _dt.datetime.fromtimestamp(ms / 1000, tz=_dt.timezone.utc).date().isoformat()
+    return _dt.datetime.fromtimestamp(ms / 1000, tz=_dt.UTC).date().isoformat()
 
 
 def _rating_histogram(ratings) -> dict[str, int]:
@@ -64,15 +64,21 @@ def workspace_stats(ws: Workspace) -> dict[str, Any]:
         "workspace": str(ws.root),
         "source": manifest.get("source") or report.get("source"),
         "synthetic": bool(manifest.get("synthetic", False)),
-        "users": int(users), "items": int(n_items), "interactions": int(n),
+        "users": int(users),
+        "items": int(n_items),
+        "interactions": int(n),
         "density": round(n / (users * n_items), 6) if users and n_items else 0.0,
         "ratings": _rating_histogram(reviews["rating"]),
-        "text": {"textless_share": _share(reviews["textless"]),
-                 "with_text_share": _share(reviews["text"].str.len() > 0),
-                 "mean_text_chars": round(float(texts.mean()), 1) if len(texts) else 0.0},
-        "metadata": {"title": _share(items["title"].str.len() > 0),
-                     "description": _share(items["description"].str.len() > 0),
-                     "categories": _share(items["categories"].map(len) > 0)},
+        "text": {
+            "textless_share": _share(reviews["textless"]),
+            "with_text_share": _share(reviews["text"].str.len() > 0),
+            "mean_text_chars": round(float(texts.mean()), 1) if len(texts) else 0.0,
+        },
+        "metadata": {
+            "title": _share(items["title"].str.len() > 0),
+            "description": _share(items["description"].str.len() > 0),
+            "categories": _share(items["categories"].map(len) > 0),
+        },
         "dates": {"first": _date(int(reviews["timestamp"].min())), "last": _date(int(reviews["timestamp"].max()))},
         "split": {s: int(split_counts.get(s, 0)) for s in ("train", "valid", "test")},
         "counts_before": report.get("counts_before", {}),
@@ -91,7 +97,8 @@ def format_stats(stats: dict[str, Any]) -> str:
     kcore = c.get("kcore") or {}
     lines = [
         f"workspace      {stats['workspace']}  (source: {stats['source']}"
-        + (", SYNTHETIC data" if stats.get("synthetic") else "") + ")",
+        + (", SYNTHETIC data" if stats.get("synthetic") else "")
+        + ")",
         f"users          {stats['users']:,}",
         f"items          {stats['items']:,}",
         f"interactions   {stats['interactions']:,}",
@@ -106,15 +113,20 @@ def format_stats(stats: dict[str, Any]) -> str:
         "cleaning",
         f"  before       {before.get('interactions', 0):,} interactions, {before.get('users', 0):,} users, "
         f"{before.get('items', 0):,} items",
-        f"  HTML         tags/entities removed: " + (", ".join(f"{k} {v:,}" for k, v in c["html_stripped"].items()) or "none found"),
-        f"  Unicode      " + (", ".join(f"{k} {v:,}" for k, v in c["unicode_normalised"].items()) or "none changed"),
+        "  HTML         tags/entities removed: "
+        + (", ".join(f"{k} {v:,}" for k, v in c["html_stripped"].items()) or "none found"),
+        "  Unicode      " + (", ".join(f"{k} {v:,}" for k, v in c["unicode_normalised"].items()) or "none changed"),
         f"  titles       {c['titles_replaced']} markup-only titles replaced"
-        + (f" (from {', '.join(f'{k} {v}' for k, v in c['titles_replaced_from'].items())})"
-           if c["titles_replaced"] else ""),
+        + (
+            f" (from {', '.join(f'{k} {v}' for k, v in c['titles_replaced_from'].items())})"
+            if c["titles_replaced"]
+            else ""
+        ),
         f"  duplicates   {c['duplicate_pairs_removed']:,} duplicate (user, item) pairs removed",
         f"  bad lines    {c['bad_lines_skipped']:,} skipped"
-        + (f" ({', '.join(f'{k} {v}' for k, v in c['bad_lines_by_reason'].items())})"
-           if c["bad_lines_skipped"] else ""),
+        + (
+            f" ({', '.join(f'{k} {v}' for k, v in c['bad_lines_by_reason'].items())})" if c["bad_lines_skipped"] else ""
+        ),
         f"  k-core       k={kcore.get('k', '?')}: removed {kcore.get('interactions_removed', 0):,} interactions, "
         f"{kcore.get('users_removed', 0):,} users, {kcore.get('items_removed', 0):,} items "
         f"in {kcore.get('iterations', 0)} rounds",

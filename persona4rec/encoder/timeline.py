@@ -20,7 +20,7 @@ HISTORY_SPLITS = {"valid": ("train",), "test": ("train", "valid")}
 
 @dataclass
 class UserTimeline:
-    items: list[str]     # oldest first
+    items: list[str]  # oldest first
     splits: list[str]
 
 
@@ -31,8 +31,9 @@ class Timelines:
         self.by_user = timelines
 
     @classmethod
-    def from_workspace(cls, ws: Workspace) -> "Timelines":
+    def from_workspace(cls, ws: Workspace) -> Timelines:
         import pandas as pd
+
         reviews_path, split_path = ws.data_dir / "reviews.parquet", ws.data_dir / "split.parquet"
         for path in (reviews_path, split_path):
             if not path.exists():
@@ -75,7 +76,7 @@ class Timelines:
         train = [i for i, s in zip(line.items, line.splits) if s == "train"]
         if item_id not in train:
             return []
-        return train[:train.index(item_id)][-length:]
+        return train[: train.index(item_id)][-length:]
 
     def target(self, user_id: str, split: str) -> str | None:
         line = self.by_user.get(user_id)
@@ -93,8 +94,12 @@ class Timelines:
 
     def history_pairs(self) -> list[tuple[str, str]]:
         """(user, item) of every interaction that can be history (train and valid), in a stable order."""
-        return [(u, i) for u, line in self.by_user.items()
-                for i, s in zip(line.items, line.splits) if s in ("train", "valid")]
+        return [
+            (u, i)
+            for u, line in self.by_user.items()
+            for i, s in zip(line.items, line.splits)
+            if s in ("train", "valid")
+        ]
 
 
 def interaction_texts(ws: Workspace, pairs: list[tuple[str, str]]) -> dict[str, str]:
@@ -103,6 +108,7 @@ def interaction_texts(ws: Workspace, pairs: list[tuple[str, str]]) -> dict[str, 
 
     An item with no summary record falls back to its title from data/items.parquet (then its id)."""
     import pandas as pd
+
     summaries = {k: r.summary for k, r in load_summaries(ws).items()}
     aspects = load_aspects(ws)
     missing = {item_id for _, item_id in pairs} - set(summaries)
@@ -114,5 +120,7 @@ def interaction_texts(ws: Workspace, pairs: list[tuple[str, str]]) -> dict[str, 
     for user_id, item_id in pairs:
         key = review_key(user_id, item_id)
         record = aspects.get(key)
-        texts[key] = interaction_text(summaries[item_id], record.aspects if record is not None and record.kept else None)
+        texts[key] = interaction_text(
+            summaries[item_id], record.aspects if record is not None and record.kept else None
+        )
     return texts

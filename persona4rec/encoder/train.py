@@ -44,26 +44,27 @@ log = logging.getLogger(__name__)
 
 
 TRAIN_MODES = ("adapter", "full", "lora")
-DEFAULT_MODE = "adapter"   # best VALID NDCG@10 for its cost on every workspace measured (docs/RESULTS.md)
+DEFAULT_MODE = "adapter"  # best VALID NDCG@10 for its cost on every workspace measured (docs/RESULTS.md)
 
 
 @dataclass
 class TrainConfig:
     """Full fine-tuning and LoRA (`mode` full | lora); the adapter mode has its own AdapterConfig."""
-    base_encoder: str = ""          # "" = the bundled all-MiniLM-L6-v2; or any sentence-transformers path
+
+    base_encoder: str = ""  # "" = the bundled all-MiniLM-L6-v2; or any sentence-transformers path
     epochs: int = 2
     batch_size: int = 32
-    lr: float = 0.0                 # 0 = 3e-5 for full fine-tuning, 3e-4 with LoRA
-    temperature: float = 0.05       # MultipleNegativesRankingLoss' default scale 20
+    lr: float = 0.0  # 0 = 3e-5 for full fine-tuning, 3e-4 with LoRA
+    temperature: float = 0.05  # MultipleNegativesRankingLoss' default scale 20
     gamma: float = 0.9
     history_length: int = 10
-    user_grad_depth: int = 1        # newest interactions encoded with gradient (see module doc)
+    user_grad_depth: int = 1  # newest interactions encoded with gradient (see module doc)
     lora: bool = False
     lora_r: int = 16
     lora_alpha: int = 32
     lora_dropout: float = 0.05
     max_seq_length: int = 128
-    max_pairs: int = 0              # 0 = every usable alignment pair
+    max_pairs: int = 0  # 0 = every usable alignment pair
     persona_text: str = DEFAULT_PERSONA_TEXT
     seed: int = 13
     progress: bool = True
@@ -71,7 +72,7 @@ class TrainConfig:
     def learning_rate(self) -> float:
         return self.lr if self.lr > 0 else (3e-4 if self.lora else 3e-5)
 
-    def check(self) -> "TrainConfig":
+    def check(self) -> TrainConfig:
         if self.epochs < 1 or self.batch_size < 2:
             raise ConfigError("training needs epochs >= 1 and batch size >= 2 (in-batch negatives)")
         if self.temperature <= 0:
@@ -85,7 +86,7 @@ class TrainConfig:
 
 @dataclass
 class TrainPair:
-    history: list[str]    # interaction keys "user|item", oldest first
+    history: list[str]  # interaction keys "user|item", oldest first
     persona_text: str
     persona_key: str
 
@@ -102,7 +103,9 @@ class TrainResult:
     encoder_dir: str
 
 
-def training_pairs(ws: Workspace, timelines: Timelines, config: TrainConfig) -> tuple[list[TrainPair], dict[str, str], dict[str, int]]:
+def training_pairs(
+    ws: Workspace, timelines: Timelines, config: TrainConfig
+) -> tuple[list[TrainPair], dict[str, str], dict[str, int]]:
     """Alignment records -> pairs with a non-empty history; also the interaction texts they need."""
     if not stage_path(ws, "alignment").exists():
         raise WorkspaceError(f"{ws.root}: no offline/alignment.jsonl; run the offline alignment stage first")
@@ -138,6 +141,7 @@ class _Trainer:
         from sentence_transformers import SentenceTransformer
 
         from .model import resolve_model
+
         self.torch, self.config = torch, config
         torch.manual_seed(config.seed)
         self.model = SentenceTransformer(resolve_model(config.base_encoder or None), device="cpu")
@@ -155,8 +159,12 @@ class _Trainer:
         c = self.config
         # peft injects the adapters into the backbone in place (and freezes its weights); the wrapper
         # it returns is kept for merging them back at save time.
-        self._peft = get_peft_model(self.model[0].auto_model, LoraConfig(
-            r=c.lora_r, lora_alpha=c.lora_alpha, lora_dropout=c.lora_dropout, target_modules=["query", "value"]))
+        self._peft = get_peft_model(
+            self.model[0].auto_model,
+            LoraConfig(
+                r=c.lora_r, lora_alpha=c.lora_alpha, lora_dropout=c.lora_dropout, target_modules=["query", "value"]
+            ),
+        )
 
     def embed(self, texts: list[str], grad: bool):
         torch = self.torch
@@ -174,7 +182,7 @@ class _Trainer:
         keys = list(texts)
         vecs = []
         for start in range(0, len(keys), batch):
-            vecs.append(self.embed([texts[k] for k in keys[start:start + batch]], grad=False).numpy())
+            vecs.append(self.embed([texts[k] for k in keys[start : start + batch]], grad=False).numpy())
         self.model.train()
         return dict(zip(keys, np.concatenate(vecs) if vecs else []))
 
@@ -229,14 +237,14 @@ class _Trainer:
 
     def save(self, target) -> None:
         if self.config.lora:
-            self._peft.merge_and_unload()   # in place: LoRA layers replaced by merged Linear layers
+            self._peft.merge_and_unload()  # in place: LoRA layers replaced by merged Linear layers
         self.model.save(str(target))
 
 
 def _batches(n: int, size: int, rng: random.Random) -> list[list[int]]:
     order = list(range(n))
     rng.shuffle(order)
-    batches = [order[s:s + size] for s in range(0, n, size)]
+    batches = [order[s : s + size] for s in range(0, n, size)]
     return [b for b in batches if len(b) >= 2]
 
 
@@ -271,29 +279,57 @@ def train_encoder(ws: Workspace, config: TrainConfig | None = None) -> TrainResu
         loss_after = trainer.evaluate(pairs, texts, eval_batches)
         _save_model(ws, trainer)
         _write_curve(ws, curve, epoch_means, loss_before, loss_after, config)
-        info.update(pairs=len(pairs), skipped=skipped, steps=len(curve), train_seconds=round(train_seconds, 3),
-                    loss_before=round(loss_before, 5), loss_after=round(loss_after, 5),
-                    learning_rate=config.learning_rate(), counts={"pairs": len(pairs), "steps": len(curve)})
-    return TrainResult(pairs=len(pairs), skipped=skipped, steps=len(curve), seconds=train_seconds,
-                       loss_before=loss_before, loss_after=loss_after, loss_curve=curve,
-                       encoder_dir=str(ws.encoder_dir))
+        info.update(
+            pairs=len(pairs),
+            skipped=skipped,
+            steps=len(curve),
+            train_seconds=round(train_seconds, 3),
+            loss_before=round(loss_before, 5),
+            loss_after=round(loss_after, 5),
+            learning_rate=config.learning_rate(),
+            counts={"pairs": len(pairs), "steps": len(curve)},
+        )
+    return TrainResult(
+        pairs=len(pairs),
+        skipped=skipped,
+        steps=len(curve),
+        seconds=train_seconds,
+        loss_before=loss_before,
+        loss_after=loss_after,
+        loss_curve=curve,
+        encoder_dir=str(ws.encoder_dir),
+    )
 
 
 def _save_model(ws: Workspace, trainer: _Trainer) -> None:
     """Write the model beside encoder/ and swap it in, so a crash never leaves half a model."""
     from .model import forget_encoder
+
     with atomic_dir(ws.encoder_dir) as staging:
         trainer.save(staging)
     forget_encoder(ws.encoder_dir)
 
 
-def _write_curve(ws: Workspace, curve: list[float], epoch_means: list[float], before: float, after: float,
-                 config: TrainConfig) -> None:
+def _write_curve(
+    ws: Workspace, curve: list[float], epoch_means: list[float], before: float, after: float, config: TrainConfig
+) -> None:
     import plotly.graph_objects as go
-    write_json(ws.reports_dir / "loss_curve.json", {"step_loss": curve, "epoch_mean_loss": epoch_means,
-                                                     "loss_before": before, "loss_after": after,
-                                                     "config": to_dict(config)})
+
+    write_json(
+        ws.reports_dir / "loss_curve.json",
+        {
+            "step_loss": curve,
+            "epoch_mean_loss": epoch_means,
+            "loss_before": before,
+            "loss_after": after,
+            "config": to_dict(config),
+        },
+    )
     fig = go.Figure(go.Scatter(y=curve, mode="lines", name="InfoNCE (batch)"))
-    fig.update_layout(title=f"Encoder training: InfoNCE {before:.3f} -> {after:.3f}", xaxis_title="step",
-                      yaxis_title="loss", template="plotly_white")
+    fig.update_layout(
+        title=f"Encoder training: InfoNCE {before:.3f} -> {after:.3f}",
+        xaxis_title="step",
+        yaxis_title="loss",
+        template="plotly_white",
+    )
     write_text(ws.reports_dir / "loss_curve.html", fig.to_html(include_plotlyjs="cdn", full_html=True))

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
@@ -63,6 +63,7 @@ class InteractionCache:
 
     def _load(self, identity: str) -> bool:
         import pandas as pd
+
         if not (self.meta_path.exists() and self.vectors_path.exists() and self.keys_path.exists()):
             return False
         meta = read_json(self.meta_path)
@@ -79,7 +80,7 @@ class InteractionCache:
     def sync(self, texts: dict[str, str], encode_fn: Callable[[list[str]], np.ndarray]) -> int:
         """Make the cache hold exactly `texts` (key -> text); encode only new or changed ones.
         Returns how many were encoded."""
-        import pandas as pd
+
         identity = self.choice.identity()
         self._load(identity)
         old = {k: (h, row) for row, (k, h) in enumerate(zip(self.keys, self.hashes))}
@@ -105,12 +106,20 @@ class InteractionCache:
 
     def _save(self, identity: str) -> None:
         import pandas as pd
+
         with atomic_path(self.vectors_path) as tmp:
             with open(tmp, "wb") as fh:
                 np.save(fh, self.vectors)
         write_parquet(self.keys_path, pd.DataFrame({"key": self.keys, "text_hash": self.hashes}))
-        write_json(self.meta_path, {"encoder": self.choice.describe(), "encoder_identity": identity,
-                                    "count": len(self.keys), "dim": int(self.vectors.shape[1])})
+        write_json(
+            self.meta_path,
+            {
+                "encoder": self.choice.describe(),
+                "encoder_identity": identity,
+                "count": len(self.keys),
+                "dim": int(self.vectors.shape[1]),
+            },
+        )
 
     def row_of(self) -> dict[str, int]:
         return {k: n for n, k in enumerate(self.keys)}
@@ -119,8 +128,14 @@ class InteractionCache:
 class UserEncoder:
     """Embeds users from cached interaction vectors. Build once per process with `from_workspace`."""
 
-    def __init__(self, timelines: Timelines, vectors: np.ndarray, key_rows: dict[str, int],
-                 gamma: float = DEFAULT_GAMMA, history_length: int = DEFAULT_HISTORY_LENGTH):
+    def __init__(
+        self,
+        timelines: Timelines,
+        vectors: np.ndarray,
+        key_rows: dict[str, int],
+        gamma: float = DEFAULT_GAMMA,
+        history_length: int = DEFAULT_HISTORY_LENGTH,
+    ):
         decay_weights(1, gamma)  # validates gamma
         if history_length < 1:
             raise ConfigError(f"history length must be at least 1, got {history_length}")
@@ -129,10 +144,17 @@ class UserEncoder:
         self.dim = int(vectors.shape[1]) if vectors.ndim == 2 and vectors.shape[1] else 0
 
     @classmethod
-    def from_workspace(cls, ws: Workspace, encoder: str | None = None, gamma: float = DEFAULT_GAMMA,
-                       history_length: int = DEFAULT_HISTORY_LENGTH, timelines: Timelines | None = None,
-                       progress: bool = False) -> "UserEncoder":
+    def from_workspace(
+        cls,
+        ws: Workspace,
+        encoder: str | None = None,
+        gamma: float = DEFAULT_GAMMA,
+        history_length: int = DEFAULT_HISTORY_LENGTH,
+        timelines: Timelines | None = None,
+        progress: bool = False,
+    ) -> UserEncoder:
         from .model import QUERY, encode
+
         choice = encoder if isinstance(encoder, EncoderChoice) else choose_encoder(ws, encoder)
         timelines = timelines or Timelines.from_workspace(ws)
         texts = interaction_texts(ws, timelines.history_pairs())
@@ -142,7 +164,7 @@ class UserEncoder:
             log.info("encoded %d interaction texts with %s", encoded, choice.describe())
         return cls(timelines, cache.vectors, cache.row_of(), gamma, history_length)
 
-    def with_gamma(self, gamma: float) -> "UserEncoder":
+    def with_gamma(self, gamma: float) -> UserEncoder:
         """The same cached vectors under another decay (for tuning gamma without re-encoding)."""
         return UserEncoder(self.timelines, self.vectors, self.key_rows, gamma, self.history_length)
 

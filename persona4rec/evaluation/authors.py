@@ -22,16 +22,17 @@ numeric ids are read as strings (their script would compare 123 and "123" as dif
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any
 
 from ..errors import InputError
 from ..io import atomic_path, open_text
 from .metrics import DEFAULT_KS, PAD, rank_metrics
 from .segments import Segments, build_segments, segment_metrics
 
-ITEM_KEYS = ("parent_asin", "business_id", "item_id")   # Amazon 2023, Yelp, canonical
+ITEM_KEYS = ("parent_asin", "business_id", "item_id")  # Amazon 2023, Yelp, canonical
 
 
 @dataclass
@@ -44,7 +45,7 @@ class CandidateLine:
 
 @dataclass
 class AuthorsEvaluation:
-    overall: dict[str, float]                            # rank_metrics keys ("HR@10", ...) and "users"
+    overall: dict[str, float]  # rank_metrics keys ("HR@10", ...) and "users"
     scenarios: dict[str, dict[str, float]] | None = None  # segment -> metrics @10
     segment_sizes: dict[str, int] | None = None
     ks: tuple[int, ...] = DEFAULT_KS
@@ -87,8 +88,7 @@ def read_gt(path: str | Path) -> dict[str, set[str]]:
     """user_id -> set of ground-truth item ids."""
     gt: dict[str, set[str]] = {}
     for line, obj in _json_lines(path):
-        gt.setdefault(_required_str(obj, "user_id", path, line), set()).add(
-            _required_str(obj, "item_id", path, line))
+        gt.setdefault(_required_str(obj, "user_id", path, line), set()).add(_required_str(obj, "item_id", path, line))
     return gt
 
 
@@ -99,8 +99,7 @@ def read_candidates(path: str | Path) -> list[CandidateLine]:
         user = _required_str(obj, "user_id", path, line)
         results = obj.get("results", [])
         if not isinstance(results, list):
-            raise InputError(f"expected a list, got {type(results).__name__}", path=path, line=line,
-                             field="results")
+            raise InputError(f"expected a list, got {type(results).__name__}", path=path, line=line, field="results")
         items, scores = [], []
         for position, entry in enumerate(results):
             if entry and not isinstance(entry, dict):
@@ -129,6 +128,7 @@ def read_review_counts(path: str | Path, users: set[str], items: set[str]) -> tu
 
     if str(path).endswith(".parquet"):
         import pandas as pd
+
         frame = pd.read_parquet(path, columns=["user_id", "item_id"])
         for user, item in zip(frame["user_id"].astype(str), frame["item_id"].astype(str)):
             count(user, item)
@@ -136,8 +136,9 @@ def read_review_counts(path: str | Path, users: set[str], items: set[str]) -> tu
     for line, obj in _json_lines(path):
         key = next((k for k in ITEM_KEYS if k in obj), None)
         if key is None:
-            raise InputError(f"no item field (expected one of {', '.join(ITEM_KEYS)})", path=path, line=line,
-                             field="item_id")
+            raise InputError(
+                f"no item field (expected one of {', '.join(ITEM_KEYS)})", path=path, line=line, field="item_id"
+            )
         count(_required_str(obj, "user_id", path, line), _required_str(obj, key, path, line))
     return item_counts, user_counts
 
@@ -147,24 +148,37 @@ def scored_lines(candidates: list[CandidateLine], gt: dict[str, set[str]]) -> li
     return [c for c in candidates if c.user_id in gt and c.items]
 
 
-def evaluate_files(candidates_path: str | Path, gt_path: str | Path, *, ks: Iterable[int] = DEFAULT_KS,
-                   reviews_path: str | Path | None = None, scenarios: bool = False) -> AuthorsEvaluation:
+def evaluate_files(
+    candidates_path: str | Path,
+    gt_path: str | Path,
+    *,
+    ks: Iterable[int] = DEFAULT_KS,
+    reviews_path: str | Path | None = None,
+    scenarios: bool = False,
+) -> AuthorsEvaluation:
     """Overall HR/MRR/NDCG@ks and, with a review file, the warm/cold/head/tail segments @10."""
     ks = tuple(ks)
     gt = read_gt(gt_path)
     candidates = read_candidates(candidates_path)
     scored = scored_lines(candidates, gt)
     overall = rank_metrics([c.items for c in scored], [gt[c.user_id] for c in scored], ks)
-    result = AuthorsEvaluation(overall=overall, ks=ks, notes={
-        "gt_users": len(gt), "candidate_lines": len(candidates), "scored_lines": len(scored),
-        "pad_entries": sum(c.items.count(PAD) for c in scored)})
+    result = AuthorsEvaluation(
+        overall=overall,
+        ks=ks,
+        notes={
+            "gt_users": len(gt),
+            "candidate_lines": len(candidates),
+            "scored_lines": len(scored),
+            "pad_entries": sum(c.items.count(PAD) for c in scored),
+        },
+    )
     if scenarios:
         if reviews_path is None:
-            raise InputError("--scenarios needs --reviews (a review file to count interactions)",
-                             field="reviews")
+            raise InputError("--scenarios needs --reviews (a review file to count interactions)", field="reviews")
         segments = authors_segments(candidates, gt, reviews_path)
-        result.scenarios = segment_metrics([c.user_id for c in scored], [c.items for c in scored],
-                                           [gt[c.user_id] for c in scored], segments, k=10)
+        result.scenarios = segment_metrics(
+            [c.user_id for c in scored], [c.items for c in scored], [gt[c.user_id] for c in scored], segments, k=10
+        )
         result.segment_sizes = segments.sizes()
     return result
 
@@ -187,8 +201,7 @@ def write_gt(path: str | Path, pairs: Iterable[tuple[str, str]]) -> int:
     return n
 
 
-def write_candidates(path: str | Path, lists: Iterable[tuple[str, list[str], list[float]]], *,
-                     topk: int = 20) -> int:
+def write_candidates(path: str | Path, lists: Iterable[tuple[str, list[str], list[float]]], *, topk: int = 20) -> int:
     """One candidate line per (user, items, scores), cut to `topk` and padded with "[PAD]" to exactly
     `topk` results (a pad repeats the last real score, 0.0 for an empty list, so scores never rise)."""
     n = 0
@@ -202,8 +215,9 @@ def write_candidates(path: str | Path, lists: Iterable[tuple[str, list[str], lis
     return n
 
 
-def workspace_to_authors(candidates_frame, split, out_dir: str | Path, *, which: str = "test",
-                         topk: int = 20) -> tuple[Path, Path]:
+def workspace_to_authors(
+    candidates_frame, split, out_dir: str | Path, *, which: str = "test", topk: int = 20
+) -> tuple[Path, Path]:
     """Export a candidates/<generator>.parquet split and its targets as the authors' two files."""
     out_dir = Path(out_dir)
     rows = candidates_frame[candidates_frame["split"] == which].sort_values(["user_id", "rank"], kind="stable")

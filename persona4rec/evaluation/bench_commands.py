@@ -27,32 +27,43 @@ def _names(text: str) -> tuple[str, ...]:
 
 def register(subparsers) -> None:
     p = subparsers.add_parser(
-        "bench", help="the paper's tables (accuracy, segments, ablations), latency and scale, LLM baseline",
+        "bench",
+        help="the paper's tables (accuracy, segments, ablations), latency and scale, LLM baseline",
         description="Evaluate Persona4Rec against its CF generators on the TEST split (gamma and the fusion weight "
-                    "tuned on VALID), the summary-only and first-k ablations, vanilla vs fine-tuned encoder, "
-                    "rerank and retrieval latency, and an LLM listwise reranker baseline. Writes "
-                    "reports/metrics.json ['bench'], reports/latency.json, reports/report.md and figures.")
+        "tuned on VALID), the summary-only and first-k ablations, vanilla vs fine-tuned encoder, "
+        "rerank and retrieval latency, and an LLM listwise reranker baseline. Writes "
+        "reports/metrics.json ['bench'], reports/latency.json, reports/report.md and figures.",
+    )
     p.add_argument("workspace")
     p.add_argument("--generators", type=_names, default=None, help="comma-separated (default bpr,lightgcn)")
     p.add_argument("--ks", type=_ints, default=None, help="cut-offs (default 5,10,20; must include 10)")
     p.add_argument("--skip-train", action="store_true", help="do not fine-tune an encoder when none exists")
-    p.add_argument("--llm-base-url", default=None,
-                   help="OpenAI-compatible server for the listwise baseline (default: start llama.cpp's server "
-                        "with SmolLM2-135M when installed)")
+    p.add_argument(
+        "--llm-base-url",
+        default=None,
+        help="OpenAI-compatible server for the listwise baseline (default: start llama.cpp's server "
+        "with SmolLM2-135M when installed)",
+    )
     p.add_argument("--llm-model", default=None, help="model name sent to the server (default smollm2-135m)")
     p.add_argument("--llm-users", type=int, default=None, help="users for the LLM baseline (default 5; 0 = skip)")
-    p.add_argument("--retrieval-sizes", type=_sizes, default=None,
-                   help="random persona counts for the retrieval scale test (default 10000,100000,1000000; "
-                        "0 = skip: it uses random vectors, so one run per machine is enough)")
+    p.add_argument(
+        "--retrieval-sizes",
+        type=_sizes,
+        default=None,
+        help="random persona counts for the retrieval scale test (default 10000,100000,1000000; "
+        "0 = skip: it uses random vectors, so one run per machine is enough)",
+    )
     p.add_argument("--quick", action="store_true", help="small grids and no large retrieval (for tests)")
     p.add_argument("--no-learned", action="store_true", help="skip the learned-ranker rows (LightGBM)")
     p.set_defaults(func=run)
 
     t = subparsers.add_parser(
-        "tune", help="tune the serving config on VALID and write serving.json",
+        "tune",
+        help="tune the serving config on VALID and write serving.json",
         description="For each generator and variant: gamma, the CF fusion weight and a learned ranker "
-                    "(LightGBM lambdarank, cross-validated on VALID), all on the VALID split; the best by VALID "
-                    "NDCG@10 is written to WS/serving.json, which the app, `recommend` and the study builders read.")
+        "(LightGBM lambdarank, cross-validated on VALID), all on the VALID split; the best by VALID "
+        "NDCG@10 is written to WS/serving.json, which the app, `recommend` and the study builders read.",
+    )
     t.add_argument("workspace")
     t.add_argument("--generators", type=_names, default=None, help="comma-separated (default bpr,lightgcn)")
     t.add_argument("--no-learned", action="store_true", help="gamma and fusion weight only")
@@ -67,8 +78,17 @@ def run(args: argparse.Namespace) -> int:
     from .report import markdown_table
 
     ws = Workspace.open(args.workspace)
-    changes = {k: v for k, v in {"generators": args.generators, "ks": args.ks, "llm_base_url": args.llm_base_url,
-                                  "llm_model": args.llm_model, "llm_users": args.llm_users}.items() if v is not None}
+    changes = {
+        k: v
+        for k, v in {
+            "generators": args.generators,
+            "ks": args.ks,
+            "llm_base_url": args.llm_base_url,
+            "llm_model": args.llm_model,
+            "llm_users": args.llm_users,
+        }.items()
+        if v is not None
+    }
     changes["skip_train"] = args.skip_train
     if args.no_learned:
         changes["learned"] = False
@@ -81,8 +101,10 @@ def run(args: argparse.Namespace) -> int:
         print(markdown_table(table))
     llm = result.llm
     if llm.get("status") == "run":
-        print(f"\nLLM listwise ({llm['model']}, {llm['users']} users): p50 {llm['p50_ms']:.1f} ms; Persona4Rec "
-              f"p50 {llm['persona4rec_single_p50_ms']:.3f} ms; measured ratio {llm['speed_ratio_p50']:.0f}x")
+        print(
+            f"\nLLM listwise ({llm['model']}, {llm['users']} users): p50 {llm['p50_ms']:.1f} ms; Persona4Rec "
+            f"p50 {llm['persona4rec_single_p50_ms']:.3f} ms; measured ratio {llm['speed_ratio_p50']:.0f}x"
+        )
     else:
         print(f"\nLLM listwise baseline not run: {llm.get('reason')}")
     print(f"\nreport: {result.report_path}")
@@ -92,6 +114,7 @@ def run(args: argparse.Namespace) -> int:
 def run_tune(args: argparse.Namespace) -> int:
     from ..workspace import Workspace
     from .tuning import tune_serving
+
     ws = Workspace.open(args.workspace)
     tune_serving(ws, args.generators, learned=not args.no_learned, say=lambda line: print(line, flush=True))
     print(f"wrote {ws.root / 'serving.json'}")

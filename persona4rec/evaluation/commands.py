@@ -1,9 +1,9 @@
 """`persona4rec evaluate`: score ranked lists.
 
-    persona4rec evaluate --candidates FILE --gt FILE [--reviews FILE --scenarios] [--ks 5,10,20] [--json]
-        the paper authors' JSONL files, scored exactly as their eval.py scores them
-    persona4rec evaluate WS --generator bpr [--split test] [--json]
-        CF-only metrics of candidates/<generator>.parquet, merged into reports/metrics.json
+persona4rec evaluate --candidates FILE --gt FILE [--reviews FILE --scenarios] [--ks 5,10,20] [--json]
+    the paper authors' JSONL files, scored exactly as their eval.py scores them
+persona4rec evaluate WS --generator bpr [--split test] [--json]
+    CF-only metrics of candidates/<generator>.parquet, merged into reports/metrics.json
 """
 
 from __future__ import annotations
@@ -14,9 +14,12 @@ import sys
 
 
 def register(subparsers) -> None:
-    p = subparsers.add_parser("evaluate", help="HR/MRR/NDCG@K of candidate lists (workspace or authors' files)",
-                              description=__doc__.split("\n\n", 1)[1] if "\n\n" in __doc__ else None,
-                              formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = subparsers.add_parser(
+        "evaluate",
+        help="HR/MRR/NDCG@K of candidate lists (workspace or authors' files)",
+        description=__doc__.split("\n\n", 1)[1] if "\n\n" in __doc__ else None,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     p.add_argument("workspace", nargs="?", help="workspace folder (workspace mode)")
     p.add_argument("--generator", help="bpr | lightgcn | pop (workspace mode)")
     p.add_argument("--split", default="test", choices=("valid", "test"), help="workspace mode (default test)")
@@ -25,15 +28,19 @@ def register(subparsers) -> None:
     p.add_argument("--reviews", help="review JSONL (user_id + parent_asin/business_id/item_id) or parquet")
     p.add_argument("--scenarios", action="store_true", help="warm/cold users and head/tail items @10")
     p.add_argument("--ks", default="5,10,20", help="comma-separated cut-offs (default 5,10,20)")
-    p.add_argument("--export-authors", metavar="DIR",
-                   help="workspace mode: also write the split's candidates and targets as the authors' "
-                        "candidate.jsonl and gt.jsonl in DIR")
+    p.add_argument(
+        "--export-authors",
+        metavar="DIR",
+        help="workspace mode: also write the split's candidates and targets as the authors' "
+        "candidate.jsonl and gt.jsonl in DIR",
+    )
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
     p.set_defaults(func=run)
 
 
 def parse_ks(text: str) -> tuple[int, ...]:
     from ..errors import ConfigError
+
     try:
         ks = tuple(int(x) for x in text.split(",") if x.strip())
     except ValueError:
@@ -45,8 +52,13 @@ def parse_ks(text: str) -> tuple[int, ...]:
 
 def format_overall(overall: dict, ks) -> str:
     cols = [f"{m}@{k}" for k in ks for m in ("HR", "MRR", "NDCG")]
-    return "\n".join(["  ".join(f"{c:>10}" for c in cols), "  ".join(f"{overall[c]:>10.4f}" for c in cols),
-                      f"users: {overall['users']}"])
+    return "\n".join(
+        [
+            "  ".join(f"{c:>10}" for c in cols),
+            "  ".join(f"{overall[c]:>10.4f}" for c in cols),
+            f"users: {overall['users']}",
+        ]
+    )
 
 
 def format_segments(segments: dict) -> str:
@@ -67,6 +79,7 @@ def run(args: argparse.Namespace) -> int:
     if not (args.candidates and args.gt):
         raise ConfigError("file mode needs both --candidates and --gt (or give a workspace and --generator)")
     from .authors import evaluate_files
+
     result = evaluate_files(args.candidates, args.gt, ks=ks, reviews_path=args.reviews, scenarios=args.scenarios)
     if args.json:
         print(json.dumps(result.to_dict(), indent=2))
@@ -91,8 +104,10 @@ def run_workspace(args: argparse.Namespace, ks) -> int:
     if args.export_authors:
         from ..candidates.generate import load_candidates, read_split
         from .authors import workspace_to_authors
-        paths = workspace_to_authors(load_candidates(ws, args.generator), read_split(ws), args.export_authors,
-                                     which=args.split)
+
+        paths = workspace_to_authors(
+            load_candidates(ws, args.generator), read_split(ws), args.export_authors, which=args.split
+        )
         print("authors' files: " + ", ".join(map(str, paths)), file=sys.stderr)
     if args.json:
         print(json.dumps({"generator": args.generator, "split": args.split, **result.to_dict()}, indent=2))

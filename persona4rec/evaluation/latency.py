@@ -19,8 +19,8 @@ import os
 import platform
 import resource
 import time
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Iterator, Sequence
 
 import numpy as np
 
@@ -37,7 +37,7 @@ class LatencyConfig:
     hnsw_m: int = 32
     hnsw_ef_construction: int = 80
     hnsw_ef_search: int = 64
-    threads: int = 1                    # BLAS/OpenMP threads while timing (index building may use more)
+    threads: int = 1  # BLAS/OpenMP threads while timing (index building may use more)
     # Above this many vectors the graph is built with the lighter settings below (2 shared cores).
     hnsw_large_threshold: int = 500_000
     hnsw_large_m: int = 16
@@ -50,6 +50,7 @@ def single_threaded(threads: int = 1) -> Iterator[None]:
     and on a shared machine multi-threaded single queries mostly measure OpenMP spin-waiting."""
     import faiss
     from threadpoolctl import threadpool_limits
+
     previous = faiss.omp_get_max_threads()
     faiss.omp_set_num_threads(threads)
     try:
@@ -61,9 +62,13 @@ def single_threaded(threads: int = 1) -> Iterator[None]:
 
 def machine() -> dict:
     load = os.getloadavg() if hasattr(os, "getloadavg") else (float("nan"),) * 3
-    return {"platform": platform.platform(), "processor": platform.processor() or platform.machine(),
-            "cpus": os.cpu_count(), "load_average_1_5_15": [round(x, 2) for x in load],
-            "python": platform.python_version()}
+    return {
+        "platform": platform.platform(),
+        "processor": platform.processor() or platform.machine(),
+        "cpus": os.cpu_count(),
+        "load_average_1_5_15": [round(x, 2) for x in load],
+        "python": platform.python_version(),
+    }
 
 
 def cycle_to(values: Sequence, n: int) -> list:
@@ -77,7 +82,7 @@ def unit_vectors(n: int, dim: int, seed: int, chunk: int = 100_000) -> np.ndarra
     out = np.empty((n, dim), dtype=np.float32)
     for start in range(0, n, chunk):
         block = rng.standard_normal(size=(min(chunk, n - start), dim), dtype=np.float32)
-        out[start:start + len(block)] = block / np.linalg.norm(block, axis=1, keepdims=True)
+        out[start : start + len(block)] = block / np.linalg.norm(block, axis=1, keepdims=True)
     return out
 
 
@@ -85,18 +90,29 @@ def index_memory(index) -> dict:
     """On-disk files of the index and the in-memory scoring tensor, in bytes."""
     files = {p.name: p.stat().st_size for p in index.path.iterdir() if p.is_file()}
     table = index.table
-    return {"vectors": int(index.vectors.shape[0]), "dim": int(index.vectors.shape[1]), "files_bytes": files,
-            "vectors_bytes": int(np.asarray(index.vectors).nbytes),
-            "padded_tensor_bytes": int(table.tensor.nbytes + table.mask.nbytes + table.entry_rows.nbytes),
-            "items": len(table.item_ids), "max_personas": int(table.max_personas)}
+    return {
+        "vectors": int(index.vectors.shape[0]),
+        "dim": int(index.vectors.shape[1]),
+        "files_bytes": files,
+        "vectors_bytes": int(np.asarray(index.vectors).nbytes),
+        "padded_tensor_bytes": int(table.tensor.nbytes + table.mask.nbytes + table.entry_rows.nbytes),
+        "items": len(table.item_ids),
+        "max_personas": int(table.max_personas),
+    }
 
 
-def real_reranker_latency(reranker, user_ids: Sequence[str], candidate_lists: Sequence[Sequence[str]],
-                          config: LatencyConfig) -> dict:
+def real_reranker_latency(
+    reranker, user_ids: Sequence[str], candidate_lists: Sequence[Sequence[str]], config: LatencyConfig
+) -> dict:
     from ..index.bench import benchmark_reranker
+
     n = max(max(config.batch_sizes), config.single_requests)
-    out = benchmark_reranker(reranker, cycle_to(list(user_ids), n)[:n], cycle_to(list(candidate_lists), n)[:n],
-                             batch_sizes=config.batch_sizes)
+    out = benchmark_reranker(
+        reranker,
+        cycle_to(list(user_ids), n)[:n],
+        cycle_to(list(candidate_lists), n)[:n],
+        batch_sizes=config.batch_sizes,
+    )
     out["distinct_users"] = len(set(user_ids))
     out["mean_candidates"] = float(np.mean([len(c) for c in candidate_lists])) if candidate_lists else 0.0
     return out
@@ -104,9 +120,15 @@ def real_reranker_latency(reranker, user_ids: Sequence[str], candidate_lists: Se
 
 def scoring_latency(table, config: LatencyConfig, label: str) -> dict:
     from ..index.bench import benchmark_scoring
+
     sizes = tuple(s for s in config.candidate_sizes if s <= len(table.item_ids))
-    out = benchmark_scoring(table, n_candidates=min(20, len(table.item_ids)), batch_sizes=config.batch_sizes,
-                            candidate_sizes=sizes, single_requests=config.single_requests)
+    out = benchmark_scoring(
+        table,
+        n_candidates=min(20, len(table.item_ids)),
+        batch_sizes=config.batch_sizes,
+        candidate_sizes=sizes,
+        single_requests=config.single_requests,
+    )
     out["table"] = label
     return out
 
@@ -114,6 +136,7 @@ def scoring_latency(table, config: LatencyConfig, label: str) -> dict:
 def retrieval_scale(config: LatencyConfig, dim: int, log=print) -> dict:
     """Flat vs HNSW search latency per query and HNSW recall@k at each size (random unit vectors)."""
     from ..index.retrieval import build_hnsw, hnsw_recall
+
     out = {}
     for n in config.retrieval_sizes:
         large = n > config.hnsw_large_threshold
@@ -123,20 +146,34 @@ def retrieval_scale(config: LatencyConfig, dim: int, log=print) -> dict:
         vectors = unit_vectors(n, dim, seed=n)
         queries = unit_vectors(config.retrieval_queries, dim, seed=n + 1)
         t0 = time.perf_counter()
-        graph = build_hnsw(vectors, m, efc, config.hnsw_ef_search)        # built with every thread
+        graph = build_hnsw(vectors, m, efc, config.hnsw_ef_search)  # built with every thread
         build_s = time.perf_counter() - t0
-        with single_threaded(config.threads):                            # searched as one request is
-            result = hnsw_recall(vectors, queries, k=config.retrieval_k, m=m, ef_construction=efc,
-                                 ef_search=config.hnsw_ef_search, graph=graph)
-        result.update(hnsw_build_s=build_s, ef_construction=efc, vectors_bytes=int(vectors.nbytes),
-                      total_s=time.perf_counter() - t0, queries=config.retrieval_queries,
-                      search_threads=config.threads)
+        with single_threaded(config.threads):  # searched as one request is
+            result = hnsw_recall(
+                vectors,
+                queries,
+                k=config.retrieval_k,
+                m=m,
+                ef_construction=efc,
+                ef_search=config.hnsw_ef_search,
+                graph=graph,
+            )
+        result.update(
+            hnsw_build_s=build_s,
+            ef_construction=efc,
+            vectors_bytes=int(vectors.nbytes),
+            total_s=time.perf_counter() - t0,
+            queries=config.retrieval_queries,
+            search_threads=config.threads,
+        )
         out[str(n)] = result
-        log(f"  flat {result['flat_ms_per_query']:.3f} ms/query, HNSW {result['hnsw_ms_per_query']:.3f} ms/query, "
-            f"recall@{config.retrieval_k} {result['recall_at_k']:.3f}, build {result['hnsw_build_s']:.1f} s")
+        log(
+            f"  flat {result['flat_ms_per_query']:.3f} ms/query, HNSW {result['hnsw_ms_per_query']:.3f} ms/query, "
+            f"recall@{config.retrieval_k} {result['recall_at_k']:.3f}, build {result['hnsw_build_s']:.1f} s"
+        )
         del vectors
     return out
 
 
 def peak_rss_bytes() -> int:
-    return int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss) * 1024   # Linux reports KiB
+    return int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss) * 1024  # Linux reports KiB

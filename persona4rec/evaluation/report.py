@@ -15,9 +15,10 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from ..io import atomic_path, read_json, write_json, write_text
 from ..workspace import Workspace, utc_now
@@ -28,11 +29,11 @@ REPORT_FILE = "report.md"
 
 @dataclass
 class ReportSection:
-    key: str                                   # metrics.json key and section id (letters, digits, - _ . :)
+    key: str  # metrics.json key and section id (letters, digits, - _ . :)
     title: str
-    text: str = ""                             # markdown paragraph(s) under the title
-    tables: list[tuple[str, Any]] = field(default_factory=list)     # (caption, DataFrame)
-    figures: list[tuple[str, Any]] = field(default_factory=list)    # (name, plotly Figure)
+    text: str = ""  # markdown paragraph(s) under the title
+    tables: list[tuple[str, Any]] = field(default_factory=list)  # (caption, DataFrame)
+    figures: list[tuple[str, Any]] = field(default_factory=list)  # (name, plotly Figure)
     metrics: dict[str, Any] | None = None
 
 
@@ -90,10 +91,12 @@ def markdown_table(frame, floatfmt: str = ".4f") -> str:
 
     if not isinstance(frame.index, pd.RangeIndex) or frame.index.name:
         frame = frame.reset_index()
+
     def cell(v: Any) -> str:
         if isinstance(v, float):
             return "" if v != v else format(v, floatfmt)
         return str(v).replace("|", "\\|")
+
     header = "| " + " | ".join(map(str, frame.columns)) + " |"
     rule = "| " + " | ".join("---" for _ in frame.columns) + " |"
     rows = ["| " + " | ".join(cell(v) for v in row) + " |" for row in frame.itertuples(index=False)]

@@ -18,8 +18,8 @@ exactly as their eval.py does. Segment metrics are reported @10 (HR and NDCG; MR
 
 from __future__ import annotations
 
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Collection, Mapping, Sequence
 
 from .metrics import first_hit_rank, metrics_at
 
@@ -28,8 +28,9 @@ TOP_PERCENTILE = 0.8
 BOTTOM_PERCENTILE = 0.2
 
 
-def split_by_percentile(counts: Mapping[str, int], top_p: float = TOP_PERCENTILE,
-                        bottom_p: float = BOTTOM_PERCENTILE) -> tuple[set[str], set[str]]:
+def split_by_percentile(
+    counts: Mapping[str, int], top_p: float = TOP_PERCENTILE, bottom_p: float = BOTTOM_PERCENTILE
+) -> tuple[set[str], set[str]]:
     """(top set, bottom set) by the thresholds above; both empty for empty counts."""
     if not counts:
         return set(), set()
@@ -64,8 +65,12 @@ class Segments:
         return names
 
     def sizes(self) -> dict[str, int]:
-        return {"warm_users": len(self.warm_users), "cold_users": len(self.cold_users),
-                "head_items": len(self.head_items), "tail_items": len(self.tail_items)}
+        return {
+            "warm_users": len(self.warm_users),
+            "cold_users": len(self.cold_users),
+            "head_items": len(self.head_items),
+            "tail_items": len(self.tail_items),
+        }
 
 
 def build_segments(user_counts: Mapping[str, int], item_counts: Mapping[str, int]) -> Segments:
@@ -82,13 +87,18 @@ def segments_from_train(split, user_ids: Collection[str], targets: Sequence[str 
     target_items = set()
     for target in targets:
         target_items |= {target} if isinstance(target, str) else set(target)
-    return build_segments({u: int(user_train.get(u, 0)) for u in set(user_ids)},
-                          {i: int(item_train.get(i, 0)) for i in target_items})
+    return build_segments(
+        {u: int(user_train.get(u, 0)) for u in set(user_ids)}, {i: int(item_train.get(i, 0)) for i in target_items}
+    )
 
 
-def segment_metrics(user_ids: Sequence[str], ranked_item_ids: Sequence[Sequence[str]],
-                    targets: Sequence[str | Collection[str]], segments: Segments,
-                    k: int = 10) -> dict[str, dict[str, float]]:
+def segment_metrics(
+    user_ids: Sequence[str],
+    ranked_item_ids: Sequence[Sequence[str]],
+    targets: Sequence[str | Collection[str]],
+    segments: Segments,
+    k: int = 10,
+) -> dict[str, dict[str, float]]:
     """{segment: {"HR@k", "MRR@k", "NDCG@k", "users"}}; a user counts once per segment they belong to."""
     sums = {name: {"HR": 0.0, "MRR": 0.0, "NDCG": 0.0} for name in SEGMENT_NAMES}
     members: dict[str, set[str]] = {name: set() for name in SEGMENT_NAMES}

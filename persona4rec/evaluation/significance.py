@@ -17,8 +17,8 @@ from __future__ import annotations
 
 import inspect
 import warnings
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
-from typing import Sequence
 
 import numpy as np
 
@@ -29,7 +29,7 @@ class PairedComparison:
     users: int
     baseline_mean: float
     treatment_mean: float
-    mean_difference: float        # treatment - baseline
+    mean_difference: float  # treatment - baseline
     relative_change: float | None  # mean_difference / baseline_mean (None when the baseline mean is 0)
     t_statistic: float | None
     t_pvalue: float
@@ -39,10 +39,10 @@ class PairedComparison:
     ci_high: float
     confidence: float
     bootstrap_samples: int
-    wins: int                     # users where treatment > baseline
+    wins: int  # users where treatment > baseline
     losses: int
     ties: int
-    ci_method: str = "BCa"         # "percentile" when BCa came out NaN, "degenerate" for a point/empty CI
+    ci_method: str = "BCa"  # "percentile" when BCa came out NaN, "degenerate" for a point/empty CI
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -109,6 +109,7 @@ def correct_pvalues(pvalues: Sequence[float | None], method: str) -> np.ndarray:
 def _rng_keyword() -> str:
     """scipy >= 1.15 names the bootstrap generator `rng` (`random_state` is the legacy alias)."""
     from scipy import stats
+
     return "rng" if "rng" in inspect.signature(stats.bootstrap).parameters else "random_state"
 
 
@@ -120,13 +121,20 @@ def _bootstrap_ci(differences, *, samples: int, confidence: float, seed: int) ->
     if len(diff) == 0:
         return float("nan"), float("nan"), "degenerate"
     if len(diff) == 1 or np.all(diff == diff[0]):  # no spread: BCa's acceleration is 0/0, the CI is a point
-        value = float(diff[0])   # not diff.mean(): summing n copies of 0.1 need not give back 0.1
+        value = float(diff[0])  # not diff.mean(): summing n copies of 0.1 need not give back 0.1
         return value, value, "degenerate"
     with warnings.catch_warnings(), np.errstate(all="ignore"):
         warnings.simplefilter("ignore", getattr(stats, "DegenerateDataWarning", RuntimeWarning))
-        res = stats.bootstrap((diff,), np.mean, method="BCa", n_resamples=samples, confidence_level=confidence,
-                              vectorized=True, batch=1000,   # batches keep memory flat for large user counts
-                              **{_rng_keyword(): np.random.default_rng(seed)})
+        res = stats.bootstrap(
+            (diff,),
+            np.mean,
+            method="BCa",
+            n_resamples=samples,
+            confidence_level=confidence,
+            vectorized=True,
+            batch=1000,  # batches keep memory flat for large user counts
+            **{_rng_keyword(): np.random.default_rng(seed)},
+        )
     low, high = float(res.confidence_interval.low), float(res.confidence_interval.high)
     if np.isnan(low) or np.isnan(high):  # BCa broke down (z0 infinite): same resamples, percentile interval
         tail = (1.0 - confidence) / 2.0
@@ -135,8 +143,9 @@ def _bootstrap_ci(differences, *, samples: int, confidence: float, seed: int) ->
     return low, high, "BCa"
 
 
-def bootstrap_mean_ci(differences: np.ndarray, *, samples: int = 10_000, confidence: float = 0.95,
-                      seed: int = 0) -> tuple[float, float]:
+def bootstrap_mean_ci(
+    differences: np.ndarray, *, samples: int = 10_000, confidence: float = 0.95, seed: int = 0
+) -> tuple[float, float]:
     """BCa bootstrap CI of the mean of `differences` (users resampled with replacement, seeded).
 
     Degenerate input gets no resampling: empty -> (NaN, NaN); one user or all differences equal ->
@@ -146,8 +155,9 @@ def bootstrap_mean_ci(differences: np.ndarray, *, samples: int = 10_000, confide
     return low, high
 
 
-def paired_comparison(baseline, treatment, *, metric: str = "NDCG@10", samples: int = 10_000,
-                      confidence: float = 0.95, seed: int = 0) -> PairedComparison:
+def paired_comparison(
+    baseline, treatment, *, metric: str = "NDCG@10", samples: int = 10_000, confidence: float = 0.95, seed: int = 0
+) -> PairedComparison:
     """Compare two aligned arrays of per-user values (same users, same order)."""
     from scipy import stats
 
@@ -168,17 +178,32 @@ def paired_comparison(baseline, treatment, *, metric: str = "NDCG@10", samples: 
     base_mean = float(base.mean()) if n else float("nan")
     mean_diff = float(diff.mean()) if n else float("nan")
     return PairedComparison(
-        metric=metric, users=n, baseline_mean=base_mean, treatment_mean=float(treat.mean()) if n else float("nan"),
-        mean_difference=mean_diff, relative_change=(mean_diff / base_mean) if n and base_mean else None,
-        t_statistic=t_stat, t_pvalue=t_p, wilcoxon_statistic=w_stat, wilcoxon_pvalue=w_p,
-        ci_low=low, ci_high=high, confidence=confidence, bootstrap_samples=samples,
-        wins=int((diff > 0).sum()), losses=int((diff < 0).sum()), ties=int((diff == 0).sum()),
-        ci_method=ci_method)
+        metric=metric,
+        users=n,
+        baseline_mean=base_mean,
+        treatment_mean=float(treat.mean()) if n else float("nan"),
+        mean_difference=mean_diff,
+        relative_change=(mean_diff / base_mean) if n and base_mean else None,
+        t_statistic=t_stat,
+        t_pvalue=t_p,
+        wilcoxon_statistic=w_stat,
+        wilcoxon_pvalue=w_p,
+        ci_low=low,
+        ci_high=high,
+        confidence=confidence,
+        bootstrap_samples=samples,
+        wins=int((diff > 0).sum()),
+        losses=int((diff < 0).sum()),
+        ties=int((diff == 0).sum()),
+        ci_method=ci_method,
+    )
 
 
 def compare_per_user(baseline_frame, treatment_frame, *, metric: str = "NDCG@10", **kwargs) -> PairedComparison:
     """Paired comparison of two per_user_metrics frames, aligned on user_id (users in both only)."""
-    merged = baseline_frame[["user_id", metric]].merge(treatment_frame[["user_id", metric]], on="user_id",
-                                                       suffixes=("_baseline", "_treatment"))
-    return paired_comparison(merged[f"{metric}_baseline"].to_numpy(), merged[f"{metric}_treatment"].to_numpy(),
-                             metric=metric, **kwargs)
+    merged = baseline_frame[["user_id", metric]].merge(
+        treatment_frame[["user_id", metric]], on="user_id", suffixes=("_baseline", "_treatment")
+    )
+    return paired_comparison(
+        merged[f"{metric}_baseline"].to_numpy(), merged[f"{metric}_treatment"].to_numpy(), metric=metric, **kwargs
+    )

@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Callable, Sequence
 
 import numpy as np
 
@@ -43,32 +43,55 @@ def validation_lists(ws: Workspace, generator: str, split: str = "valid", timeli
     users with a target in that split only. timelines: the workspace's, when the caller has them."""
     from ..candidates.generate import candidate_lists
     from ..encoder.timeline import Timelines
+
     timelines = timelines or Timelines.from_workspace(ws)
     kept = [(u, items, cf, timelines.target(u, split)) for u, items, cf in zip(*candidate_lists(ws, generator, split))]
     kept = [row for row in kept if row[3] is not None]
     return tuple(list(column) for column in zip(*kept)) if kept else ([], [], [], [])
 
 
-def tune_fusion_weight(ws: Workspace, generator: str = "bpr", weights: Sequence[float] = FUSION_WEIGHTS,
-                       variant: str = "multi", k: int = 10, reranker: Reranker | None = None) -> dict:
+def tune_fusion_weight(
+    ws: Workspace,
+    generator: str = "bpr",
+    weights: Sequence[float] = FUSION_WEIGHTS,
+    variant: str = "multi",
+    k: int = 10,
+    reranker: Reranker | None = None,
+) -> dict:
     """NDCG@k on the valid split for each fusion weight; returns the best and the whole curve."""
     base = reranker or Reranker.from_workspace(ws, ServingConfig(variant=variant))
     users, lists, scores, targets = validation_lists(ws, generator, timelines=base.users.timelines)
     curve = {}
     for weight in weights:
-        ranked = base.with_options(fusion_weight=float(weight), ranker=None).rank_ids_many(users, lists, "valid", scores)
+        ranked = base.with_options(fusion_weight=float(weight), ranker=None).rank_ids_many(
+            users, lists, "valid", scores
+        )
         curve[round(float(weight), 4)] = ndcg_at(ranked, targets, k)
     best = max(curve, key=lambda w: (curve[w], -w))  # ties go to the purer (smaller) weight
-    return {"best": best, f"ndcg@{k}": curve, "generator": generator, "variant": variant, "users": len(users),
-            "cf_ndcg": ndcg_at(lists, targets, k), "split": "valid"}
+    return {
+        "best": best,
+        f"ndcg@{k}": curve,
+        "generator": generator,
+        "variant": variant,
+        "users": len(users),
+        "cf_ndcg": ndcg_at(lists, targets, k),
+        "split": "valid",
+    }
 
 
-def tune_gamma(ws: Workspace, gammas: Sequence[float] = GAMMAS, generator: str | None = "bpr",
-               variant: str = "multi", k: int = 10, reranker: Reranker | None = None) -> dict:
+def tune_gamma(
+    ws: Workspace,
+    gammas: Sequence[float] = GAMMAS,
+    generator: str | None = "bpr",
+    variant: str = "multi",
+    k: int = 10,
+    reranker: Reranker | None = None,
+) -> dict:
     """NDCG@k on the valid split for each gamma, reranking `generator`'s candidates by the pure method;
     with generator=None (or no candidates file) by full-catalogue retrieval instead."""
     base = (reranker or Reranker.from_workspace(ws, ServingConfig(variant=variant))).with_options(
-        fusion_weight=0.0, ranker=None)
+        fusion_weight=0.0, ranker=None
+    )
     source = f"candidates:{generator}"
     if generator and (ws.candidates_dir / f"{generator}.parquet").exists():
         users, lists, scores, targets = validation_lists(ws, generator, timelines=base.users.timelines)
@@ -85,17 +108,24 @@ def tune_gamma(ws: Workspace, gammas: Sequence[float] = GAMMAS, generator: str |
             ranked = tuned.rank_ids_many(users, lists, "valid", scores)
         curve[round(float(gamma), 4)] = ndcg_at(ranked, targets, k)
     best = max(curve, key=lambda g: (curve[g], g))
-    return {"best": best, f"ndcg@{k}": curve, "source": source, "variant": variant, "users": len(users),
-            "split": "valid"}
+    return {
+        "best": best,
+        f"ndcg@{k}": curve,
+        "source": source,
+        "variant": variant,
+        "users": len(users),
+        "split": "valid",
+    }
 
 
 # -- the learned ranker ---------------------------------------------------------------------------
 
+
 @dataclass
 class LearnedFit:
-    ranker: object            # persona4rec.ltr.LearnedRanker
-    name: str                 # folder under WS/rankers/ ("" when not saved)
-    cv_ndcg: float            # out-of-fold VALID NDCG@10 of the chosen hyperparameters
+    ranker: object  # persona4rec.ltr.LearnedRanker
+    name: str  # folder under WS/rankers/ ("" when not saved)
+    cv_ndcg: float  # out-of-fold VALID NDCG@10 of the chosen hyperparameters
     report: dict
 
 
@@ -117,12 +147,22 @@ def target_positions(lists, targets) -> np.ndarray:
     return np.asarray([items.index(t) if t in items else -1 for items, t in zip(lists, targets)])
 
 
-def fit_learned_ranker(ws: Workspace, reranker: Reranker, generator: str, *, persona_features: bool = True,
-                       folds: int = 5, seed: int = 0, grid=None, save_as: str | None = None) -> LearnedFit:
+def fit_learned_ranker(
+    ws: Workspace,
+    reranker: Reranker,
+    generator: str,
+    *,
+    persona_features: bool = True,
+    folds: int = 5,
+    seed: int = 0,
+    grid=None,
+    save_as: str | None = None,
+) -> LearnedFit:
     """Fit a learned ranker on `generator`'s VALID lists (CV on VALID picks its hyperparameters).
     persona_features=False: the same learner on CF features only (the baseline that shows what the
     personas add rather than what a learner adds)."""
     from ..ltr import CF_FEATURES, FEATURES, default_grid, tune_and_fit
+
     if reranker.inputs is None:
         reranker = reranker.with_inputs(FeatureInputs.from_workspace(ws, choice_of(ws, reranker)))
     users, lists, scores, targets = validation_lists(ws, generator, timelines=reranker.users.timelines)
@@ -131,8 +171,9 @@ def fit_learned_ranker(ws: Workspace, reranker: Reranker, generator: str, *, per
     features, lengths = list_features(reranker, users, lists, scores, "valid")
     names = tuple(FEATURES if persona_features else CF_FEATURES)
     configs = [dataclasses.replace(c, features=names) for c in (grid or default_grid(names))]
-    ranker, report = tune_and_fit(features, lengths, target_positions(lists, targets), grid=configs,
-                                  folds=folds, seed=seed)
+    ranker, report = tune_and_fit(
+        features, lengths, target_positions(lists, targets), grid=configs, folds=folds, seed=seed
+    )
     cv = report["results"][report["best"]]["ndcg@10"]
     name = ""
     if save_as:
@@ -143,19 +184,28 @@ def fit_learned_ranker(ws: Workspace, reranker: Reranker, generator: str, *, per
 
 def choice_of(ws: Workspace, reranker: Reranker):
     from ..encoder.selection import choose_encoder
+
     return choose_encoder(ws, reranker.config.encoder)
 
 
 # -- the whole serving config ---------------------------------------------------------------------
 
-def tune_serving(ws: Workspace, generators: Sequence[str] | None = None, variants: Sequence[str] = ("multi", "single"),
-                 gammas: Sequence[float] = GAMMAS, weights: Sequence[float] = FUSION_WEIGHTS, learned: bool = True,
-                 encoder: str | None = None, say: Callable[[str], None] = log.info) -> list[ServingConfig]:
+
+def tune_serving(
+    ws: Workspace,
+    generators: Sequence[str] | None = None,
+    variants: Sequence[str] = ("multi", "single"),
+    gammas: Sequence[float] = GAMMAS,
+    weights: Sequence[float] = FUSION_WEIGHTS,
+    learned: bool = True,
+    encoder: str | None = None,
+    say: Callable[[str], None] = log.info,
+) -> list[ServingConfig]:
     """Tune every (generator, variant) on VALID and write serving.json (the first generator's multi
     config is the default). Returns the configs in that order."""
     from ..encoder.selection import choose_encoder
-    from ..index.persona_index import open_index
     from ..encoder.user import UserEncoder
+    from ..index.persona_index import open_index
 
     generators = [g for g in (generators or ("bpr", "lightgcn")) if (ws.candidates_dir / f"{g}.parquet").exists()]
     if not generators:
@@ -169,31 +219,36 @@ def tune_serving(ws: Workspace, generators: Sequence[str] | None = None, variant
             if variant == "single" and not (ws.offline_dir / "personas_single.jsonl").exists():
                 continue
             index = open_index(ws, variant, choice)
-            base = Reranker(index, users, inputs=inputs,
-                            config=ServingConfig(variant=variant, encoder=encoder, generator=generator))
+            base = Reranker(
+                index, users, inputs=inputs, config=ServingConfig(variant=variant, encoder=encoder, generator=generator)
+            )
             config, detail = tune_one(ws, base, generator, variant, gammas, weights, learned, choice.label)
             configs.append(config)
             record[f"{generator}/{variant}"] = detail
-            say(f"serving {generator}/{variant}: {config.scoring()} (gamma {config.gamma}, fusion {config.fusion_weight}"
+            say(
+                f"serving {generator}/{variant}: {config.scoring()} "
+                f"(gamma {config.gamma}, fusion {config.fusion_weight}"
                 f"{', ranker ' + config.ranker if config.ranker else ''}); VALID NDCG@10 {detail['chosen_ndcg']:.4f}, "
-                f"CF {detail['cf_ndcg']:.4f}")
+                f"CF {detail['cf_ndcg']:.4f}"
+            )
     save_serving_configs(ws, configs, tuning=record)
     return configs
 
 
-def tune_one(ws: Workspace, base: Reranker, generator: str, variant: str, gammas, weights, learned: bool,
-             encoder_label: str) -> tuple[ServingConfig, dict]:
+def tune_one(
+    ws: Workspace, base: Reranker, generator: str, variant: str, gammas, weights, learned: bool, encoder_label: str
+) -> tuple[ServingConfig, dict]:
     gamma = tune_gamma(ws, gammas, generator=generator, reranker=base)
     tuned = base.with_options(gamma=gamma["best"])
     fusion = tune_fusion_weight(ws, generator, weights, variant=variant, reranker=tuned)
     pure, fused = fusion["ndcg@10"][0.0], fusion["ndcg@10"][fusion["best"]]
-    config = base.config.replace(gamma=gamma["best"], fusion_weight=fusion["best"], ranker=None,
-                                 source="tuned on valid")
+    config = base.config.replace(
+        gamma=gamma["best"], fusion_weight=fusion["best"], ranker=None, source="tuned on valid"
+    )
     chosen = fused
     detail = {"gamma": gamma, "fusion": fusion, "cf_ndcg": fusion["cf_ndcg"], "pure_ndcg": pure}
     if learned:
-        fit = fit_learned_ranker(ws, tuned, generator,
-                                 save_as=ranker_name(generator, variant, encoder_label, True))
+        fit = fit_learned_ranker(ws, tuned, generator, save_as=ranker_name(generator, variant, encoder_label, True))
         detail["learned"] = {"name": fit.name, "cv_ndcg@10": fit.cv_ndcg, "cv": fit.report}
         if fit.cv_ndcg > chosen:
             config, chosen = config.replace(ranker=fit.name, fusion_weight=0.0), fit.cv_ndcg

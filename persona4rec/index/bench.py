@@ -9,7 +9,7 @@ as configured by the environment; report the machine with them.
 from __future__ import annotations
 
 import time
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -21,8 +21,9 @@ def _unit(rng, n: int, dim: int) -> np.ndarray:
     return x / np.linalg.norm(x, axis=1, keepdims=True)
 
 
-def synthetic_table(n_items: int = 5000, personas_per_item: tuple[int, int] = (2, 7), dim: int = 384,
-                    seed: int = 0) -> PaddedPersonaTable:
+def synthetic_table(
+    n_items: int = 5000, personas_per_item: tuple[int, int] = (2, 7), dim: int = 384, seed: int = 0
+) -> PaddedPersonaTable:
     rng = np.random.default_rng(seed)
     counts = rng.integers(personas_per_item[0], personas_per_item[1] + 1, size=n_items)
     entry_items = [f"i{n}" for n, c in enumerate(counts) for _ in range(c)]
@@ -31,13 +32,21 @@ def synthetic_table(n_items: int = 5000, personas_per_item: tuple[int, int] = (2
 
 def _percentiles(samples_ms: list[float]) -> dict[str, float]:
     arr = np.asarray(samples_ms)
-    return {"p50_ms": float(np.percentile(arr, 50)), "p99_ms": float(np.percentile(arr, 99)),
-            "mean_ms": float(arr.mean())}
+    return {
+        "p50_ms": float(np.percentile(arr, 50)),
+        "p99_ms": float(np.percentile(arr, 99)),
+        "mean_ms": float(arr.mean()),
+    }
 
 
-def benchmark_scoring(table: PaddedPersonaTable | None = None, n_candidates: int = 20,
-                      batch_sizes: Sequence[int] = (1, 10, 100, 1000), candidate_sizes: Sequence[int] = (20, 50, 100, 200, 500, 1000),
-                      single_requests: int = 2000, seed: int = 0) -> dict:
+def benchmark_scoring(
+    table: PaddedPersonaTable | None = None,
+    n_candidates: int = 20,
+    batch_sizes: Sequence[int] = (1, 10, 100, 1000),
+    candidate_sizes: Sequence[int] = (20, 50, 100, 200, 500, 1000),
+    single_requests: int = 2000,
+    seed: int = 0,
+) -> dict:
     """Scoring latency: single request p50/p99, amortised per user in batches, and against list size."""
     table = table or synthetic_table(seed=seed)
     rng = np.random.default_rng(seed + 1)
@@ -48,17 +57,23 @@ def benchmark_scoring(table: PaddedPersonaTable | None = None, n_candidates: int
 
     users = _unit(rng, max(max(batch_sizes), single_requests), dim)
     single_rows = lists(single_requests, n_candidates)
-    table.score_one(users[0], single_rows[0])            # warm-up
+    table.score_one(users[0], single_rows[0])  # warm-up
     samples = []
     for n in range(single_requests):
         t0 = time.perf_counter()
         table.score_one(users[n], single_rows[n])
         samples.append((time.perf_counter() - t0) * 1000)
-    out = {"single_request": {"candidates": n_candidates, "requests": single_requests, **_percentiles(samples)},
-           "batched": {}, "by_candidates": {}, "items": n_items, "max_personas": table.max_personas, "dim": dim}
+    out = {
+        "single_request": {"candidates": n_candidates, "requests": single_requests, **_percentiles(samples)},
+        "batched": {},
+        "by_candidates": {},
+        "items": n_items,
+        "max_personas": table.max_personas,
+        "dim": dim,
+    }
     for batch in batch_sizes:
         rows = lists(batch, n_candidates)
-        table.score(users[:batch], rows)                  # warm-up
+        table.score(users[:batch], rows)  # warm-up
         repeats = max(3, 2000 // batch)
         t0 = time.perf_counter()
         for _ in range(repeats):
@@ -76,17 +91,26 @@ def benchmark_scoring(table: PaddedPersonaTable | None = None, n_candidates: int
     return out
 
 
-def benchmark_retrieval(sizes: Sequence[int] = (10_000, 100_000), dim: int = 384, queries: int = 200, k: int = 20,
-                        hnsw: bool = True, seed: int = 0, threads: int | None = 1) -> dict:
+def benchmark_retrieval(
+    sizes: Sequence[int] = (10_000, 100_000),
+    dim: int = 384,
+    queries: int = 200,
+    k: int = 20,
+    hnsw: bool = True,
+    seed: int = 0,
+    threads: int | None = 1,
+) -> dict:
     """Per-query latency of flat inner-product search over n random persona vectors, and HNSW's latency and
     recall@k against flat (10^6 x 384 floats is 1.5 GB and HNSW takes minutes to build on 2 cores).
     threads: FAISS OpenMP threads (1 by default: one query at a time gains nothing from threads, and on a
     busy machine OpenMP's spinning threads cost far more than they give)."""
     import faiss
+
     if threads:
         faiss.omp_set_num_threads(threads)
 
     from .retrieval import hnsw_recall
+
     rng = np.random.default_rng(seed)
     out = {}
     for n in sizes:
@@ -99,16 +123,21 @@ def benchmark_retrieval(sizes: Sequence[int] = (10_000, 100_000), dim: int = 384
             flat.add(vectors)
             t0 = time.perf_counter()
             for i in range(queries):
-                flat.search(q[i:i + 1], k)
+                flat.search(q[i : i + 1], k)
             out[n] = {"flat_ms_per_query": (time.perf_counter() - t0) * 1000 / queries, "n_vectors": n}
     return out
 
 
-def benchmark_reranker(reranker, user_ids: Sequence[str], candidate_lists: Sequence[Sequence[str]], split: str = "test",
-                       batch_sizes: Sequence[int] = (1, 10, 100, 1000)) -> dict:
+def benchmark_reranker(
+    reranker,
+    user_ids: Sequence[str],
+    candidate_lists: Sequence[Sequence[str]],
+    split: str = "test",
+    batch_sizes: Sequence[int] = (1, 10, 100, 1000),
+) -> dict:
     """End-to-end timing of a real Reranker: `rerank` (with explanation objects) per single request, and
     `rank_ids_many` (user vectors from the cache + scoring + sort) amortised per user in batches."""
-    reranker.rerank(user_ids[0], candidate_lists[0], split)            # warm-up
+    reranker.rerank(user_ids[0], candidate_lists[0], split)  # warm-up
     samples = []
     for user, cands in zip(user_ids, candidate_lists):
         t0 = time.perf_counter()

@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 
@@ -58,8 +58,9 @@ class PersonaIndex:
         self._faiss = None
 
     @classmethod
-    def load(cls, path: Path) -> "PersonaIndex":
+    def load(cls, path: Path) -> PersonaIndex:
         import pandas as pd
+
         for name in (VECTORS_FILE, MAPPING_FILE, META_FILE):
             if not (path / name).exists():
                 raise WorkspaceError(f"{path}: not a complete index ({name} missing); rebuild with `persona4rec index`")
@@ -86,6 +87,7 @@ class PersonaIndex:
         """The FAISS flat inner-product index (read from personas.faiss on first use)."""
         if self._faiss is None:
             import faiss
+
             self._faiss = faiss.read_index(str(self.path / FAISS_FILE))
         return self._faiss
 
@@ -93,9 +95,14 @@ class PersonaIndex:
         return self.table.item_ids
 
 
-def build_index(ws: Workspace, variant: str = "multi", encoder: str | EncoderChoice | None = None,
-                persona_text: str = DEFAULT_PERSONA_TEXT, progress: bool = False,
-                encode_fn: Callable[[list[str]], np.ndarray] | None = None) -> PersonaIndex:
+def build_index(
+    ws: Workspace,
+    variant: str = "multi",
+    encoder: str | EncoderChoice | None = None,
+    persona_text: str = DEFAULT_PERSONA_TEXT,
+    progress: bool = False,
+    encode_fn: Callable[[list[str]], np.ndarray] | None = None,
+) -> PersonaIndex:
     """Embed the variant's persona texts and save the index; records the stage `index:<variant><slot>`.
 
     encode_fn: what embeds the texts when it is not the encoder's own pass (a trained adapter's shortcut
@@ -104,6 +111,7 @@ def build_index(ws: Workspace, variant: str = "multi", encoder: str | EncoderCho
 
     from ..encoder.model import encode
     from ..io import write_parquet
+
     check_persona_text_mode(persona_text)
     choice = encoder if isinstance(encoder, EncoderChoice) else choose_encoder(ws, encoder)
     location = index_location(ws, variant, choice)
@@ -119,12 +127,21 @@ def build_index(ws: Workspace, variant: str = "multi", encoder: str | EncoderCho
         encode_seconds = time.perf_counter() - t0
         flat = faiss.IndexFlatIP(vectors.shape[1])
         flat.add(vectors)
-        meta = {"variant": variant, "encoder_label": choice.label, "encoder_model": choice.model,
-                "encoder_identity": choice.identity(), "persona_text": persona_text, "inputs": fingerprint,
-                "count": int(len(entries)), "items": int(entries["item_id"].nunique()), "dim": int(vectors.shape[1]),
-                "sources": {k: int(v) for k, v in entries["source"].value_counts().items()},
-                "max_personas_per_item": int(entries.groupby("item_id").size().max()),
-                "encode_seconds": round(encode_seconds, 3), "built": utc_now()}
+        meta = {
+            "variant": variant,
+            "encoder_label": choice.label,
+            "encoder_model": choice.model,
+            "encoder_identity": choice.identity(),
+            "persona_text": persona_text,
+            "inputs": fingerprint,
+            "count": int(len(entries)),
+            "items": int(entries["item_id"].nunique()),
+            "dim": int(vectors.shape[1]),
+            "sources": {k: int(v) for k, v in entries["source"].value_counts().items()},
+            "max_personas_per_item": int(entries.groupby("item_id").size().max()),
+            "encode_seconds": round(encode_seconds, 3),
+            "built": utc_now(),
+        }
         with atomic_dir(location) as staging:
             faiss.write_index(flat, str(staging / FAISS_FILE))
             with open(staging / VECTORS_FILE, "wb") as fh:
@@ -136,8 +153,9 @@ def build_index(ws: Workspace, variant: str = "multi", encoder: str | EncoderCho
     return PersonaIndex.load(location)
 
 
-def stale_reason(ws: Workspace, variant: str, choice: EncoderChoice, path: Path,
-                 persona_text: str = DEFAULT_PERSONA_TEXT) -> str | None:
+def stale_reason(
+    ws: Workspace, variant: str, choice: EncoderChoice, path: Path, persona_text: str = DEFAULT_PERSONA_TEXT
+) -> str | None:
     """Why the index at `path` cannot serve this encoder and these inputs (None when it can)."""
     if not (path / META_FILE).exists():
         return "it has not been built"
@@ -151,8 +169,14 @@ def stale_reason(ws: Workspace, variant: str, choice: EncoderChoice, path: Path,
     return None
 
 
-def open_index(ws: Workspace, variant: str = "multi", encoder: str | EncoderChoice | None = None,
-               persona_text: str = DEFAULT_PERSONA_TEXT, build: bool = True, progress: bool = False) -> PersonaIndex:
+def open_index(
+    ws: Workspace,
+    variant: str = "multi",
+    encoder: str | EncoderChoice | None = None,
+    persona_text: str = DEFAULT_PERSONA_TEXT,
+    build: bool = True,
+    progress: bool = False,
+) -> PersonaIndex:
     """The index for (variant, encoder), rebuilt first when missing or stale (or an error if build=False)."""
     choice = encoder if isinstance(encoder, EncoderChoice) else choose_encoder(ws, encoder)
     path = index_location(ws, variant, choice)
@@ -160,7 +184,8 @@ def open_index(ws: Workspace, variant: str = "multi", encoder: str | EncoderChoi
     if reason is None:
         return PersonaIndex.load(path)
     if not build:
-        raise WorkspaceError(f"{path}: index unusable because {reason}; run `persona4rec index {ws.root} "
-                             f"--variant {variant}`")
+        raise WorkspaceError(
+            f"{path}: index unusable because {reason}; run `persona4rec index {ws.root} --variant {variant}`"
+        )
     log.info("building index %s (%s)", path, reason)
     return build_index(ws, variant, choice, persona_text, progress)

@@ -8,8 +8,8 @@ the request until it does (or the index is exhausted), so results equal an exhau
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable
 
 import numpy as np
 
@@ -18,11 +18,12 @@ import numpy as np
 class Hit:
     item_id: str
     score: float
-    entry_row: int   # row of the winning persona in the index mapping
+    entry_row: int  # row of the winning persona in the index mapping
 
 
-def collapse_to_items(scores: np.ndarray, rows: np.ndarray, entry_items: list[str], exclude: set[str],
-                      k: int) -> list[Hit]:
+def collapse_to_items(
+    scores: np.ndarray, rows: np.ndarray, entry_items: list[str], exclude: set[str], k: int
+) -> list[Hit]:
     """Persona hits (best first) -> the best hit per item, seen items dropped, at most k."""
     hits: list[Hit] = []
     taken: set[str] = set()
@@ -39,8 +40,14 @@ def collapse_to_items(scores: np.ndarray, rows: np.ndarray, entry_items: list[st
     return hits
 
 
-def retrieve(search_index, entry_items: list[str], max_personas: int, user_vector: np.ndarray, k: int = 20,
-             exclude: Iterable[str] = ()) -> list[Hit]:
+def retrieve(
+    search_index,
+    entry_items: list[str],
+    max_personas: int,
+    user_vector: np.ndarray,
+    k: int = 20,
+    exclude: Iterable[str] = (),
+) -> list[Hit]:
     """Top-k unseen items for one user from a FAISS index whose row r belongs to entry_items[r]."""
     exclude = set(exclude)
     total = search_index.ntotal
@@ -57,6 +64,7 @@ def retrieve(search_index, entry_items: list[str], max_personas: int, user_vecto
 def build_hnsw(vectors: np.ndarray, m: int = 32, ef_construction: int = 80, ef_search: int = 64):
     """An HNSW graph over the vectors with inner-product metric (approximate, much faster at 10^6)."""
     import faiss
+
     graph = faiss.IndexHNSWFlat(vectors.shape[1], m, faiss.METRIC_INNER_PRODUCT)
     graph.hnsw.efConstruction = ef_construction
     graph.hnsw.efSearch = ef_search
@@ -64,10 +72,18 @@ def build_hnsw(vectors: np.ndarray, m: int = 32, ef_construction: int = 80, ef_s
     return graph
 
 
-def hnsw_recall(vectors: np.ndarray, queries: np.ndarray, k: int = 10, m: int = 32, ef_construction: int = 80,
-                ef_search: int = 64, graph=None) -> dict[str, float]:
+def hnsw_recall(
+    vectors: np.ndarray,
+    queries: np.ndarray,
+    k: int = 10,
+    m: int = 32,
+    ef_construction: int = 80,
+    ef_search: int = 64,
+    graph=None,
+) -> dict[str, float]:
     """Recall@k of HNSW against exact flat search on the same vectors, and both latencies per query."""
     import faiss
+
     vectors = np.ascontiguousarray(vectors, dtype=np.float32)
     queries = np.ascontiguousarray(queries, dtype=np.float32)
     flat = faiss.IndexFlatIP(vectors.shape[1])
@@ -79,9 +95,16 @@ def hnsw_recall(vectors: np.ndarray, queries: np.ndarray, k: int = 10, m: int = 
     flat_ms, exact = _timed_search(flat, queries, k)
     hnsw_ms, approx = _timed_search(graph, queries, k)
     found = sum(len(set(a) & set(e)) for a, e in zip(approx.tolist(), exact.tolist()))
-    return {"recall_at_k": found / (len(queries) * k), "k": k, "flat_ms_per_query": flat_ms,
-            "hnsw_ms_per_query": hnsw_ms, "hnsw_build_s": build_s, "n_vectors": int(len(vectors)),
-            "m": m, "ef_search": ef_search}
+    return {
+        "recall_at_k": found / (len(queries) * k),
+        "k": k,
+        "flat_ms_per_query": flat_ms,
+        "hnsw_ms_per_query": hnsw_ms,
+        "hnsw_build_s": build_s,
+        "n_vectors": int(len(vectors)),
+        "m": m,
+        "ef_search": ef_search,
+    }
 
 
 def _timed_search(index, queries: np.ndarray, k: int) -> tuple[float, np.ndarray]:
@@ -89,5 +112,5 @@ def _timed_search(index, queries: np.ndarray, k: int) -> tuple[float, np.ndarray
     rows = np.empty((len(queries), k), dtype=np.int64)
     t0 = time.perf_counter()
     for n in range(len(queries)):
-        rows[n] = index.search(queries[n:n + 1], k)[1][0]
+        rows[n] = index.search(queries[n : n + 1], k)[1][0]
     return (time.perf_counter() - t0) * 1000 / len(queries), rows

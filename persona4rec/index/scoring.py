@@ -12,8 +12,8 @@ so they score -inf without a branch.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import numpy as np
 
@@ -23,9 +23,9 @@ USER_CHUNK = 8
 
 @dataclass
 class Scores:
-    score: np.ndarray     # (U, C) float32, best persona similarity (-inf for unknown/padding)
-    winner: np.ndarray    # (U, C) int64, index-row of the winning persona (-1 when none)
-    sims: np.ndarray      # (U, C, P) float32, all persona similarities (-inf on padding)
+    score: np.ndarray  # (U, C) float32, best persona similarity (-inf for unknown/padding)
+    winner: np.ndarray  # (U, C) int64, index-row of the winning persona (-1 when none)
+    sims: np.ndarray  # (U, C, P) float32, all persona similarities (-inf on padding)
     entry_rows: np.ndarray  # (U, C, P) int64, index-row of each persona slot (-1 on padding)
 
 
@@ -34,10 +34,10 @@ class PaddedPersonaTable:
         self.item_ids = item_ids
         self.item_row = {item: n for n, item in enumerate(item_ids)}
         self.tensor, self.mask, self.entry_rows = tensor, mask, entry_rows
-        self.unknown_row = len(item_ids)   # the all-masked sentinel row
+        self.unknown_row = len(item_ids)  # the all-masked sentinel row
 
     @classmethod
-    def build(cls, entry_items: Sequence[str], vectors: np.ndarray) -> "PaddedPersonaTable":
+    def build(cls, entry_items: Sequence[str], vectors: np.ndarray) -> PaddedPersonaTable:
         """From one item id per index row (rows of one item may be anywhere) and the row vectors."""
         item_ids: list[str] = []
         slots: dict[str, list[int]] = {}
@@ -53,9 +53,9 @@ class PaddedPersonaTable:
         entry_rows = np.full((len(item_ids) + 1, width), -1, dtype=np.int64)
         for n, item in enumerate(item_ids):
             rows = slots[item]
-            tensor[n, :len(rows)] = vectors[rows]
-            mask[n, :len(rows)] = True
-            entry_rows[n, :len(rows)] = rows
+            tensor[n, : len(rows)] = vectors[rows]
+            mask[n, : len(rows)] = True
+            entry_rows[n, : len(rows)] = rows
         return cls(item_ids, tensor, mask, entry_rows)
 
     @property
@@ -68,7 +68,7 @@ class PaddedPersonaTable:
         out = np.full((len(candidate_lists), width), self.unknown_row, dtype=np.int64)
         get, unknown = self.item_row.get, self.unknown_row
         for u, cands in enumerate(candidate_lists):
-            out[u, :len(cands)] = [get(item, unknown) for item in cands]
+            out[u, : len(cands)] = [get(item, unknown) for item in cands]
         return out
 
     def score(self, user_vectors: np.ndarray, rows: np.ndarray) -> Scores:
@@ -89,7 +89,7 @@ class PaddedPersonaTable:
 
     def score_one(self, user_vector: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Single request fast path: (best score, winning slot) per candidate for one user (rows: (C,))."""
-        sims = self.tensor[rows] @ user_vector          # (C, P)
+        sims = self.tensor[rows] @ user_vector  # (C, P)
         sims[~self.mask[rows]] = -np.inf
         slot = sims.argmax(axis=1)
         return sims[np.arange(len(rows)), slot], slot

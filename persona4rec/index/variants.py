@@ -23,8 +23,16 @@ from ..workspace import Workspace
 BASE_VARIANTS = ("multi", "single", "summary")
 PAPER_FIRST_K = (1, 3, 5, 7)
 SUMMARY_PERSONA_ID = "summary"
-ENTRY_COLUMNS = ["item_id", "persona_id", "persona_key", "name", "description", "preference_rationale",
-                 "source", "text"]
+ENTRY_COLUMNS = [
+    "item_id",
+    "persona_id",
+    "persona_key",
+    "name",
+    "description",
+    "preference_rationale",
+    "source",
+    "text",
+]
 
 
 def parse_variant(variant: str) -> tuple[str, int | None]:
@@ -39,6 +47,7 @@ def parse_variant(variant: str) -> tuple[str, int | None]:
 
 def _catalogue(ws: Workspace) -> tuple[list[str], dict[str, str]]:
     import pandas as pd
+
     path = ws.data_dir / "items.parquet"
     if not path.exists():
         raise WorkspaceError(f"{path} is missing; import data first (`persona4rec data import ...`)")
@@ -48,14 +57,22 @@ def _catalogue(ws: Workspace) -> tuple[list[str], dict[str, str]]:
 
 
 def _summary_row(item_id: str, summary: str, source: str) -> dict:
-    return {"item_id": item_id, "persona_id": SUMMARY_PERSONA_ID, "persona_key": persona_key(item_id, SUMMARY_PERSONA_ID),
-            "name": "Item summary", "description": summary, "preference_rationale": "", "source": source,
-            "text": summary}
+    return {
+        "item_id": item_id,
+        "persona_id": SUMMARY_PERSONA_ID,
+        "persona_key": persona_key(item_id, SUMMARY_PERSONA_ID),
+        "name": "Item summary",
+        "description": summary,
+        "preference_rationale": "",
+        "source": source,
+        "text": summary,
+    }
 
 
 def variant_entries(ws: Workspace, variant: str = "multi", text_mode: str = "full"):
     """The index rows of `variant` as a DataFrame with ENTRY_COLUMNS, items in catalogue order."""
     import pandas as pd
+
     kind, k = parse_variant(variant)
     item_ids, titles = _catalogue(ws)
     summaries = {i: r.summary for i, r in load_summaries(ws).items()}
@@ -66,8 +83,10 @@ def variant_entries(ws: Workspace, variant: str = "multi", text_mode: str = "ful
         return pd.DataFrame(rows, columns=ENTRY_COLUMNS)
     single = kind == "single"
     if not stage_path(ws, "personas_single" if single else "personas").exists():
-        raise WorkspaceError(f"{ws.root}: {stage_path(ws, 'personas_single' if single else 'personas')} is missing; "
-                             "run the offline personas stage first")
+        raise WorkspaceError(
+            f"{ws.root}: {stage_path(ws, 'personas_single' if single else 'personas')} is missing; "
+            "run the offline personas stage first"
+        )
     records = load_personas(ws, single=single)
     known = set(item_ids)
     for item_id in item_ids + [i for i in records if i not in known]:
@@ -77,9 +96,16 @@ def variant_entries(ws: Workspace, variant: str = "multi", text_mode: str = "ful
             continue
         personas = record.personas[:k] if k else record.personas
         for persona in personas:
-            rows.append({"item_id": item_id, "persona_id": persona.id, "persona_key": persona_key(item_id, persona.id),
-                         "name": persona.name, "description": persona.description,
-                         "preference_rationale": persona.preference_rationale,
-                         "source": "summary-only" if record.summary_only else "persona",
-                         "text": persona_text(persona, text_mode)})
+            rows.append(
+                {
+                    "item_id": item_id,
+                    "persona_id": persona.id,
+                    "persona_key": persona_key(item_id, persona.id),
+                    "name": persona.name,
+                    "description": persona.description,
+                    "preference_rationale": persona.preference_rationale,
+                    "source": "summary-only" if record.summary_only else "persona",
+                    "text": persona_text(persona, text_mode),
+                }
+            )
     return pd.DataFrame(rows, columns=ENTRY_COLUMNS)

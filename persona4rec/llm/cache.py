@@ -60,14 +60,19 @@ class ResponseCache:
 
     def get(self, key: str) -> CachedResponse | None:
         with self._lock:
-            row = self._db().execute("SELECT raw, prompt_tokens, completion_tokens FROM responses WHERE key = ?",
-                                     (key,)).fetchone()
+            row = (
+                self._db()
+                .execute("SELECT raw, prompt_tokens, completion_tokens FROM responses WHERE key = ?", (key,))
+                .fetchone()
+            )
         return CachedResponse(*row) if row else None
 
     def put(self, key: str, model: str, raw: str, prompt_tokens: int, completion_tokens: int) -> None:
         with self._lock:
-            self._db().execute("INSERT OR REPLACE INTO responses VALUES (?, ?, ?, ?, ?, ?)",
-                               (key, model, raw, int(prompt_tokens), int(completion_tokens), time.time()))
+            self._db().execute(
+                "INSERT OR REPLACE INTO responses VALUES (?, ?, ?, ?, ?, ?)",
+                (key, model, raw, int(prompt_tokens), int(completion_tokens), time.time()),
+            )
 
     def __len__(self) -> int:
         with self._lock:

@@ -7,8 +7,8 @@ One request = chat messages + a pydantic answer model (+ an optional semantic ch
 3. asks the server for JSON, with `response_format` `json_schema` (OpenAI) or `json_object` + `schema`
    (llama.cpp's server); "auto" uses json_schema for OpenAI's API and otherwise probes the server once;
 4. retries transport failures (429, 408/409, 5xx, timeouts, refused connections) with exponential backoff
-   and jitter (at least what a Retry-After header asks, up to backoff_max), `max_retries` times, then raises LLMUnavailable (the openai package's own retries are off,
-   so these are the only ones);
+   and jitter (at least what a Retry-After header asks, up to backoff_max), `max_retries` times,
+   then raises LLMUnavailable (the openai package's own retries are off, so these are the only ones);
 5. parses and validates the answer; an invalid one is sent back with the validation error and the model
    is asked again, `validation_retries` times; after that the request fails with the last raw answer.
 
@@ -27,9 +27,10 @@ import random
 import re
 import threading
 import time
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Callable, Generic, Optional, Sequence, TypeVar
+from typing import Generic, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
@@ -42,25 +43,26 @@ from .schemas import clamp_max_length, for_openai, wire_schema
 log = logging.getLogger(__name__)
 
 M = TypeVar("M", bound=BaseModel)
-Check = Callable[[BaseModel], Optional[str]]  # semantic check: an error message, or None when fine
+Check = Callable[[BaseModel], str | None]  # semantic check: an error message, or None when fine
 
-CHARS_PER_TOKEN = 4          # tokenizer-free estimate used for budgets and dry runs
+CHARS_PER_TOKEN = 4  # tokenizer-free estimate used for budgets and dry runs
 MESSAGE_OVERHEAD_TOKENS = 4  # role and separators per chat message
 _RETRYABLE_STATUS = (408, 409, 429)
-DEFAULT_MAX_TOKENS = 1024   # when neither the request nor the config sets a cap
-FEEDBACK = ("Your answer was not valid: {error}\n"
-            "Answer again with one JSON object that matches the schema, and nothing else.")
+DEFAULT_MAX_TOKENS = 1024  # when neither the request nor the config sets a cap
+FEEDBACK = (
+    "Your answer was not valid: {error}\nAnswer again with one JSON object that matches the schema, and nothing else."
+)
 
 
 @dataclass
 class LLMUsage:
-    calls: int = 0            # requests the server answered
-    cached_calls: int = 0     # requests answered from the response cache
+    calls: int = 0  # requests the server answered
+    cached_calls: int = 0  # requests answered from the response cache
     prompt_tokens: int = 0
     completion_tokens: int = 0
     cost_usd: float = 0.0
 
-    def add(self, other: "LLMUsage") -> None:
+    def add(self, other: LLMUsage) -> None:
         self.calls += other.calls
         self.cached_calls += other.cached_calls
         self.prompt_tokens += other.prompt_tokens
@@ -72,16 +74,16 @@ class LLMUsage:
 class Request:
     messages: list[dict]
     schema: type[BaseModel]
-    check: Optional[Check] = None
-    max_tokens: Optional[int] = None           # None: the config's max_tokens
-    wire: Optional[dict] = None                # schema sent to the server, when it differs from `schema`'s
+    check: Check | None = None
+    max_tokens: int | None = None  # None: the config's max_tokens
+    wire: dict | None = None  # schema sent to the server, when it differs from `schema`'s
 
 
 @dataclass
 class Completion(Generic[M]):
-    value: Optional[M]
-    error: Optional[str] = None
-    raw: Optional[str] = None
+    value: M | None
+    error: str | None = None
+    raw: str | None = None
     usage: LLMUsage = field(default_factory=LLMUsage)
     attempts: int = 0
 
@@ -99,7 +101,7 @@ def estimate_tokens(messages: Sequence[dict]) -> int:
     return sum(len(m.get("content") or "") // CHARS_PER_TOKEN + MESSAGE_OVERHEAD_TOKENS for m in messages)
 
 
-def parse_answer(raw: str, schema: type[M], check: Optional[Check] = None) -> tuple[Optional[M], Optional[str]]:
+def parse_answer(raw: str, schema: type[M], check: Check | None = None) -> tuple[M | None, str | None]:
     """(value, None) for a valid answer, else (None, a short error the model can act on)."""
     text = _strip_fences(raw or "")
     if not text:
@@ -122,18 +124,19 @@ def _strip_fences(text: str) -> str:
 
 
 class LLMClient:
-    def __init__(self, config: LLMConfig, cache: ResponseCache | None = None, *,
-                 sleep: Callable[[float], None] = time.sleep):
+    def __init__(
+        self, config: LLMConfig, cache: ResponseCache | None = None, *, sleep: Callable[[float], None] = time.sleep
+    ):
         self.config = config
         self.cache = cache
         self.price: Price = price_for(config.model, config.base_url, config.prices)
         self._sleep = sleep
         self._lock = threading.Lock()
-        self._format: Optional[str] = None if config.response_format == "auto" else config.response_format
+        self._format: str | None = None if config.response_format == "auto" else config.response_format
         self._format_lock = threading.Lock()
         self._openai = None
-        self._spent = 0.0          # USD the server has billed this client
-        self._reserved = 0.0       # worst-case USD of calls in flight
+        self._spent = 0.0  # USD the server has billed this client
+        self._reserved = 0.0  # worst-case USD of calls in flight
         self._halt = threading.Event()
 
     @property
@@ -145,13 +148,20 @@ class LLMClient:
         return self._spent
 
     @property
-    def response_format(self) -> Optional[str]:
+    def response_format(self) -> str | None:
         """The protocol in use ("json_schema" / "json_object"), None until auto-detection has run."""
         return self._format
 
     # -- public --------------------------------------------------------------------------------
-    def complete(self, messages: list[dict], schema: type[M], *, check: Optional[Check] = None,
-                 max_tokens: Optional[int] = None, wire: Optional[dict] = None) -> Completion[M]:
+    def complete(
+        self,
+        messages: list[dict],
+        schema: type[M],
+        *,
+        check: Check | None = None,
+        max_tokens: int | None = None,
+        wire: dict | None = None,
+    ) -> Completion[M]:
         """Ask until the answer validates (at most 1 + validation_retries times). Raises LLMUnavailable
         and BudgetExceeded; every other problem is a failed Completion carrying the raw answer."""
         usage = LLMUsage()
@@ -160,20 +170,25 @@ class LLMClient:
         attempts = 1 + self.config.validation_retries
         for attempt in range(1, attempts + 1):
             try:
-                raw, call_usage = self._ask(messages, schema, wire,
-                                            max_tokens or self.config.max_tokens or DEFAULT_MAX_TOKENS)
+                raw, call_usage = self._ask(
+                    messages, schema, wire, max_tokens or self.config.max_tokens or DEFAULT_MAX_TOKENS
+                )
             except RequestRejected as exc:
-                return Completion(None, error=f"the server rejected the request: {exc}", raw=raw, usage=usage,
-                                  attempts=attempt)
+                return Completion(
+                    None, error=f"the server rejected the request: {exc}", raw=raw, usage=usage, attempts=attempt
+                )
             usage.add(call_usage)
             value, error = parse_answer(raw, schema, check)
             if value is not None:
                 return Completion(value, raw=raw, usage=usage, attempts=attempt)
             log.debug("invalid answer (attempt %d/%d): %s", attempt, attempts, error)
-            messages = messages + [{"role": "assistant", "content": raw},
-                                   {"role": "user", "content": FEEDBACK.format(error=error)}]
-        return Completion(None, error=f"invalid answer after {attempts} attempt(s): {error}", raw=raw,
-                          usage=usage, attempts=attempts)
+            messages = messages + [
+                {"role": "assistant", "content": raw},
+                {"role": "user", "content": FEEDBACK.format(error=error)},
+            ]
+        return Completion(
+            None, error=f"invalid answer after {attempts} attempt(s): {error}", raw=raw, usage=usage, attempts=attempts
+        )
 
     def complete_many(self, requests: Sequence[Request]) -> list[Completion]:
         """`complete` over many requests with `concurrency` in flight; results in request order.
@@ -186,8 +201,13 @@ class LLMClient:
             if self._halt.is_set():
                 return Completion(None, error="not run: the batch was stopped")
             try:
-                return self.complete(request.messages, request.schema, check=request.check,
-                                     max_tokens=request.max_tokens, wire=request.wire)
+                return self.complete(
+                    request.messages,
+                    request.schema,
+                    check=request.check,
+                    max_tokens=request.max_tokens,
+                    wire=request.wire,
+                )
             except (LLMUnavailable, BudgetExceeded):
                 self._halt.set()
                 raise
@@ -211,12 +231,17 @@ class LLMClient:
         `completion_tokens` per call (a typical answer size), priced with the model's price."""
         prompt_tokens = sum(estimate_tokens(m) for m in prompts)
         completion = completion_tokens * len(prompts)
-        return LLMUsage(calls=len(prompts), prompt_tokens=prompt_tokens, completion_tokens=completion,
-                        cost_usd=self.price.cost(prompt_tokens, completion))
+        return LLMUsage(
+            calls=len(prompts),
+            prompt_tokens=prompt_tokens,
+            completion_tokens=completion,
+            cost_usd=self.price.cost(prompt_tokens, completion),
+        )
 
     # -- one request ---------------------------------------------------------------------------
-    def _ask(self, messages: list[dict], schema: type[BaseModel], wire: Optional[dict],
-             max_tokens: int) -> tuple[str, LLMUsage]:
+    def _ask(
+        self, messages: list[dict], schema: type[BaseModel], wire: dict | None, max_tokens: int
+    ) -> tuple[str, LLMUsage]:
         logical = wire or wire_schema(schema)
         params = {"temperature": self.config.temperature, "max_tokens": max_tokens}
         key = request_key(self.config.model, messages, params, logical)
@@ -237,8 +262,7 @@ class LLMClient:
             self._spent += cost
         if self.cache is not None:
             self.cache.put(key, self.config.model, raw, prompt_tokens, completion_tokens)
-        usage.add(LLMUsage(calls=1, prompt_tokens=prompt_tokens, completion_tokens=completion_tokens,
-                           cost_usd=cost))
+        usage.add(LLMUsage(calls=1, prompt_tokens=prompt_tokens, completion_tokens=completion_tokens, cost_usd=cost))
         return raw, usage
 
     def _reserve(self, worst: float) -> None:
@@ -247,7 +271,8 @@ class LLMClient:
             if limit is not None and self._spent + self._reserved + worst > limit:
                 raise BudgetExceeded(
                     f"the next call could cost up to ${worst:.6f} (its prompt estimate + a completion of max_tokens); "
-                    f"spent ${self._spent:.6f} of --max-cost ${limit:.6f}")
+                    f"spent ${self._spent:.6f} of --max-cost ${limit:.6f}"
+                )
             self._reserved += worst
 
     def _release(self, worst: float) -> None:
@@ -264,12 +289,18 @@ class LLMClient:
     def _client(self):
         if self._openai is None:
             from openai import OpenAI
-            self._openai = OpenAI(base_url=self.config.base_url, api_key=self.config.api_key or "none",
-                                  timeout=self.config.timeout, max_retries=0)
+
+            self._openai = OpenAI(
+                base_url=self.config.base_url,
+                api_key=self.config.api_key or "none",
+                timeout=self.config.timeout,
+                max_retries=0,
+            )
         return self._openai
 
     def _post(self, messages: list[dict], params: dict, response_format: dict) -> tuple[str, int, int]:
         import openai
+
         last: Exception | None = None
         asked_wait = 0.0
         for attempt in range(self.config.max_retries + 1):
@@ -277,7 +308,8 @@ class LLMClient:
                 self._sleep(max(self._backoff(attempt), min(asked_wait, self.config.backoff_max)))
             try:
                 response = self._client().chat.completions.create(
-                    model=self.config.model, messages=messages, response_format=response_format, **params)
+                    model=self.config.model, messages=messages, response_format=response_format, **params
+                )
             except (openai.APIConnectionError, openai.APITimeoutError) as exc:  # timeout subclasses connection
                 last, asked_wait = exc, 0.0
                 continue
@@ -290,8 +322,10 @@ class LLMClient:
             raw = (choice.message.content if choice is not None else None) or ""
             usage = response.usage
             return raw, int(getattr(usage, "prompt_tokens", 0) or 0), int(getattr(usage, "completion_tokens", 0) or 0)
-        raise LLMUnavailable(f"{self.config.base_url or 'OpenAI API'} did not answer after "
-                             f"{self.config.max_retries + 1} attempt(s): {type(last).__name__}: {_short(last)}")
+        raise LLMUnavailable(
+            f"{self.config.base_url or 'OpenAI API'} did not answer after "
+            f"{self.config.max_retries + 1} attempt(s): {type(last).__name__}: {_short(last)}"
+        )
 
     def _backoff(self, attempt: int) -> float:
         """Exponential backoff with full jitter: uniform in [0.5, 1] x base x 2^(attempt-1), capped."""
@@ -317,8 +351,13 @@ class LLMClient:
         """Send a one-token request with a json_schema response format: accepted -> json_schema;
         refused with an HTTP error (llama.cpp answers 500/422 naming the field) -> json_object."""
         import openai
-        schema = {"type": "object", "properties": {"ok": {"type": "boolean"}}, "required": ["ok"],
-                  "additionalProperties": False}
+
+        schema = {
+            "type": "object",
+            "properties": {"ok": {"type": "boolean"}},
+            "required": ["ok"],
+            "additionalProperties": False,
+        }
         fmt = {"type": "json_schema", "json_schema": {"name": "probe", "schema": schema, "strict": True}}
         messages = [{"role": "user", "content": 'Answer {"ok": true}'}]
         for attempt in range(self.config.max_retries + 1):
@@ -326,7 +365,8 @@ class LLMClient:
                 self._sleep(self._backoff(attempt))
             try:
                 response = self._client().chat.completions.create(
-                    model=self.config.model, messages=messages, response_format=fmt, max_tokens=1, temperature=0)
+                    model=self.config.model, messages=messages, response_format=fmt, max_tokens=1, temperature=0
+                )
             except (openai.APIConnectionError, openai.APITimeoutError) as exc:
                 last = exc
                 continue
@@ -341,8 +381,10 @@ class LLMClient:
             with self._lock:
                 self._spent += cost
             return "json_schema", LLMUsage(calls=1, prompt_tokens=pt, completion_tokens=ct, cost_usd=cost)
-        raise LLMUnavailable(f"{self.config.base_url} did not answer the format probe after "
-                             f"{self.config.max_retries + 1} attempt(s): {type(last).__name__}: {_short(last)}")
+        raise LLMUnavailable(
+            f"{self.config.base_url} did not answer the format probe after "
+            f"{self.config.max_retries + 1} attempt(s): {type(last).__name__}: {_short(last)}"
+        )
 
 
 def _retry_after(exc) -> float:

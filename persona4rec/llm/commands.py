@@ -17,6 +17,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     group.set_defaults(func=lambda args: (group.print_help(), 1)[1])
     check = verbs.add_parser("check", help="ask the server one structured question and report protocol, tokens, cost")
     from .config import add_llm_arguments
+
     add_llm_arguments(check)
     check.set_defaults(func=run_check)
 
@@ -34,16 +35,23 @@ def run_check(args: argparse.Namespace) -> int:
 
     config = llm_config_from_args(args)
     client = LLMClient(config)  # no cache: the point is to reach the server
-    messages = [{"role": "system", "content": "You answer with one JSON object and nothing else."},
-                {"role": "user", "content": 'Summarise in one neutral sentence: "Clip-on chromatic tuner for '
-                                            'guitar and bass, with a backlit display." Answer as {"summary": "..."}.'}]
+    messages = [
+        {"role": "system", "content": "You answer with one JSON object and nothing else."},
+        {
+            "role": "user",
+            "content": 'Summarise in one neutral sentence: "Clip-on chromatic tuner for '
+            'guitar and bass, with a backlit display." Answer as {"summary": "..."}.',
+        },
+    ]
     t0 = time.perf_counter()
     done = client.complete(messages, Summary, max_tokens=min(config.max_tokens or 120, 120))
     seconds = time.perf_counter() - t0
     print(f"endpoint: {config.base_url or 'OpenAI API'}  model: {config.model}  protocol: {client.response_format}")
     u = done.usage
-    print(f"calls={u.calls} tokens={u.prompt_tokens}+{u.completion_tokens} cost=${u.cost_usd:.6f} "
-          f"attempts={done.attempts} in {seconds:.1f}s")
+    print(
+        f"calls={u.calls} tokens={u.prompt_tokens}+{u.completion_tokens} cost=${u.cost_usd:.6f} "
+        f"attempts={done.attempts} in {seconds:.1f}s"
+    )
     if done.ok:
         print(f"answer: {done.value.summary}")
         return 0

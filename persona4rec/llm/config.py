@@ -20,19 +20,19 @@ RESPONSE_FORMATS = ("auto", "json_schema", "json_object")
 
 @dataclass
 class LLMConfig:
-    base_url: str | None = None          # None: OPENAI_BASE_URL, else OpenAI's API
-    model: str = "gpt-4o-mini"           # the paper's model
-    api_key: str | None = None           # None: OPENAI_API_KEY ("none" is sent to keyless local servers)
-    concurrency: int = 4                 # requests in flight at once
-    max_retries: int = 5                 # transport retries (429, 5xx, timeouts, connection errors)
-    validation_retries: int = 2          # re-asks with the validation error fed back, per unit
-    timeout: float = 120.0               # seconds per request
+    base_url: str | None = None  # None: OPENAI_BASE_URL, else OpenAI's API
+    model: str = "gpt-4o-mini"  # the paper's model
+    api_key: str | None = None  # None: OPENAI_API_KEY ("none" is sent to keyless local servers)
+    concurrency: int = 4  # requests in flight at once
+    max_retries: int = 5  # transport retries (429, 5xx, timeouts, connection errors)
+    validation_retries: int = 2  # re-asks with the validation error fed back, per unit
+    timeout: float = 120.0  # seconds per request
     temperature: float = 0.0
-    max_tokens: int | None = None        # completion cap per request; None: the task's own cap
-    response_format: str = "auto"        # auto | json_schema (OpenAI) | json_object (+schema, llama.cpp)
-    max_field_chars: int | None = None   # cap on each free-text answer field (schema maxLength); None: per task
-    max_cost: float | None = None        # USD; the call that would pass it raises BudgetExceeded
-    backoff_base: float = 1.0            # seconds before the first transport retry, doubled each time
+    max_tokens: int | None = None  # completion cap per request; None: the task's own cap
+    response_format: str = "auto"  # auto | json_schema (OpenAI) | json_object (+schema, llama.cpp)
+    max_field_chars: int | None = None  # cap on each free-text answer field (schema maxLength); None: per task
+    max_cost: float | None = None  # USD; the call that would pass it raises BudgetExceeded
+    backoff_base: float = 1.0  # seconds before the first transport retry, doubled each time
     backoff_max: float = 30.0
     prices: dict = field(default_factory=dict)  # {model: [USD per 1M input, per 1M output]} over the defaults
 
@@ -45,8 +45,9 @@ class LLMConfig:
 
     def validate(self) -> None:
         if self.response_format not in RESPONSE_FORMATS:
-            raise ConfigError(f"llm response_format must be one of {', '.join(RESPONSE_FORMATS)}, "
-                              f"got '{self.response_format}'")
+            raise ConfigError(
+                f"llm response_format must be one of {', '.join(RESPONSE_FORMATS)}, got '{self.response_format}'"
+            )
         if self.max_field_chars is not None and self.max_field_chars < 1:
             raise ConfigError(f"llm max_field_chars must be at least 1, got {self.max_field_chars}")
         for name in ("concurrency", "max_tokens"):
@@ -79,16 +80,30 @@ def add_llm_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--timeout", type=float, help="seconds per request (default 120)")
     group.add_argument("--temperature", type=float, help="sampling temperature (default 0)")
     group.add_argument("--max-tokens", type=int, help="completion token cap per request (default: per task)")
-    group.add_argument("--response-format", choices=RESPONSE_FORMATS,
-                       help="structured-output protocol (default auto: probe the server once)")
+    group.add_argument(
+        "--response-format",
+        choices=RESPONSE_FORMATS,
+        help="structured-output protocol (default auto: probe the server once)",
+    )
     group.add_argument("--max-field-chars", type=int, help="cap on each free-text answer field (default per task)")
     group.add_argument("--max-cost", type=float, metavar="USD", help="stop cleanly before spending more")
     group.add_argument("--price", metavar="IN,OUT", help="USD per 1M input,output tokens for --model")
 
 
 def llm_config_from_args(args: argparse.Namespace) -> LLMConfig:
-    names = ("base_url", "model", "concurrency", "max_retries", "validation_retries", "timeout", "temperature",
-             "max_tokens", "response_format", "max_field_chars", "max_cost")
+    names = (
+        "base_url",
+        "model",
+        "concurrency",
+        "max_retries",
+        "validation_retries",
+        "timeout",
+        "temperature",
+        "max_tokens",
+        "response_format",
+        "max_field_chars",
+        "max_cost",
+    )
     overrides = {name: getattr(args, name, None) for name in names}
     config = load_config(LLMConfig, section="llm", path=getattr(args, "llm_config", None), overrides=overrides)
     price = getattr(args, "price", None)
@@ -96,8 +111,7 @@ def llm_config_from_args(args: argparse.Namespace) -> LLMConfig:
         try:
             inp, out = (float(x) for x in price.split(","))
         except ValueError:
-            raise ConfigError(f"--price must be IN,OUT in USD per 1M tokens, e.g. 0.15,0.60; got '{price}'")
+            raise ConfigError(f"--price must be IN,OUT in USD per 1M tokens, e.g. 0.15,0.60; got '{price}'") from None
         config.prices = {**config.prices, config.model: [inp, out]}
     config.validate()
     return config
-

@@ -51,7 +51,9 @@ def price_table(overrides: dict | None = None) -> dict[str, Price]:
         try:
             inp, out = (float(x) for x in pair)
         except (TypeError, ValueError):
-            raise ConfigError(f"price of model '{model}' must be [input, output] USD per 1M tokens, got {pair!r}")
+            raise ConfigError(
+                f"price of model '{model}' must be [input, output] USD per 1M tokens, got {pair!r}"
+            ) from None
         if inp < 0 or out < 0:
             raise ConfigError(f"price of model '{model}' must not be negative, got {pair!r}")
         table[model] = Price(inp, out)
@@ -68,5 +70,7 @@ def price_for(model: str, base_url: str | None, overrides: dict | None = None) -
             return table[name]
     if is_local_endpoint(base_url):
         return FREE
-    raise ConfigError(f"no price known for model '{model}' at {base_url or 'api.openai.com'}; "
-                      f"give one with --price IN,OUT (USD per 1M tokens; 0,0 for a free server)")
+    raise ConfigError(
+        f"no price known for model '{model}' at {base_url or 'api.openai.com'}; "
+        f"give one with --price IN,OUT (USD per 1M tokens; 0,0 for a free server)"
+    )

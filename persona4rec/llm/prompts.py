@@ -36,8 +36,10 @@ class PromptTemplate:
         """Chat messages with every placeholder filled; a missing field is an error naming the file."""
         values = {k: "" if v is None else str(v) for k, v in fields.items()}
         try:
-            return [{"role": "system", "content": self.system.substitute(values).strip()},
-                    {"role": "user", "content": self.user.substitute(values).strip()}]
+            return [
+                {"role": "system", "content": self.system.substitute(values).strip()},
+                {"role": "user", "content": self.user.substitute(values).strip()},
+            ]
         except KeyError as exc:
             raise ConfigError(f"{self.source}: placeholder ${exc.args[0]} has no value") from None
 
@@ -47,12 +49,13 @@ def _parse(text: str, domain: str, task: str) -> PromptTemplate:
     # split() with one group gives ["preamble", "system", body, "user", body]
     sections = dict(zip(parts[1::2], parts[2::2]))
     if set(sections) != {"system", "user"}:
-        raise ConfigError(f"persona4rec/llm/prompts/{domain}/{task}.md: needs a '<!-- system -->' and a "
-                          f"'<!-- user -->' part")
+        raise ConfigError(
+            f"persona4rec/llm/prompts/{domain}/{task}.md: needs a '<!-- system -->' and a '<!-- user -->' part"
+        )
     return PromptTemplate(domain, task, Template(sections["system"]), Template(sections["user"]))
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def load_prompt(domain: str, task: str) -> PromptTemplate:
     if domain not in DOMAINS:
         raise ConfigError(f"unknown prompt domain '{domain}' (choose from {', '.join(DOMAINS)})")

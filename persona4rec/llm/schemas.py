@@ -13,8 +13,18 @@ from typing import Any
 
 from pydantic import BaseModel
 
-_OPENAI_KEYWORDS = {"type", "properties", "required", "additionalProperties", "items", "enum", "anyOf",
-                    "$ref", "$defs", "const"}
+_OPENAI_KEYWORDS = {
+    "type",
+    "properties",
+    "required",
+    "additionalProperties",
+    "items",
+    "enum",
+    "anyOf",
+    "$ref",
+    "$defs",
+    "const",
+}
 # Titles and descriptions (the models' docstrings) only cost prompt tokens, and small models copy a
 # description into the answer instead of writing one; the prompt files define every field instead.
 _DROP_ALWAYS = {"default", "title", "description"}
@@ -32,9 +42,11 @@ def map_string_nodes(schema: Any, change) -> Any:
 
 def clamp_max_length(schema: Any, limit: int) -> Any:
     """`schema` with every string maxLength at most `limit` (a copy; other keywords untouched)."""
+
     def clamp(node: dict) -> dict:
         over = isinstance(node.get("maxLength"), int) and node["maxLength"] > limit
         return {**node, "maxLength": limit} if over else node
+
     return map_string_nodes(schema, clamp)
 
 

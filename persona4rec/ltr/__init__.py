@@ -12,6 +12,17 @@ from .features import CF_FEATURES, FEATURES, PERSONA_FEATURES, candidate_feature
 from .fit import cross_validate, default_grid, fit_ranker, ndcg_at_10, tune_and_fit
 from .model import LearnedRanker, LearnedRankerConfig
 
-__all__ = ["CF_FEATURES", "FEATURES", "PERSONA_FEATURES", "LearnedRanker", "LearnedRankerConfig",
-           "candidate_features", "cross_validate", "default_grid", "feature_index", "fit_ranker", "ndcg_at_10",
-           "tune_and_fit"]
+__all__ = [
+    "CF_FEATURES",
+    "FEATURES",
+    "PERSONA_FEATURES",
+    "LearnedRanker",
+    "LearnedRankerConfig",
+    "candidate_features",
+    "cross_validate",
+    "default_grid",
+    "feature_index",
+    "fit_ranker",
+    "ndcg_at_10",
+    "tune_and_fit",
+]

@@ -19,22 +19,40 @@ Everything is vectorised over users and candidates. Conventions:
 
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 import numpy as np
 
 from ..errors import ConfigError
 
 FEATURES: tuple[str, ...] = (
-    "cf_score", "cf_norm", "cf_rank", "cf_inv_rank",
-    "persona_max", "persona_mean", "persona_second", "persona_gap", "persona_count",
-    "persona_max_z", "persona_max_rank",
-    "summary_sim", "summary_z",
-    "item_pop_log", "history_len", "list_len",
+    "cf_score",
+    "cf_norm",
+    "cf_rank",
+    "cf_inv_rank",
+    "persona_max",
+    "persona_mean",
+    "persona_second",
+    "persona_gap",
+    "persona_count",
+    "persona_max_z",
+    "persona_max_rank",
+    "summary_sim",
+    "summary_z",
+    "item_pop_log",
+    "history_len",
+    "list_len",
 )
 PERSONA_FEATURES: tuple[str, ...] = (
-    "persona_max", "persona_mean", "persona_second", "persona_gap", "persona_count",
-    "persona_max_z", "persona_max_rank", "summary_sim", "summary_z",
+    "persona_max",
+    "persona_mean",
+    "persona_second",
+    "persona_gap",
+    "persona_count",
+    "persona_max_z",
+    "persona_max_rank",
+    "summary_sim",
+    "summary_z",
 )
 CF_FEATURES: tuple[str, ...] = tuple(f for f in FEATURES if f not in PERSONA_FEATURES)
 
@@ -55,19 +73,27 @@ def valid_mask(lengths: np.ndarray, width: int) -> np.ndarray:
     return np.arange(width)[None, :] < np.asarray(lengths)[:, None]
 
 
-def candidate_features(*, sims: np.ndarray, cf_scores: np.ndarray, lengths: np.ndarray,
-                       item_popularity: np.ndarray, history_lengths: np.ndarray,
-                       summary_sims: np.ndarray | None = None) -> np.ndarray:
+def candidate_features(
+    *,
+    sims: np.ndarray,
+    cf_scores: np.ndarray,
+    lengths: np.ndarray,
+    item_popularity: np.ndarray,
+    history_lengths: np.ndarray,
+    summary_sims: np.ndarray | None = None,
+) -> np.ndarray:
     """(U, C, len(FEATURES)) float32 feature tensor, columns in FEATURES order (see the module notes)."""
     sims = np.asarray(sims, dtype=np.float32)
     n_users, width = sims.shape[:2]
     lengths = np.asarray(lengths, dtype=np.int64)
     _check_shapes(sims, cf_scores, lengths, item_popularity, history_lengths, summary_sims)
     valid = valid_mask(lengths, width)
-    columns = {**_cf_columns(np.asarray(cf_scores, dtype=np.float64), valid),
-               **_persona_columns(sims, valid),
-               **_summary_columns(summary_sims, valid),
-               **_context_columns(item_popularity, history_lengths, lengths, valid)}
+    columns = {
+        **_cf_columns(np.asarray(cf_scores, dtype=np.float64), valid),
+        **_persona_columns(sims, valid),
+        **_summary_columns(summary_sims, valid),
+        **_context_columns(item_popularity, history_lengths, lengths, valid),
+    }
     out = np.stack([columns[name] for name in FEATURES], axis=2).astype(np.float32)
     return np.where(valid[..., None], out, np.float32(0.0))
 
@@ -77,8 +103,7 @@ def _check_shapes(sims, cf_scores, lengths, item_popularity, history_lengths, su
     if sims.ndim != 3:
         raise ValueError(f"sims must be (users, candidates, personas), got shape {sims.shape}")
     users_cands = sims.shape[:2]
-    for name, array in (("cf_scores", cf_scores), ("item_popularity", item_popularity),
-                        ("summary_sims", summary_sims)):
+    for name, array in (("cf_scores", cf_scores), ("item_popularity", item_popularity), ("summary_sims", summary_sims)):
         if array is not None and np.shape(array) != users_cands:
             raise ValueError(f"{name} must have shape {users_cands} like sims, got {np.shape(array)}")
     for name, array in (("lengths", lengths), ("history_lengths", history_lengths)):
@@ -90,6 +115,7 @@ def _check_shapes(sims, cf_scores, lengths, item_popularity, history_lengths, su
 
 # -- within-list statistics --------------------------------------------------------------------------
 
+
 def within_list_z(values: np.ndarray, valid: np.ndarray) -> np.ndarray:
     """(x - mean) / std over each user's real, finite values; 0 where all are equal, NaN where x is NaN."""
     use = valid & np.isfinite(values)
@@ -99,7 +125,8 @@ def within_list_z(values: np.ndarray, valid: np.ndarray) -> np.ndarray:
     std = np.sqrt(np.where(use, (safe - mean) ** 2, 0.0).sum(axis=1, keepdims=True) / np.maximum(count, 1))
     # A constant list can leave a rounding-sized std; compare the values themselves, not std > 0.
     spread = np.where(use, values, -np.inf).max(axis=1, keepdims=True) > np.where(use, values, np.inf).min(
-        axis=1, keepdims=True)
+        axis=1, keepdims=True
+    )
     with np.errstate(invalid="ignore", divide="ignore"):
         z = np.where(spread & (std > 0), (values - mean) / np.where(std > 0, std, 1.0), 0.0)
     return np.where(np.isnan(values), np.nan, z)
@@ -128,6 +155,7 @@ def list_min_minus_one(values: np.ndarray, known: np.ndarray) -> np.ndarray:
 
 # -- feature groups ----------------------------------------------------------------------------------
 
+
 def within_list_min_max(values: np.ndarray, valid: np.ndarray) -> np.ndarray:
     """Row-wise min-max over the real positions (1.0 where a row's values are all equal); padding
     positions hold whatever the formula gives (callers mask them)."""
@@ -146,7 +174,7 @@ def _cf_columns(cf_scores: np.ndarray, valid: np.ndarray) -> dict[str, np.ndarra
 
 def _persona_columns(sims: np.ndarray, valid: np.ndarray) -> dict[str, np.ndarray]:
     """Max, mean, second best, gap and count over an item's personas, then its place in the list."""
-    if sims.shape[2] == 0:   # an index with no personas at all: every item is unknown
+    if sims.shape[2] == 0:  # an index with no personas at all: every item is unknown
         sims = np.full(sims.shape[:2] + (1,), -np.inf, dtype=np.float32)
     slot = np.isfinite(sims) & valid[..., None]
     count = slot.sum(axis=2)
@@ -181,6 +209,8 @@ def _summary_columns(summary_sims: np.ndarray | None, valid: np.ndarray) -> dict
 def _context_columns(item_popularity, history_lengths, lengths, valid) -> dict[str, np.ndarray]:
     shape = valid.shape
     popularity = np.maximum(np.asarray(item_popularity, dtype=np.float64), 0.0)
-    return {"item_pop_log": np.log1p(popularity),
-            "history_len": np.broadcast_to(np.asarray(history_lengths, dtype=np.float64)[:, None], shape),
-            "list_len": np.broadcast_to(lengths.astype(np.float64)[:, None], shape)}
+    return {
+        "item_pop_log": np.log1p(popularity),
+        "history_len": np.broadcast_to(np.asarray(history_lengths, dtype=np.float64)[:, None], shape),
+        "list_len": np.broadcast_to(lengths.astype(np.float64)[:, None], shape),
+    }

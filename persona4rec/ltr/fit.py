@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import itertools
 import time
+from collections.abc import Sequence
 from dataclasses import replace
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -45,20 +46,33 @@ def ndcg_at_10(scores: np.ndarray, lengths: np.ndarray, target_positions: np.nda
     return float(gain.mean())
 
 
-def fit_ranker(X: np.ndarray, lengths: np.ndarray, target_positions: np.ndarray,
-               config: LearnedRankerConfig | None = None) -> LearnedRanker:
+def fit_ranker(
+    X: np.ndarray, lengths: np.ndarray, target_positions: np.ndarray, config: LearnedRankerConfig | None = None
+) -> LearnedRanker:
     """Fit one ranker on every user whose target is in their list (label 1 there, 0 elsewhere)."""
     import lightgbm as lgb
+
     config = (config or LearnedRankerConfig()).validate()
     X, lengths, targets = _checked(X, lengths, target_positions)
     rows, labels, groups = training_rows(X, lengths, targets)
     started = time.perf_counter()
-    data = lgb.Dataset(rows[:, feature_index(config.features)], label=labels, group=groups,
-                       feature_name=list(config.features), params={"verbosity": -1}, free_raw_data=True)
+    data = lgb.Dataset(
+        rows[:, feature_index(config.features)],
+        label=labels,
+        group=groups,
+        feature_name=list(config.features),
+        params={"verbosity": -1},
+        free_raw_data=True,
+    )
     booster = lgb.train(config.lightgbm_params(), data, num_boost_round=config.n_estimators)
-    summary = {"users": int(len(lengths)), "training_users": int(len(groups)), "rows": int(len(labels)),
-               "candidates": int(X.shape[1]), "fit_seconds": round(time.perf_counter() - started, 3),
-               "lightgbm": lgb.__version__}
+    summary = {
+        "users": int(len(lengths)),
+        "training_users": int(len(groups)),
+        "rows": int(len(labels)),
+        "candidates": int(X.shape[1]),
+        "fit_seconds": round(time.perf_counter() - started, 3),
+        "lightgbm": lgb.__version__,
+    }
     return LearnedRanker(booster, config, summary)
 
 
@@ -89,12 +103,21 @@ def _checked(X, lengths, target_positions):
 
 # -- model selection ---------------------------------------------------------------------------------
 
+
 def default_grid(features: Sequence[str] = FEATURES, threads: int = 1) -> list[LearnedRankerConfig]:
     """16 configs; the two n_estimators values share fits, so 8 fits per fold."""
     grid = itertools.product((7, 15), (100, 300), (0.03, 0.1), (10, 40))
-    return [LearnedRankerConfig(num_leaves=leaves, n_estimators=trees, learning_rate=rate, min_child_samples=child,
-                                features=tuple(features), threads=threads)
-            for leaves, trees, rate, child in grid]
+    return [
+        LearnedRankerConfig(
+            num_leaves=leaves,
+            n_estimators=trees,
+            learning_rate=rate,
+            min_child_samples=child,
+            features=tuple(features),
+            threads=threads,
+        )
+        for leaves, trees, rate, child in grid
+    ]
 
 
 def user_folds(n_users: int, folds: int, seed: int) -> np.ndarray:
@@ -106,8 +129,14 @@ def user_folds(n_users: int, folds: int, seed: int) -> np.ndarray:
     return out
 
 
-def cross_validate(X: np.ndarray, lengths: np.ndarray, target_positions: np.ndarray,
-                   configs: Sequence[LearnedRankerConfig], folds: int = 5, seed: int = 0) -> dict[str, Any]:
+def cross_validate(
+    X: np.ndarray,
+    lengths: np.ndarray,
+    target_positions: np.ndarray,
+    configs: Sequence[LearnedRankerConfig],
+    folds: int = 5,
+    seed: int = 0,
+) -> dict[str, Any]:
     """User-level k-fold NDCG@10 of each config (same folds for all, so comparisons are paired).
     Returns {"best": index, "results": [{"config", "ndcg@10", "folds"}], "cf_order_ndcg@10", ...};
     ties go to the earlier config."""
@@ -128,13 +157,19 @@ def cross_validate(X: np.ndarray, lengths: np.ndarray, target_positions: np.ndar
                 per_fold[i, fold] = ndcg_at_10(scores, lengths[test], targets[test])
     means = per_fold.mean(axis=1)
     cf_order = -np.broadcast_to(np.arange(X.shape[1], dtype=np.float64), lengths.shape + (X.shape[1],))
-    return {"best": int(np.argmax(means)),
-            "results": [{"config": c.to_dict(), "ndcg@10": float(m), "folds": [float(v) for v in row]}
-                        for c, m, row in zip(configs, means, per_fold)],
-            "cf_order_ndcg@10": ndcg_at_10(cf_order, lengths, targets),
-            "folds": folds, "seed": seed, "users": int(len(lengths)),
-            "users_with_target": int((targets >= 0).sum()),
-            "seconds": round(time.perf_counter() - started, 3)}
+    return {
+        "best": int(np.argmax(means)),
+        "results": [
+            {"config": c.to_dict(), "ndcg@10": float(m), "folds": [float(v) for v in row]}
+            for c, m, row in zip(configs, means, per_fold)
+        ],
+        "cf_order_ndcg@10": ndcg_at_10(cf_order, lengths, targets),
+        "folds": folds,
+        "seed": seed,
+        "users": int(len(lengths)),
+        "users_with_target": int((targets >= 0).sum()),
+        "seconds": round(time.perf_counter() - started, 3),
+    }
 
 
 def _shared_fits(configs: Sequence[LearnedRankerConfig]) -> list[list[int]]:
@@ -145,9 +180,14 @@ def _shared_fits(configs: Sequence[LearnedRankerConfig]) -> list[list[int]]:
     return list(groups.values())
 
 
-def tune_and_fit(X: np.ndarray, lengths: np.ndarray, target_positions: np.ndarray,
-                 grid: Sequence[LearnedRankerConfig] | None = None, folds: int = 5,
-                 seed: int = 0) -> tuple[LearnedRanker, dict[str, Any]]:
+def tune_and_fit(
+    X: np.ndarray,
+    lengths: np.ndarray,
+    target_positions: np.ndarray,
+    grid: Sequence[LearnedRankerConfig] | None = None,
+    folds: int = 5,
+    seed: int = 0,
+) -> tuple[LearnedRanker, dict[str, Any]]:
     """Pick the config with the best cross-validated NDCG@10, refit it on every given user; the CV
     report is returned and kept in the ranker's summary (so it is saved in ranker.json)."""
     grid = list(grid) if grid is not None else default_grid()

@@ -39,16 +39,16 @@ class LearnedRankerConfig:
     num_leaves: int = 15
     min_child_samples: int = 20
     reg_lambda: float = 1.0
-    subsample: float = 1.0          # row bagging fraction; 1.0 keeps whole queries together
-    feature_fraction: float = 0.8   # columns per tree: keeps correlated persona features from crowding out
+    subsample: float = 1.0  # row bagging fraction; 1.0 keeps whole queries together
+    feature_fraction: float = 0.8  # columns per tree: keeps correlated persona features from crowding out
     seed: int = 0
-    threads: int = 1                # 1 by default: deterministic and polite on shared machines
+    threads: int = 1  # 1 by default: deterministic and polite on shared machines
     features: tuple[str, ...] = field(default=FEATURES)
 
     def __post_init__(self):
         self.features = tuple(self.features)
 
-    def validate(self) -> "LearnedRankerConfig":
+    def validate(self) -> LearnedRankerConfig:
         """Raise ConfigError naming the bad field; returns self so calls chain."""
         if self.objective not in OBJECTIVES:
             raise ConfigError(f"objective must be one of {', '.join(OBJECTIVES)}, got {self.objective!r}")
@@ -75,7 +75,7 @@ class LearnedRankerConfig:
         return out
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "LearnedRankerConfig":
+    def from_dict(cls, data: dict[str, Any]) -> LearnedRankerConfig:
         known = {f.name for f in fields(cls)}
         unknown = sorted(set(data) - known)
         if unknown:
@@ -84,11 +84,22 @@ class LearnedRankerConfig:
 
     def lightgbm_params(self) -> dict[str, Any]:
         """The booster parameters; deterministic=True plus a fixed seed gives identical models per run."""
-        return {"objective": self.objective, "learning_rate": self.learning_rate, "num_leaves": self.num_leaves,
-                "min_data_in_leaf": self.min_child_samples, "lambda_l2": self.reg_lambda,
-                "bagging_fraction": self.subsample, "bagging_freq": 1 if self.subsample < 1.0 else 0,
-                "feature_fraction": self.feature_fraction, "seed": self.seed, "deterministic": True,
-                "force_col_wise": True, "num_threads": self.threads, "eval_at": [10], "verbosity": -1}
+        return {
+            "objective": self.objective,
+            "learning_rate": self.learning_rate,
+            "num_leaves": self.num_leaves,
+            "min_data_in_leaf": self.min_child_samples,
+            "lambda_l2": self.reg_lambda,
+            "bagging_fraction": self.subsample,
+            "bagging_freq": 1 if self.subsample < 1.0 else 0,
+            "feature_fraction": self.feature_fraction,
+            "seed": self.seed,
+            "deterministic": True,
+            "force_col_wise": True,
+            "num_threads": self.threads,
+            "eval_at": [10],
+            "verbosity": -1,
+        }
 
 
 def _check_int(name: str, value: Any, low: int) -> None:
@@ -118,15 +129,17 @@ class LearnedRanker:
         """This ranker's columns of a tensor that holds every FEATURES column (..., len(FEATURES))."""
         X = np.asarray(X)
         if X.shape[-1] != len(FEATURES):
-            raise ValueError(f"feature tensors hold all {len(FEATURES)} FEATURES columns (in FEATURES order), "
-                             f"got {X.shape[-1]}")
+            raise ValueError(
+                f"feature tensors hold all {len(FEATURES)} FEATURES columns (in FEATURES order), got {X.shape[-1]}"
+            )
         return X[..., self._columns]
 
     def _raw(self, rows: np.ndarray, **kwargs) -> np.ndarray:
         # num_iteration: a booster grown longer (cross-validation shares one fit across n_estimators
         # values) scores with just this config's trees.
-        return self.booster.predict(rows, num_iteration=self.config.n_estimators,
-                                    num_threads=self.config.threads, **kwargs)
+        return self.booster.predict(
+            rows, num_iteration=self.config.n_estimators, num_threads=self.config.threads, **kwargs
+        )
 
     def predict(self, X: np.ndarray, lengths: np.ndarray) -> np.ndarray:
         """(U, C) float32 scores, higher is better; padded positions are -inf so they sort last."""
@@ -146,15 +159,17 @@ class LearnedRanker:
         """(feature, value, contribution) of the k features that moved the item at `position` most,
         largest |contribution| first: the "why" of a learned ranking."""
         X_row = np.asarray(X_row)
-        return self.top_contributions_of_list(X_row[position:position + 1], k)[0]
+        return self.top_contributions_of_list(X_row[position : position + 1], k)[0]
 
     def top_contributions_of_list(self, X_row: np.ndarray, k: int = 3) -> list[list[tuple[str, float, float]]]:
         """top_contributions for every candidate of one list, from one pred_contrib call."""
         contrib = self.contributions(X_row)[:, :-1]
         values = self.select(np.asarray(X_row))
         order = np.argsort(-np.abs(contrib), axis=1, kind="stable")[:, :k]
-        return [[(self.feature_names[j], float(values[c, j]), float(contrib[c, j])) for j in order[c]]
-                for c in range(len(contrib))]
+        return [
+            [(self.feature_names[j], float(values[c, j]), float(contrib[c, j])) for j in order[c]]
+            for c in range(len(contrib))
+        ]
 
     # -- storage -----------------------------------------------------------------------------------
     def save(self, directory: str | Path) -> Path:
@@ -162,12 +177,19 @@ class LearnedRanker:
         directory = Path(directory)
         with atomic_dir(directory) as staging:
             self.booster.save_model(str(staging / MODEL_FILE))
-            write_json(staging / META_FILE, {"format": FORMAT, "config": self.config.to_dict(),
-                                             "features": list(self.feature_names), "summary": self.summary})
+            write_json(
+                staging / META_FILE,
+                {
+                    "format": FORMAT,
+                    "config": self.config.to_dict(),
+                    "features": list(self.feature_names),
+                    "summary": self.summary,
+                },
+            )
         return directory
 
     @classmethod
-    def load(cls, directory: str | Path) -> "LearnedRanker":
+    def load(cls, directory: str | Path) -> LearnedRanker:
         """Read a saved ranker; a missing or malformed file is an InputError naming that file."""
         directory = Path(directory)
         meta_path, model_path = directory / META_FILE, directory / MODEL_FILE
@@ -187,8 +209,9 @@ def _read_meta(path: Path) -> dict[str, Any]:
     if not isinstance(meta, dict):
         raise InputError("expected a JSON object", path=path)
     if meta.get("format") != FORMAT:
-        raise InputError(f"unsupported format {meta.get('format')!r} (this version reads {FORMAT})",
-                         path=path, field="format")
+        raise InputError(
+            f"unsupported format {meta.get('format')!r} (this version reads {FORMAT})", path=path, field="format"
+        )
     return meta
 
 
@@ -206,6 +229,7 @@ def _config_from_meta(meta: dict[str, Any], path: Path) -> LearnedRankerConfig:
 
 def _read_booster(path: Path, features: tuple[str, ...]):
     import lightgbm as lgb
+
     if not path.is_file():
         raise InputError("learned ranker model is missing", path=path)
     try:
@@ -213,6 +237,7 @@ def _read_booster(path: Path, features: tuple[str, ...]):
     except (lgb.basic.LightGBMError, OSError, ValueError) as exc:
         raise InputError(f"not a readable LightGBM model: {exc}", path=path) from None
     if tuple(booster.feature_name()) != tuple(features):
-        raise InputError(f"model features {booster.feature_name()} differ from ranker.json's {list(features)}",
-                         path=path)
+        raise InputError(
+            f"model features {booster.feature_name()} differ from ranker.json's {list(features)}", path=path
+        )
     return booster

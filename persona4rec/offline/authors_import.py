@@ -29,8 +29,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from ..data.authors import (ORIGIN, SLOT_FIELDS, AuthorsArtifacts, Origin, ReviewObs, read_authors_dir,
-                            write_authors_dir)
+from ..data.authors import ORIGIN, SLOT_FIELDS, AuthorsArtifacts, Origin, ReviewObs, read_authors_dir, write_authors_dir
 from ..errors import InputError, WorkspaceError
 from ..io import JsonlLog, write_json, write_jsonl
 from ..workspace import Workspace, utc_now
@@ -46,6 +45,7 @@ STAGES = ("summaries", "aspects", "personas", "alignment")
 
 # -- validation into our records -----------------------------------------------------------------
 
+
 def _validated(model, data: dict[str, Any], origin: Origin | None, what: str):
     try:
         return model.model_validate(data)
@@ -59,9 +59,15 @@ def _validated(model, data: dict[str, Any], origin: Origin | None, what: str):
 
 
 def summary_records(art: AuthorsArtifacts, backend: str = ORIGIN) -> list[SummaryRecord]:
-    return [_validated(SummaryRecord, {"item_id": item_id, "summary": text, "source": "metadata",
-                                       "backend": backend}, origin, "item summary")
-            for item_id, (text, origin) in art.summaries.items()]
+    return [
+        _validated(
+            SummaryRecord,
+            {"item_id": item_id, "summary": text, "source": "metadata", "backend": backend},
+            origin,
+            "item summary",
+        )
+        for item_id, (text, origin) in art.summaries.items()
+    ]
 
 
 def aspect_records(art: AuthorsArtifacts, backend: str = ORIGIN) -> list[AspectRecord]:
@@ -70,8 +76,16 @@ def aspect_records(art: AuthorsArtifacts, backend: str = ORIGIN) -> list[AspectR
         if obs.aspects is None:
             continue
         aspects = _validated(AspectTuple, obs.aspects, obs.origin, "extracted aspects")
-        records.append(AspectRecord(user_id=obs.user_id, item_id=obs.item_id, aspects=aspects,
-                                    null_fraction=aspects.null_fraction(), kept=aspects.usable(), backend=backend))
+        records.append(
+            AspectRecord(
+                user_id=obs.user_id,
+                item_id=obs.item_id,
+                aspects=aspects,
+                null_fraction=aspects.null_fraction(),
+                kept=aspects.usable(),
+                backend=backend,
+            )
+        )
     return records
 
 
@@ -81,20 +95,33 @@ def persona_records(art: AuthorsArtifacts, backend: str = ORIGIN) -> list[Person
         checked = [_validated(Persona, p, origin, f"persona {i + 1}") for i, p in enumerate(personas)]
         ids = [p.id for p in checked]
         if not checked or len(set(ids)) != len(ids):
-            raise (origin.error if origin else InputError)(f"persona IDs must be present and unique, got {ids}",
-                                                           "personas")
+            raise (origin.error if origin else InputError)(
+                f"persona IDs must be present and unique, got {ids}", "personas"
+            )
         records.append(PersonaRecord(item_id=item_id, mode="multi", personas=checked, backend=backend))
     return records
 
 
 def alignment_records(art: AuthorsArtifacts, backend: str = ORIGIN) -> list[AlignmentRecord]:
-    return [_validated(AlignmentRecord, {"user_id": s["user_id"], "item_id": s["item_id"],
-                                         "persona_id": s["persona"]["id"], "justification": s["justification"],
-                                         "backend": backend}, s.get("origin"), "selection")
-            for s in art.selections]
+    return [
+        _validated(
+            AlignmentRecord,
+            {
+                "user_id": s["user_id"],
+                "item_id": s["item_id"],
+                "persona_id": s["persona"]["id"],
+                "justification": s["justification"],
+                "backend": backend,
+            },
+            s.get("origin"),
+            "selection",
+        )
+        for s in art.selections
+    ]
 
 
 # -- data tables ---------------------------------------------------------------------------------
+
 
 def _yelp_categories(description: str) -> list[str]:
     """Yelp items' descriptions are the business record as JSON; its categories become ours."""
@@ -110,9 +137,15 @@ def _item_rows(art: AuthorsArtifacts) -> list[dict[str, Any]]:
     rows = []
     for item_id, item in art.items.items():
         attributes = {"review_count": item["review_count"]} if item.get("review_count") is not None else {}
-        rows.append({"item_id": item_id, "title": item["title"], "description": item["description"],
-                     "categories": _yelp_categories(item["description"]) if art.dialect == "yelp" else [],
-                     "attributes": attributes})
+        rows.append(
+            {
+                "item_id": item_id,
+                "title": item["title"],
+                "description": item["description"],
+                "categories": _yelp_categories(item["description"]) if art.dialect == "yelp" else [],
+                "attributes": attributes,
+            }
+        )
     return rows
 
 
@@ -123,18 +156,33 @@ def _tables(art: AuthorsArtifacts):
     from ..data.cleaning import clean_items
     from ..data.schema import as_items, items_to_disk
 
-    reviews = pd.DataFrame([{"user_id": r.user_id, "item_id": r.item_id,
-                             "rating": float("nan") if r.rating is None else r.rating,
-                             "title": r.title or "", "text": r.text or "", "timestamp": r.timestamp}
-                            for r in art.reviews.values()],
-                           columns=["user_id", "item_id", "rating", "title", "text", "timestamp"])
-    items = as_items(pd.DataFrame(_item_rows(art), columns=["item_id", "title", "description", "categories",
-                                                            "attributes"]))
+    reviews = pd.DataFrame(
+        [
+            {
+                "user_id": r.user_id,
+                "item_id": r.item_id,
+                "rating": float("nan") if r.rating is None else r.rating,
+                "title": r.title or "",
+                "text": r.text or "",
+                "timestamp": r.timestamp,
+            }
+            for r in art.reviews.values()
+        ],
+        columns=["user_id", "item_id", "rating", "title", "text", "timestamp"],
+    )
+    items = as_items(
+        pd.DataFrame(_item_rows(art), columns=["item_id", "title", "description", "categories", "attributes"])
+    )
     reviewed = set(reviews["item_id"])
     unreviewed, _ = clean_items(items[~items["item_id"].isin(reviewed)])
-    review_ids = pd.DataFrame([{"user_id": r.user_id, "item_id": r.item_id, "review_id": r.review_id}
-                               for r in art.reviews.values() if r.review_id is not None],
-                              columns=["user_id", "item_id", "review_id"]).astype("string")
+    review_ids = pd.DataFrame(
+        [
+            {"user_id": r.user_id, "item_id": r.item_id, "review_id": r.review_id}
+            for r in art.reviews.values()
+            if r.review_id is not None
+        ],
+        columns=["user_id", "item_id", "review_id"],
+    ).astype("string")
     return reviews, items, {AUTHORS_ITEMS: items_to_disk(unreviewed), AUTHORS_REVIEW_IDS: review_ids}
 
 
@@ -160,8 +208,9 @@ def coverage(art: AuthorsArtifacts) -> dict[str, Any]:
         "reviewed_items_with_personas": len(reviewed_items & set(art.personas)),
         "selections": len(art.selections),
         "selections_item_has_personas": sum(s["item_id"] in persona_ids for s in art.selections),
-        "selections_persona_in_item_personas": sum(s["persona"]["id"] in persona_ids.get(s["item_id"], ())
-                                                   for s in art.selections),
+        "selections_persona_in_item_personas": sum(
+            s["persona"]["id"] in persona_ids.get(s["item_id"], ()) for s in art.selections
+        ),
         "selections_user_has_reviews": sum(s["user_id"] in users for s in art.selections),
         "held_out": len(art.held_out),
         "held_out_reviewed": sum((u, i) in art.reviews for u, i in art.held_out.items()),
@@ -171,8 +220,8 @@ def coverage(art: AuthorsArtifacts) -> dict[str, Any]:
 
 # -- import --------------------------------------------------------------------------------------
 
-def _write_stage(ws: Workspace, stage: str, records: list, source: Path, counts: dict[str, int],
-                 backend: str) -> None:
+
+def _write_stage(ws: Workspace, stage: str, records: list, source: Path, counts: dict[str, int], backend: str) -> None:
     with ws.stage(stage, backend=backend, origin=backend, imported_from=str(source)) as info:
         write_jsonl(stage_path(ws, stage), [r.model_dump() for r in records])
         info["counts"] = counts
@@ -196,38 +245,71 @@ def read_origins(folder: Path) -> dict[str, str]:
     return labels
 
 
-def import_authors(folder: str | Path, out: str | Path, *, overwrite: bool = False,
-                   skip_bad_lines: bool = False) -> Workspace:
+def import_authors(
+    folder: str | Path, out: str | Path, *, overwrite: bool = False, skip_bad_lines: bool = False
+) -> Workspace:
     """One workspace from one authors' folder (e.g. .../persona4rec-authors-sample/amazon)."""
     from ..data.importer import build_workspace
 
     folder = Path(folder)
     art = read_authors_dir(folder, skip_bad_lines=skip_bad_lines)
     if not art.reviews:
-        raise InputError("the folder has no review (1_aspects, 2.5_grouped or 3.5_history lines): "
-                         "a workspace needs interactions", path=folder)
+        raise InputError(
+            "the folder has no review (1_aspects, 2.5_grouped or 3.5_history lines): a workspace needs interactions",
+            path=folder,
+        )
     labels = read_origins(folder)
     # validate everything before anything is written
     summaries, aspects = summary_records(art, labels["summaries"]), aspect_records(art, labels["aspects"])
     personas, alignment = persona_records(art, labels["personas"]), alignment_records(art, labels["alignment"])
     reviews, items, extra = _tables(art)
     report = {**art.report, "coverage": coverage(art), "backends": labels}
-    ws = build_workspace(out, reviews, items, kcore=0, report=report, inputs=art.inputs,
-                         source=f"authors:{art.dialect}", extra_tables=extra, overwrite=overwrite)
+    ws = build_workspace(
+        out,
+        reviews,
+        items,
+        kcore=0,
+        report=report,
+        inputs=art.inputs,
+        source=f"authors:{art.dialect}",
+        extra_tables=extra,
+        overwrite=overwrite,
+    )
     try:
         _write_stage(ws, "summaries", summaries, folder, {"items": len(summaries)}, labels["summaries"])
-        _write_stage(ws, "aspects", aspects, folder,
-                     {"reviews": len(aspects), "kept": sum(a.kept for a in aspects),
-                      "dropped_over_75pct_null": sum(not a.kept for a in aspects)}, labels["aspects"])
-        _write_stage(ws, "personas", personas, folder,
-                     {"items": len(personas), "personas": sum(len(p.personas) for p in personas)},
-                     labels["personas"])
+        _write_stage(
+            ws,
+            "aspects",
+            aspects,
+            folder,
+            {
+                "reviews": len(aspects),
+                "kept": sum(a.kept for a in aspects),
+                "dropped_over_75pct_null": sum(not a.kept for a in aspects),
+            },
+            labels["aspects"],
+        )
+        _write_stage(
+            ws,
+            "personas",
+            personas,
+            folder,
+            {"items": len(personas), "personas": sum(len(p.personas) for p in personas)},
+            labels["personas"],
+        )
         _write_stage(ws, "alignment", alignment, folder, {"interactions": len(alignment)}, labels["alignment"])
-        write_jsonl(ws.offline_dir / SELECTIONS_FILE,
-                    [{"user_id": s["user_id"], "item_id": s["item_id"], "persona": s["persona"]}
-                     for s in art.selections])
-        ws.update_manifest(authors={"origin": labels, "dialect": art.dialect, "folder": str(folder.resolve()),
-                                    "coverage": report["coverage"]})
+        write_jsonl(
+            ws.offline_dir / SELECTIONS_FILE,
+            [{"user_id": s["user_id"], "item_id": s["item_id"], "persona": s["persona"]} for s in art.selections],
+        )
+        ws.update_manifest(
+            authors={
+                "origin": labels,
+                "dialect": art.dialect,
+                "folder": str(folder.resolve()),
+                "coverage": report["coverage"],
+            }
+        )
     except BaseException:
         shutil.rmtree(ws.root, ignore_errors=True)  # no half-imported workspace is left behind
         raise
@@ -235,6 +317,7 @@ def import_authors(folder: str | Path, out: str | Path, *, overwrite: bool = Fal
 
 
 # -- export --------------------------------------------------------------------------------------
+
 
 def _read_table(ws: Workspace, name: str):
     import pandas as pd
@@ -247,6 +330,7 @@ def unreviewed_items(ws: Workspace):
     """Canonical items that have summaries or personas but no review in an authors' sample (None for any
     other workspace): the app browses them beside the reviewed ones."""
     from ..data.schema import items_from_disk
+
     frame = _read_table(ws, AUTHORS_ITEMS)
     return None if frame is None else items_from_disk(frame)
 
@@ -260,22 +344,34 @@ def workspace_artifacts(ws: Workspace) -> tuple[AuthorsArtifacts, dict[str, int]
     art = AuthorsArtifacts(dialect=(ws.manifest().get("authors") or {}).get("dialect", "amazon"))
     skipped = {"selections_without_persona_text": 0}
     ids = _read_table(ws, AUTHORS_REVIEW_IDS)
-    review_ids = {} if ids is None else {(u, i): r for u, i, r in ids[["user_id", "item_id", "review_id"]]
-                                         .itertuples(index=False)}
+    review_ids = (
+        {}
+        if ids is None
+        else {(u, i): r for u, i, r in ids[["user_id", "item_id", "review_id"]].itertuples(index=False)}
+    )
     aspects = load_aspects(ws) if stage_path(ws, "aspects").exists() else {}
     for r in reviews.itertuples(index=False):
         rec = aspects.get(f"{r.user_id}|{r.item_id}")
         art.reviews[(r.user_id, r.item_id)] = ReviewObs(
-            user_id=r.user_id, item_id=r.item_id, rating=None if r.rating != r.rating else float(r.rating),
-            timestamp=int(r.timestamp), title=r.title, text=r.text, review_id=review_ids.get((r.user_id, r.item_id)),
-            aspects=None if rec is None else {f: getattr(rec.aspects, f) for f in SLOT_FIELDS})
+            user_id=r.user_id,
+            item_id=r.item_id,
+            rating=None if r.rating != r.rating else float(r.rating),
+            timestamp=int(r.timestamp),
+            title=r.title,
+            text=r.text,
+            review_id=review_ids.get((r.user_id, r.item_id)),
+            aspects=None if rec is None else {f: getattr(rec.aspects, f) for f in SLOT_FIELDS},
+        )
     extra_items = _read_table(ws, AUTHORS_ITEMS)
     all_items = [items] + ([items_from_disk(extra_items)] if extra_items is not None else [])
     for frame in all_items:
         for row in frame.itertuples(index=False):
             if row.title or row.description or "review_count" in row.attributes:
-                art.items[row.item_id] = {"title": row.title, "description": row.description,
-                                          "review_count": row.attributes.get("review_count")}
+                art.items[row.item_id] = {
+                    "title": row.title,
+                    "description": row.description,
+                    "review_count": row.attributes.get("review_count"),
+                }
     if stage_path(ws, "summaries").exists():
         art.summaries = {k: (r.summary, None) for k, r in load_summaries(ws).items()}
     if stage_path(ws, "personas").exists():
@@ -289,13 +385,20 @@ def workspace_artifacts(ws: Workspace) -> tuple[AuthorsArtifacts, dict[str, int]
             if persona is None or persona["id"] != rec.persona_id:
                 skipped["selections_without_persona_text"] += 1
                 continue
-            art.selections.append({"user_id": rec.user_id, "item_id": rec.item_id, "persona": persona,
-                                   "justification": rec.justification})
+            art.selections.append(
+                {"user_id": rec.user_id, "item_id": rec.item_id, "persona": persona, "justification": rec.justification}
+            )
     return art, skipped
 
 
-def export_authors(ws: Workspace | str | Path, out: str | Path, *, dialect: str | None = None,
-                   gzip_files: bool = False, overwrite: bool = False) -> dict[str, Any]:
+def export_authors(
+    ws: Workspace | str | Path,
+    out: str | Path,
+    *,
+    dialect: str | None = None,
+    gzip_files: bool = False,
+    overwrite: bool = False,
+) -> dict[str, Any]:
     """Write workspace `ws` as the authors' files in folder `out`; returns lines per file and skips."""
     ws = ws if isinstance(ws, Workspace) else Workspace.open(ws)
     out = Path(out)
@@ -304,8 +407,7 @@ def export_authors(ws: Workspace | str | Path, out: str | Path, *, dialect: str 
     art, skipped = workspace_artifacts(ws)
     counts = write_authors_dir(art, out, dialect=dialect, gzip_files=gzip_files)
     backends = stage_backends(ws)
-    write_json(out / ORIGIN_FILE, {"backends": backends, "workspace": str(ws.root.resolve()),
-                                   "exported": utc_now()})
+    write_json(out / ORIGIN_FILE, {"backends": backends, "workspace": str(ws.root.resolve()), "exported": utc_now()})
     return {"dialect": dialect or art.dialect, "lines": counts, "left_out": skipped, "backends": backends}
 
 

@@ -8,8 +8,9 @@ on a batch concurrently (LLM) or vectorised (extractive).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Generic, Optional, Protocol, Sequence, TypeVar
+from typing import Generic, Protocol, TypeVar
 
 from .schema import AspectTuple, ItemSummary, Persona, PersonaSelection, PersonaSet, ProfileEntry
 
@@ -45,9 +46,9 @@ class PersonaRequest:
     item_id: str
     item_title: str
     summary: str
-    reviews: list[ReviewInput]         # the reviews whose aspect tuples were kept, same order as aspects
+    reviews: list[ReviewInput]  # the reviews whose aspect tuples were kept, same order as aspects
     aspects: list[AspectTuple]
-    single: bool = False               # one aggregated persona (the paper's single-persona variant)
+    single: bool = False  # one aggregated persona (the paper's single-persona variant)
     max_personas: int = 7
 
 
@@ -56,7 +57,7 @@ class AlignmentRequest:
     user_id: str
     item_id: str
     item_title: str
-    profile: list[ProfileEntry]        # the user's history before this interaction, oldest first
+    profile: list[ProfileEntry]  # the user's history before this interaction, oldest first
     personas: list[Persona]
 
     @property
@@ -76,10 +77,11 @@ class Usage:
 @dataclass
 class UnitResult(Generic[T]):
     """One unit's outcome: a value, or an error with the raw answer that failed validation."""
+
     key: str
-    value: Optional[T] = None
-    error: Optional[str] = None
-    raw: Optional[str] = None
+    value: T | None = None
+    error: str | None = None
+    raw: str | None = None
     usage: Usage = field(default_factory=Usage)
 
     @property

@@ -19,6 +19,7 @@ def make_backend(ws: Workspace, name: str = "extractive", llm_config=None, encod
     """
     if name == "extractive":
         from .extractive import ExtractiveBackend
+
         return ExtractiveBackend(encoder=encoder, domain=domain)
     if name == "llm":
         try:
@@ -28,6 +29,7 @@ def make_backend(ws: Workspace, name: str = "extractive", llm_config=None, encod
         if llm_config is None:
             from ..config import load_config
             from ..llm.config import LLMConfig
+
             llm_config = load_config(LLMConfig, section="llm")
         return LLMBackend(ws, llm_config, domain)
     raise ConfigError(f"unknown offline backend '{name}' (choose from {', '.join(BACKENDS)})")

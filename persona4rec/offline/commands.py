@@ -29,7 +29,9 @@ def offline_group(subparsers: argparse._SubParsersAction) -> argparse._SubParser
     """The `offline` group's sub-parsers, created on first use."""
     parser = subparsers.choices.get(GROUP)
     if parser is None:
-        parser = subparsers.add_parser(GROUP, help="offline reasoning: summaries, aspects, personas, profiles, alignment")
+        parser = subparsers.add_parser(
+            GROUP, help="offline reasoning: summaries, aspects, personas, profiles, alignment"
+        )
         parser.set_defaults(func=lambda args: (parser.print_help(), 1)[1])
     for action in parser._actions:
         if isinstance(action, argparse._SubParsersAction):
@@ -50,44 +52,68 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     for verb, help_text in VERBS.items():
         p = verbs.add_parser(verb, help=help_text, description=help_text)
         p.add_argument("workspace", type=Path, help="workspace folder (made by `persona4rec data import`)")
-        p.add_argument("--backend", choices=("extractive", "llm"), default="extractive",
-                       help="extractive (no LLM, default) or llm (any OpenAI-compatible server)")
-        p.add_argument("--encoder", default=None, help="sentence-transformers model for the extractive backend "
-                                                       "(default: the bundled all-MiniLM-L6-v2)")
-        p.add_argument("--domain", choices=("generic", "books", "restaurants"), default="generic",
-                       help="prompt / slot-phrasing domain")
+        p.add_argument(
+            "--backend",
+            choices=("extractive", "llm"),
+            default="extractive",
+            help="extractive (no LLM, default) or llm (any OpenAI-compatible server)",
+        )
+        p.add_argument(
+            "--encoder",
+            default=None,
+            help="sentence-transformers model for the extractive backend (default: the bundled all-MiniLM-L6-v2)",
+        )
+        p.add_argument(
+            "--domain",
+            choices=("generic", "books", "restaurants"),
+            default="generic",
+            help="prompt / slot-phrasing domain",
+        )
         if verb in ("summarize", "aspects", "personas", "align", "all"):
             p.add_argument("--items", type=int, help="only the first N items by sorted id (cheap trials)")
         if verb in ("aspects", "profiles", "align", "all"):
             p.add_argument("--users", type=int, help="only the first N users by sorted id (cheap trials)")
         if verb in ("personas", "all"):
-            p.add_argument("--single", action="store_true", help="one aggregated persona per item "
-                                                                "(offline/personas_single.jsonl; `all` builds both)")
+            p.add_argument(
+                "--single",
+                action="store_true",
+                help="one aggregated persona per item (offline/personas_single.jsonl; `all` builds both)",
+            )
             p.add_argument("--max-personas", type=int, default=7, help="at most this many personas per item (1-7)")
         if verb in ("profiles", "align", "all"):
             p.add_argument("--history-length", type=int, default=10, help="L, the interactions in a profile")
-        p.add_argument("--dry-run", action="store_true", help="count the units and estimate tokens and cost; "
-                                                              "call and write nothing")
+        p.add_argument(
+            "--dry-run",
+            action="store_true",
+            help="count the units and estimate tokens and cost; call and write nothing",
+        )
         p.add_argument("--retry-failed", action="store_true", help="also re-run units recorded as failed")
         p.add_argument("--batch-size", type=int, help="units per backend call (default: the backend's)")
-        p.add_argument("--overwrite", action="store_true",
-                       help="redo a stage whose records were made by another backend")
+        p.add_argument(
+            "--overwrite", action="store_true", help="redo a stage whose records were made by another backend"
+        )
         p.add_argument("--no-progress", action="store_true", help="no progress bar")
         p.add_argument("--json", action="store_true", help="print the stage reports as JSON")
         _add_llm_arguments(p)
         p.set_defaults(func=run_offline, offline_verb=verb)
 
-    st = verbs.add_parser("status", help="what each stage made, with checks (personas per item, alignment coverage)",
-                          description="Per stage: status, records, open failures, seconds, cost, backend; then "
-                                      "personas per item (1-7), summary-only items, and how much of the train "
-                                      "split the alignment covers. Every record is validated on reading.")
+    st = verbs.add_parser(
+        "status",
+        help="what each stage made, with checks (personas per item, alignment coverage)",
+        description="Per stage: status, records, open failures, seconds, cost, backend; then "
+        "personas per item (1-7), summary-only items, and how much of the train "
+        "split the alignment covers. Every record is validated on reading.",
+    )
     st.add_argument("workspace", type=Path)
     st.add_argument("--json", action="store_true", help="print JSON")
     st.set_defaults(func=run_status)
 
-    q = verbs.add_parser("quality", help="persona purity against the demo catalogue's planted reasons",
-                         description="How well the personas group reviews by their planted reason (demo only), "
-                                     "against a shuffled-assignment chance level.")
+    q = verbs.add_parser(
+        "quality",
+        help="persona purity against the demo catalogue's planted reasons",
+        description="How well the personas group reviews by their planted reason (demo only), "
+        "against a shuffled-assignment chance level.",
+    )
     q.add_argument("workspace", type=Path)
     q.add_argument("--single", action="store_true", help="score the single-persona index instead")
     q.add_argument("--json", action="store_true", help="print JSON")
@@ -97,6 +123,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run_status(args: argparse.Namespace) -> int:
     from ..workspace import Workspace
     from .status import offline_status, status_lines
+
     status = offline_status(Workspace.open(args.workspace))
     print(json.dumps(status, indent=2) if args.json else "\n".join(status_lines(status)))
     return 0
@@ -105,22 +132,27 @@ def run_status(args: argparse.Namespace) -> int:
 def run_quality(args: argparse.Namespace) -> int:
     from ..workspace import Workspace
     from .quality import persona_purity
+
     result = persona_purity(Workspace.open(args.workspace), single=args.single)
     if args.json:
         print(json.dumps(result, indent=2))
     else:
-        print(f"persona purity ({result['mode']}): {result['purity']:.3f} vs chance {result['chance_purity']:.3f} "
-              f"(one persona per item: {result['one_persona_purity']:.3f}; mean ARI {result['mean_adjusted_rand']}) "
-              f"over {result['reviews_scored']} reviews; personas per item {result['mean_personas_per_item']} vs "
-              f"planted reasons {result['mean_planted_reasons_per_item']}")
+        print(
+            f"persona purity ({result['mode']}): {result['purity']:.3f} vs chance {result['chance_purity']:.3f} "
+            f"(one persona per item: {result['one_persona_purity']:.3f}; mean ARI {result['mean_adjusted_rand']}) "
+            f"over {result['reviews_scored']} reviews; personas per item {result['mean_personas_per_item']} vs "
+            f"planted reasons {result['mean_planted_reasons_per_item']}"
+        )
     return 0
 
 
 def _backend(args, ws):
     from .backends import make_backend
+
     if args.backend != "llm":
         return make_backend(ws, "extractive", encoder=args.encoder, domain=args.domain)
     from ..llm.config import llm_config_from_args
+
     return make_backend(ws, "llm", llm_config=llm_config_from_args(args), domain=args.domain)
 
 
@@ -148,18 +180,31 @@ def run_offline(args: argparse.Namespace) -> int:
         elif verb == "aspects":
             show(stages.run_aspects(ws, backend, items=args.items, users=args.users, **opts))
         elif verb == "personas":
-            show(stages.run_personas(ws, backend, single=args.single, items=args.items,
-                                     max_personas=args.max_personas, **opts))
+            show(
+                stages.run_personas(
+                    ws, backend, single=args.single, items=args.items, max_personas=args.max_personas, **opts
+                )
+            )
         elif verb == "profiles":
-            show(stages.build_profiles(ws, history_length=args.history_length, users=args.users,
-                                       dry_run=args.dry_run))
+            show(stages.build_profiles(ws, history_length=args.history_length, users=args.users, dry_run=args.dry_run))
         elif verb == "align":
-            show(stages.run_alignment(ws, backend, users=args.users, items=args.items,
-                                      history_length=args.history_length, **opts))
+            show(
+                stages.run_alignment(
+                    ws, backend, users=args.users, items=args.items, history_length=args.history_length, **opts
+                )
+            )
         else:
-            stages.run_all(ws, backend, items=args.items, users=args.users, single=args.single,
-                           max_personas=args.max_personas, history_length=args.history_length,
-                           on_report=show, **opts)
+            stages.run_all(
+                ws,
+                backend,
+                items=args.items,
+                users=args.users,
+                single=args.single,
+                max_personas=args.max_personas,
+                history_length=args.history_length,
+                on_report=show,
+                **opts,
+            )
     except (BudgetExceeded, LLMUnavailable) as exc:
         print(f"stopped: {exc}; finished units are kept, re-run the same command to resume", file=sys.stderr)
         return EXIT_STOPPED
@@ -167,7 +212,10 @@ def run_offline(args: argparse.Namespace) -> int:
         print(json.dumps([r.to_dict() for r in reports], indent=2))
     stopped = [r for r in reports if r.stopped_reason]
     if stopped:
-        print(f"stopped during {stopped[-1].stage}: {stopped[-1].stopped_reason}; finished units are kept, "
-              f"re-run the same command to resume", file=sys.stderr)
+        print(
+            f"stopped during {stopped[-1].stage}: {stopped[-1].stopped_reason}; finished units are kept, "
+            f"re-run the same command to resume",
+            file=sys.stderr,
+        )
         return EXIT_STOPPED
     return 0

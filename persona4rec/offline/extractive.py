@@ -19,8 +19,8 @@ Deterministic and review-grounded; every text it writes is either item metadata 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Sequence
 
 import numpy as np
 
@@ -31,24 +31,29 @@ from .text import clean, quote, quoted_phrases, sentences, trim
 
 NO_SLOT = "no_evidence"
 SLOT_VALUE_WORDS = 30  # an aspect slot value is one review sentence, at most this long
-SLOT_VERBS = {"category_preference": "like", "purchase_purpose": "buy it for",
-              "quality_criteria": "judge it by", "usage_context": "use it"}
+SLOT_VERBS = {
+    "category_preference": "like",
+    "purchase_purpose": "buy it for",
+    "quality_criteria": "judge it by",
+    "usage_context": "use it",
+}
 
 
 class GroundedPersonaSet(PersonaSet):
     """A persona set that also says which reviews each persona was built from (persona id -> review keys)."""
+
     evidence: dict[str, list[str]] = {}
 
 
 @dataclass
 class ExtractiveConfig:
-    slot_threshold: float = 0.20       # cosine below which a sentence is evidence for no slot
+    slot_threshold: float = 0.20  # cosine below which a sentence is evidence for no slot
     silhouette_tolerance: float = 0.02  # take the fewest clusters whose silhouette is this close to the best
     max_sentences_per_review: int = 12
-    cluster_sample: int = 300          # reviews used to choose and fit clusters on a very popular item
-    decay: float = 0.9                 # gamma of the user profile embedding
+    cluster_sample: int = 300  # reviews used to choose and fit clusters on a very popular item
+    decay: float = 0.9  # gamma of the user profile embedding
     summary_sentences: int = 3
-    vector_cache_size: int = 200_000   # distinct texts kept embedded in memory (~1.5 KB each at 384-d)
+    vector_cache_size: int = 200_000  # distinct texts kept embedded in memory (~1.5 KB each at 384-d)
 
 
 @dataclass
@@ -60,6 +65,7 @@ class ExtractiveBackend:
 
     def __post_init__(self):
         from ..encoder.model import short_name
+
         self.name = f"extractive:{short_name(self.encoder)}"
         self._prototypes: tuple[list[str], np.ndarray] | None = None
         self._vectors: dict[str, np.ndarray] = {}
@@ -69,6 +75,7 @@ class ExtractiveBackend:
         """Embeddings of `texts`, each distinct text encoded once per backend: review sentences recur as
         aspect values, persona phrases and profile entries across stages and batches."""
         from ..encoder.model import encode
+
         if not texts:
             return np.zeros((0, 1), dtype="float32")
         missing = [t for t in dict.fromkeys(texts) if t not in self._vectors]
@@ -83,14 +90,15 @@ class ExtractiveBackend:
 
     # -- summaries ---------------------------------------------------------------------------------
     def summarize(self, items: Sequence[ItemInput]) -> list[UnitResult[ItemSummary]]:
-        review_sentences = {it.item_id: [s for t in it.review_texts for s in sentences(clean(t), 4)]
-                            for it in items if it.review_texts}
+        review_sentences = {
+            it.item_id: [s for t in it.review_texts for s in sentences(clean(t), 4)] for it in items if it.review_texts
+        }
         flat = [s for ss in review_sentences.values() for s in ss]
         vectors = self._encode(flat)
         results, offset = [], 0
         for item in items:
             pool = review_sentences.get(item.item_id, [])
-            central = _most_central(pool, vectors[offset:offset + len(pool)], 2) if pool else []
+            central = _most_central(pool, vectors[offset : offset + len(pool)], 2) if pool else []
             offset += len(pool)
             summary = self._summary_text(item, central)
             results.append(UnitResult(key=item.item_id, value=ItemSummary(summary=summary)))
@@ -105,7 +113,7 @@ class ExtractiveBackend:
         parts = [lead.rstrip(".") + "."]
         description = sentences(clean(item.description), 3)
         if description:
-            parts += [trim(s, 40) for s in description[:self.config.summary_sentences - 1]]
+            parts += [trim(s, 40) for s in description[: self.config.summary_sentences - 1]]
         elif central_review_sentences:
             parts.append("Reviewers describe it: " + "; ".join(quote(s, 25) for s in central_review_sentences) + ".")
         elif item.attributes:
@@ -136,7 +144,7 @@ class ExtractiveBackend:
                 per_class[:, k] = scores[:, [j for j, label in enumerate(labels) if label == name]].max(axis=1)
         results, offset = [], 0
         for review, sents in zip(reviews, per_review):
-            block = per_class[offset:offset + len(sents)]
+            block = per_class[offset : offset + len(sents)]
             offset += len(sents)
             results.append(UnitResult(key=review.key, value=self._assign(sents, block)))
         return results
@@ -145,7 +153,7 @@ class ExtractiveBackend:
         found = sentences(clean(review.title), 3) + sentences(clean(review.text), 3)
         # Trimmed before embedding: the stored slot value is exactly the text embedded here, so later stages
         # find its vector in the cache, and very long sentences cost no more than 30 words.
-        return [trim(s, SLOT_VALUE_WORDS) for s in dict.fromkeys(found)][:self.config.max_sentences_per_review]
+        return [trim(s, SLOT_VALUE_WORDS) for s in dict.fromkeys(found)][: self.config.max_sentences_per_review]
 
     def _assign(self, sents: list[str], block: np.ndarray) -> AspectTuple:
         """Each sentence goes to its nearest slot (if near enough); each slot keeps its best sentence."""
@@ -161,7 +169,9 @@ class ExtractiveBackend:
         fields: dict[str, str] = {}
         for slot, (score, sentence) in best.items():
             fields[slot] = sentence
-            fields[f"{slot}_reason"] = f"The review says {quote(sentence, 25)} (similarity {score:.2f} to {slot.replace('_', ' ')})."
+            fields[f"{slot}_reason"] = (
+                f"The review says {quote(sentence, 25)} (similarity {score:.2f} to {slot.replace('_', ' ')})."
+            )
         return AspectTuple(**fields)
 
     # -- personas ----------------------------------------------------------------------------------
@@ -171,18 +181,25 @@ class ExtractiveBackend:
         vectors = self._encode(flat)
         results, offset, row = [], 0, 0
         for request in requests:
-            review_phrases = phrases[row:row + len(request.aspects)]
+            review_phrases = phrases[row : row + len(request.aspects)]
             row += len(request.aspects)
             n_flat = sum(len(ps) for ps in review_phrases)
-            results.append(UnitResult(key=request.item_id,
-                                      value=self._personas_for(request, review_phrases, vectors[offset:offset + n_flat])))
+            results.append(
+                UnitResult(
+                    key=request.item_id,
+                    value=self._personas_for(request, review_phrases, vectors[offset : offset + n_flat]),
+                )
+            )
             offset += n_flat
         return results
 
-    def _personas_for(self, request: PersonaRequest, review_phrases: list[list[str]],
-                      phrase_vectors: np.ndarray) -> GroundedPersonaSet:
+    def _personas_for(
+        self, request: PersonaRequest, review_phrases: list[list[str]], phrase_vectors: np.ndarray
+    ) -> GroundedPersonaSet:
         bounds = np.cumsum([0] + [len(ps) for ps in review_phrases])
-        review_vectors = _normalise(np.stack([phrase_vectors[a:b].mean(axis=0) for a, b in zip(bounds[:-1], bounds[1:])]))
+        review_vectors = _normalise(
+            np.stack([phrase_vectors[a:b].mean(axis=0) for a, b in zip(bounds[:-1], bounds[1:])])
+        )
         max_k = 1 if request.single else request.max_personas
         labels = cluster_reviews(review_vectors, max_k, self.config.cluster_sample, self.config.silhouette_tolerance)
         clusters = sorted(set(labels), key=lambda c: (-int((labels == c).sum()), int(np.flatnonzero(labels == c)[0])))
@@ -192,13 +209,25 @@ class ExtractiveBackend:
         for rank, c in enumerate(clusters, start=1):
             members = np.flatnonzero(labels == c)
             pid = f"P{rank}"
-            personas.append(self._compose(pid, request, members, review_phrases, phrase_vectors, bounds,
-                                          review_vectors, terms[rank - 1]))
+            personas.append(
+                self._compose(
+                    pid, request, members, review_phrases, phrase_vectors, bounds, review_vectors, terms[rank - 1]
+                )
+            )
             evidence[pid] = [request.reviews[i].key for i in members]
         return GroundedPersonaSet(personas=personas, evidence=evidence)
 
-    def _compose(self, pid: str, request: PersonaRequest, members: np.ndarray, review_phrases, phrase_vectors,
-                 bounds, review_vectors, terms: list[str]) -> Persona:
+    def _compose(
+        self,
+        pid: str,
+        request: PersonaRequest,
+        members: np.ndarray,
+        review_phrases,
+        phrase_vectors,
+        bounds,
+        review_vectors,
+        terms: list[str],
+    ) -> Persona:
         centroid = _normalise(review_vectors[members].mean(axis=0, keepdims=True))[0]
         order = members[np.argsort(-(review_vectors[members] @ centroid), kind="stable")]
         ratings = [request.reviews[i].rating for i in members if request.reviews[i].rating is not None]
@@ -217,28 +246,46 @@ class ExtractiveBackend:
         description = f"{share}{rating}. They " + "; ".join(slot_quotes) + "."
         central = []
         for i in order[:3]:
-            vecs = phrase_vectors[bounds[i]:bounds[i + 1]]
+            vecs = phrase_vectors[bounds[i] : bounds[i + 1]]
             central.append(review_phrases[i][int(np.argmax(vecs @ centroid))])
-        rationale = ("Their reviews say " + ", ".join(quote(p, 20) for p in dict.fromkeys(central))
-                     + (f"; distinctive words: {', '.join(terms[:4])}." if terms else "."))
+        rationale = (
+            "Their reviews say "
+            + ", ".join(quote(p, 20) for p in dict.fromkeys(central))
+            + (f"; distinctive words: {', '.join(terms[:4])}." if terms else ".")
+        )
         return Persona(id=pid, name=name, description=description, preference_rationale=rationale)
 
     # -- alignment ---------------------------------------------------------------------------------
     def align(self, requests: Sequence[AlignmentRequest]) -> list[UnitResult[PersonaSelection]]:
         persona_texts = [[_persona_text(p) for p in r.personas] for r in requests]
         entry_phrases = [[ph for e in r.profile for ph in _entry_phrases(e)] for r in requests]
-        persona_phrases = [[ph for p in r.personas for ph in (quoted_phrases(p.description + " " + p.preference_rationale)
-                                                              or [p.description])] for r in requests]
+        persona_phrases = [
+            [
+                ph
+                for p in r.personas
+                for ph in (quoted_phrases(p.description + " " + p.preference_rationale) or [p.description])
+            ]
+            for r in requests
+        ]
         summaries = [e.summary for r in requests for e in r.profile]
         values = [v for r in requests for e in r.profile for v in _aspect_values(e)]
         # One encode call for the whole batch; every lookup below is then a cache hit.
-        self._encode([t for group in (persona_texts, entry_phrases, persona_phrases) for ts in group for t in ts]
-                     + summaries + values)
+        self._encode(
+            [t for group in (persona_texts, entry_phrases, persona_phrases) for ts in group for t in ts]
+            + summaries
+            + values
+        )
         results = []
         for k, request in enumerate(requests):
-            selection = self._select(request, self._entry_vectors(request.profile), self._encode(persona_texts[k]),
-                                     self._encode(entry_phrases[k]), self._encode(persona_phrases[k]),
-                                     entry_phrases[k], persona_phrases[k])
+            selection = self._select(
+                request,
+                self._entry_vectors(request.profile),
+                self._encode(persona_texts[k]),
+                self._encode(entry_phrases[k]),
+                self._encode(persona_phrases[k]),
+                entry_phrases[k],
+                persona_phrases[k],
+            )
             results.append(UnitResult(key=request.key, value=selection))
         return results
 
@@ -256,30 +303,47 @@ class ExtractiveBackend:
             rows.append(vector)
         return _normalise(np.asarray(rows))
 
-    def _select(self, request: AlignmentRequest, entry_vecs, persona_vecs, entry_phrase_vecs, persona_phrase_vecs,
-                entry_phrases, persona_phrases) -> PersonaSelection:
+    def _select(
+        self,
+        request: AlignmentRequest,
+        entry_vecs,
+        persona_vecs,
+        entry_phrase_vecs,
+        persona_phrase_vecs,
+        entry_phrases,
+        persona_phrases,
+    ) -> PersonaSelection:
         if not request.profile:
             first = request.personas[0]
-            return PersonaSelection(persona_id=first.id, justification=(
-                f"The user has no earlier training history to compare with, so the item's most common persona, "
-                f"{first.id} ({first.name}), is taken."))
+            return PersonaSelection(
+                persona_id=first.id,
+                justification=(
+                    f"The user has no earlier training history to compare with, so the item's most common persona, "
+                    f"{first.id} ({first.name}), is taken."
+                ),
+            )
         user = profile_embedding(entry_vecs, self.config.decay)
         sims = persona_vecs @ user
         order = np.argsort(-sims, kind="stable")
         chosen = request.personas[int(order[0])]
         runner_up = f", next best {sims[order[1]]:.2f}" if len(order) > 1 else ""
-        text = (f"{chosen.id} ({chosen.name}) is the persona nearest to the user's recent history "
-                f"(similarity {sims[order[0]]:.2f}{runner_up}).")
+        text = (
+            f"{chosen.id} ({chosen.name}) is the persona nearest to the user's recent history "
+            f"(similarity {sims[order[0]]:.2f}{runner_up})."
+        )
         own = [j for j, ph in enumerate(persona_phrases) if _phrase_of(ph, chosen)]
         if own and len(entry_phrases):
             pair = entry_phrase_vecs @ persona_phrase_vecs[own].T
             a, b = np.unravel_index(int(np.argmax(pair)), pair.shape)
-            text += (f" Earlier the user wrote or bought {quote(entry_phrases[a], 15)}, closest to this persona's "
-                     f"{quote(persona_phrases[own[b]], 15)}.")
+            text += (
+                f" Earlier the user wrote or bought {quote(entry_phrases[a], 15)}, closest to this persona's "
+                f"{quote(persona_phrases[own[b]], 15)}."
+            )
         return PersonaSelection(persona_id=chosen.id, justification=text)
 
 
 # -- helpers -----------------------------------------------------------------------------------------
+
 
 def _normalise(m: np.ndarray) -> np.ndarray:
     norms = np.linalg.norm(m, axis=1, keepdims=True)
@@ -329,6 +393,7 @@ def cluster_reviews(vectors: np.ndarray, max_k: int, sample: int = 300, toleranc
     if n == 2:
         return np.arange(2)
     from threadpoolctl import threadpool_limits
+
     with threadpool_limits(limits=1):  # tiny problems: OpenMP threads only contend on a busy machine
         return _cluster(vectors, max_k, sample, tolerance)
 
@@ -339,6 +404,7 @@ def _cluster(vectors: np.ndarray, max_k: int, sample: int, tolerance: float) -> 
     from sklearn.cluster import KMeans
     from sklearn.exceptions import ConvergenceWarning
     from sklearn.metrics import silhouette_score
+
     n = len(vectors)
     fit_idx = np.linspace(0, n - 1, num=min(n, sample)).round().astype(int)
     fit = vectors[fit_idx]
@@ -349,8 +415,9 @@ def _cluster(vectors: np.ndarray, max_k: int, sample: int, tolerance: float) -> 
             model = KMeans(n_clusters=k, n_init=4, random_state=0).fit(fit)
         if len(set(model.labels_)) < k:
             break  # duplicate points: no more distinct clusters to find
-        candidates.append((k, silhouette_score(fit, model.labels_, metric="cosine"), model.labels_,
-                           model.cluster_centers_))
+        candidates.append(
+            (k, silhouette_score(fit, model.labels_, metric="cosine"), model.labels_, model.cluster_centers_)
+        )
     if not candidates:
         return np.zeros(n, dtype=int)
     best = max(score for _, score, _, _ in candidates)
@@ -367,8 +434,12 @@ def distinctive_terms(docs: list[str], stop_extra: str = "", top: int = 4) -> li
     """Class-based TF-IDF: for each cluster document, the terms frequent in it and rare in the other
     clusters (weight tf * log(1 + mean words per cluster / term frequency over all clusters))."""
     from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, CountVectorizer
-    stop = set(ENGLISH_STOP_WORDS) | {w.lower() for w in _TOKEN.findall(stop_extra)} | {
-        "really", "just", "like", "good", "great", "love", "product", "item", "one", "get", "got", "use", "bought"}
+
+    stop = (
+        set(ENGLISH_STOP_WORDS)
+        | {w.lower() for w in _TOKEN.findall(stop_extra)}
+        | {"really", "just", "like", "good", "great", "love", "product", "item", "one", "get", "got", "use", "bought"}
+    )
     try:
         counts = CountVectorizer(token_pattern=_TOKEN.pattern, stop_words=sorted(stop), lowercase=True).fit(docs)
     except ValueError:  # nothing but stop words

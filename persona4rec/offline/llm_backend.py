@@ -13,7 +13,7 @@ answer already received is in the workspace's response cache, so the resume does
 from __future__ import annotations
 
 import json
-from typing import Optional, Sequence
+from collections.abc import Sequence
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -30,7 +30,7 @@ from .schema import MAX_PERSONAS, MIN_PERSONAS, AspectTuple, ItemSummary, Person
 MAX_TEXT_CHARS = 1500
 MAX_PROFILE_SUMMARY_CHARS = 300
 MAX_SUMMARY_SOURCE_REVIEWS = 5
-MAX_POOL_REVIEWS = 40   # aspect tuples shown per item for persona generation (the first ones, in pool order)
+MAX_POOL_REVIEWS = 40  # aspect tuples shown per item for persona generation (the first ones, in pool order)
 
 # Completion tokens per request: the cap (unless the config sets max_tokens) and the typical answer size a
 # dry run assumes. The typical sizes are the mean length (characters / 4) of the paper authors' own
@@ -52,12 +52,14 @@ class EvidencedPersona(Persona):
 
 class PersonaAnswer(BaseModel):
     """What the persona prompt asks for; stored as a PersonaSet plus evidence by review key."""
+
     model_config = ConfigDict(extra="ignore")
     personas: list[EvidencedPersona] = Field(min_length=1, max_length=MAX_PERSONAS)
 
 
 class EvidencedPersonaSet(PersonaSet):
     """A PersonaSet with, per persona id, the keys ("user|item") of the reviews it cites."""
+
     evidence: dict[str, list[str]] = Field(default_factory=dict)
 
 
@@ -100,9 +102,12 @@ class LLMBackend:
     def estimate(self, task: str, inputs: Sequence) -> Usage:
         """Dry-run usage of `task` over `inputs`: the real prompts are rendered and their tokens estimated
         (characters / 4); completions are assumed to be of typical size. Nothing is sent."""
-        builders = {"summarize": lambda x: self._request("summarize", ItemSummary, self._summary_fields(x)),
-                    "aspects": lambda x: self._request("aspects", AspectTuple, self._aspect_fields(x)),
-                    "personas": self._persona_request, "align": self._judge_request}
+        builders = {
+            "summarize": lambda x: self._request("summarize", ItemSummary, self._summary_fields(x)),
+            "aspects": lambda x: self._request("aspects", AspectTuple, self._aspect_fields(x)),
+            "personas": self._persona_request,
+            "align": self._judge_request,
+        }
         if task not in builders:
             raise ValueError(f"unknown task '{task}' (expected one of {', '.join(builders)})")
         prompts = [builders[task](x).messages for x in inputs]
@@ -116,13 +121,27 @@ class LLMBackend:
         return _usage(self.client.estimate(prompts, TYPICAL_COMPLETION_TOKENS[task]))
 
     # -- requests ------------------------------------------------------------------------------
-    def _request(self, task: str, schema: type[BaseModel], fields: dict, *, check=None,
-                 wire: Optional[dict] = None, cap_task: Optional[str] = None) -> Request:
-        wire = bound_strings(wire or wire_schema(schema),
-                             self.config.max_field_chars or TASK_MAX_FIELD_CHARS[cap_task or task])
+    def _request(
+        self,
+        task: str,
+        schema: type[BaseModel],
+        fields: dict,
+        *,
+        check=None,
+        wire: dict | None = None,
+        cap_task: str | None = None,
+    ) -> Request:
+        wire = bound_strings(
+            wire or wire_schema(schema), self.config.max_field_chars or TASK_MAX_FIELD_CHARS[cap_task or task]
+        )
         messages = load_prompt(self.domain, task).render(schema=json.dumps(wire, separators=(",", ":")), **fields)
-        return Request(messages=messages, schema=schema, check=check, wire=wire,
-                       max_tokens=self.config.max_tokens or TASK_MAX_TOKENS[cap_task or task])
+        return Request(
+            messages=messages,
+            schema=schema,
+            check=check,
+            wire=wire,
+            max_tokens=self.config.max_tokens or TASK_MAX_TOKENS[cap_task or task],
+        )
 
     def _persona_request(self, request: PersonaRequest) -> Request:
         low, high = persona_bounds(request)
@@ -132,21 +151,40 @@ class LLMBackend:
         # Ids and evidence numbers are labels the prompt defines: offer exactly those.
         persona = wire["$defs"]["EvidencedPersona"]["properties"]
         persona["id"] = {"type": "string", "enum": [f"P{k}" for k in range(1, high + 1)]}
-        persona["evidence"] = ({"type": "array", "items": {"type": "integer", "enum": list(range(1, shown + 1))},
-                                "maxItems": shown} if shown else {"type": "array", "items": {"type": "integer"}, "maxItems": 0})
+        persona["evidence"] = (
+            {"type": "array", "items": {"type": "integer", "enum": list(range(1, shown + 1))}, "maxItems": shown}
+            if shown
+            else {"type": "array", "items": {"type": "integer"}, "maxItems": 0}
+        )
         task = "personas_single" if request.single else "personas"
-        fields = {"title": request.item_title or request.item_id, "summary": _clip(request.summary),
-                  "reviews": _numbered_aspects(request), "min_personas": low, "max_personas": high}
-        return self._request(task, PersonaAnswer, fields, check=_persona_check(low, high, shown),
-                             wire=wire, cap_task="personas_single" if high == 1 else "personas")
+        fields = {
+            "title": request.item_title or request.item_id,
+            "summary": _clip(request.summary),
+            "reviews": _numbered_aspects(request),
+            "min_personas": low,
+            "max_personas": high,
+        }
+        return self._request(
+            task,
+            PersonaAnswer,
+            fields,
+            check=_persona_check(low, high, shown),
+            wire=wire,
+            cap_task="personas_single" if high == 1 else "personas",
+        )
 
     def _judge_request(self, request: AlignmentRequest) -> Request:
         ids = [p.id for p in request.personas]
         wire = wire_schema(PersonaSelection)
         wire["properties"]["persona_id"] = {"type": "string", "enum": ids}
-        fields = {"title": request.item_title or request.item_id, "profile": _profile_lines(request),
-                  "personas": "\n".join(f"{p.id}: {p.name}. {_clip(p.description, 400)} Why: "
-                                        f"{_clip(p.preference_rationale, 400)}" for p in request.personas)}
+        fields = {
+            "title": request.item_title or request.item_id,
+            "profile": _profile_lines(request),
+            "personas": "\n".join(
+                f"{p.id}: {p.name}. {_clip(p.description, 400)} Why: {_clip(p.preference_rationale, 400)}"
+                for p in request.personas
+            ),
+        }
         return self._request("judge", PersonaSelection, fields, check=_judge_check(ids), wire=wire, cap_task="align")
 
     @staticmethod
@@ -162,22 +200,34 @@ class LLMBackend:
             return {"title": item.title or item.item_id, "source_label": "Metadata", "source_text": "\n".join(lines)}
         if item.review_texts:
             texts = [f"- {_clip(t, 400)}" for t in item.review_texts[:MAX_SUMMARY_SOURCE_REVIEWS]]
-            return {"title": item.title or item.item_id, "source_label": "Customer reviews (no metadata is available)",
-                    "source_text": "\n".join(texts)}
-        return {"title": item.title or item.item_id, "source_label": "Metadata",
-                "source_text": "(none: describe only what the title says)"}
+            return {
+                "title": item.title or item.item_id,
+                "source_label": "Customer reviews (no metadata is available)",
+                "source_text": "\n".join(texts),
+            }
+        return {
+            "title": item.title or item.item_id,
+            "source_label": "Metadata",
+            "source_text": "(none: describe only what the title says)",
+        }
 
     @staticmethod
     def _aspect_fields(review: ReviewInput) -> dict:
         rating = "unknown" if review.rating is None else f"{review.rating:g} of 5"
-        return {"item_title": review.item_title or review.item_id, "rating": rating,
-                "review_title": _clip(review.title, 200), "review_text": _clip(review.text)}
+        return {
+            "item_title": review.item_title or review.item_id,
+            "rating": rating,
+            "review_title": _clip(review.title, 200),
+            "review_text": _clip(review.text),
+        }
 
     # -- running -------------------------------------------------------------------------------
     def _run(self, keys: list[str], requests: list[Request]) -> list[UnitResult]:
         completions = self.client.complete_many(requests)
-        return [UnitResult(key=key, value=c.value, error=c.error, raw=c.raw, usage=_usage(c.usage))
-                for key, c in zip(keys, completions)]
+        return [
+            UnitResult(key=key, value=c.value, error=c.error, raw=c.raw, usage=_usage(c.usage))
+            for key, c in zip(keys, completions)
+        ]
 
 
 def bound_strings(schema, limit: int):
@@ -187,8 +237,9 @@ def bound_strings(schema, limit: int):
 
 # -- checks pydantic cannot express -------------------------------------------------------------
 
+
 def _persona_check(low: int, high: int, n_reviews: int):
-    def check(answer: PersonaAnswer) -> Optional[str]:
+    def check(answer: PersonaAnswer) -> str | None:
         n = len(answer.personas)
         if not low <= n <= high:
             wanted = f"exactly {low}" if low == high else f"between {low} and {high}"
@@ -200,22 +251,25 @@ def _persona_check(low: int, high: int, n_reviews: int):
         if bad:
             return f"evidence may only name reviews R1..R{n_reviews}, got {bad}"
         return None
+
     return check
 
 
 def _judge_check(ids: list[str]):
-    def check(selection: PersonaSelection) -> Optional[str]:
+    def check(selection: PersonaSelection) -> str | None:
         if selection.persona_id not in ids:
             return f"persona_id must be one of {ids}, got {selection.persona_id!r}"
         return None
+
     return check
 
 
 # -- formatting ---------------------------------------------------------------------------------
 
+
 def _clip(text: str, limit: int = MAX_TEXT_CHARS) -> str:
     text = " ".join((text or "").split())
-    return text if len(text) <= limit else text[:limit - 3].rstrip() + "..."
+    return text if len(text) <= limit else text[: limit - 3].rstrip() + "..."
 
 
 def _numbered_aspects(request: PersonaRequest) -> str:
@@ -240,13 +294,21 @@ def _profile_lines(request: AlignmentRequest) -> str:
 
 
 def _as_persona_set(answer: PersonaAnswer, request: PersonaRequest) -> EvidencedPersonaSet:
-    personas = [Persona(id=p.id, name=p.name, description=p.description, preference_rationale=p.preference_rationale)
-                for p in answer.personas]
-    evidence = {p.id: [request.reviews[e - 1].key for e in dict.fromkeys(p.evidence)] for p in answer.personas
-                if p.evidence}
+    personas = [
+        Persona(id=p.id, name=p.name, description=p.description, preference_rationale=p.preference_rationale)
+        for p in answer.personas
+    ]
+    evidence = {
+        p.id: [request.reviews[e - 1].key for e in dict.fromkeys(p.evidence)] for p in answer.personas if p.evidence
+    }
     return EvidencedPersonaSet(personas=personas, evidence=evidence)
 
 
 def _usage(usage: LLMUsage) -> Usage:
-    return Usage(calls=usage.calls, prompt_tokens=usage.prompt_tokens, completion_tokens=usage.completion_tokens,
-                 cached_calls=usage.cached_calls, cost_usd=usage.cost_usd)
+    return Usage(
+        calls=usage.calls,
+        prompt_tokens=usage.prompt_tokens,
+        completion_tokens=usage.completion_tokens,
+        cached_calls=usage.cached_calls,
+        cost_usd=usage.cost_usd,
+    )

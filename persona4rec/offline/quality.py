@@ -25,13 +25,18 @@ PLANTED_REVIEWS = "planted_reviews.parquet"
 
 def _planted_reasons(ws: Workspace) -> dict[str, str | None]:
     import pandas as pd
+
     path = ws.data_dir / PLANTED_REVIEWS
     if not path.exists():
-        raise WorkspaceError(f"{path}: missing; persona purity needs the demo catalogue's planted truth "
-                             "(`persona4rec demo` / persona4rec.data.demo.build_demo_workspace)")
+        raise WorkspaceError(
+            f"{path}: missing; persona purity needs the demo catalogue's planted truth "
+            "(`persona4rec demo` / persona4rec.data.demo.build_demo_workspace)"
+        )
     planted = pd.read_parquet(path)
-    return {review_key(str(u), str(i)): (None if pd.isna(r) else str(r))
-            for u, i, r in zip(planted["user_id"], planted["item_id"], planted["reason_id"])}
+    return {
+        review_key(str(u), str(i)): (None if pd.isna(r) else str(r))
+        for u, i, r in zip(planted["user_id"], planted["item_id"], planted["reason_id"])
+    }
 
 
 def _majority_total(groups: list[list[str]]) -> int:

@@ -7,13 +7,12 @@ forced redo; readers keep the LAST record per key, which is the newest answer.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Callable, Iterable
 
 from ..io import JsonlLog
 from ..workspace import Workspace
-from .schema import (AlignmentRecord, AspectRecord, FailureRecord, PersonaRecord, ProfileRecord,
-                     SummaryRecord)
+from .schema import AlignmentRecord, AspectRecord, FailureRecord, PersonaRecord, ProfileRecord, SummaryRecord
 
 STAGE_FILES = {
     "summaries": "summaries.jsonl",

@@ -8,7 +8,7 @@ of every summary, aspect, persona and justification is visible wherever it is sh
 
 from __future__ import annotations
 
-from typing import Literal, Optional
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -25,23 +25,26 @@ def _blank_to_none(value):
 
 # -- LLM answers / backend outputs ---------------------------------------------------------------
 
+
 class ItemSummary(BaseModel):
     """2-3 neutral sentences saying what the item is."""
+
     model_config = ConfigDict(extra="ignore")
     summary: str = Field(min_length=1)
 
 
 class AspectTuple(BaseModel):
     """Four slots read from one review, each with its reason; None where the review gives no evidence."""
+
     model_config = ConfigDict(extra="ignore")
-    category_preference: Optional[str] = None
-    category_preference_reason: Optional[str] = None
-    purchase_purpose: Optional[str] = None
-    purchase_purpose_reason: Optional[str] = None
-    quality_criteria: Optional[str] = None
-    quality_criteria_reason: Optional[str] = None
-    usage_context: Optional[str] = None
-    usage_context_reason: Optional[str] = None
+    category_preference: str | None = None
+    category_preference_reason: str | None = None
+    purchase_purpose: str | None = None
+    purchase_purpose_reason: str | None = None
+    quality_criteria: str | None = None
+    quality_criteria_reason: str | None = None
+    usage_context: str | None = None
+    usage_context_reason: str | None = None
 
     _normalise = field_validator("*", mode="before")(classmethod(lambda cls, v: _blank_to_none(v)))
 
@@ -63,6 +66,7 @@ class AspectTuple(BaseModel):
 
 class Persona(BaseModel):
     """Who would like this item and why; the rationale cites review evidence."""
+
     model_config = ConfigDict(extra="ignore")
     id: str = Field(min_length=1, description="short id unique within the item, e.g. P1")
     name: str = Field(min_length=1)
@@ -85,12 +89,14 @@ class PersonaSet(BaseModel):
 
 class PersonaSelection(BaseModel):
     """The judge's answer: exactly one persona id and a 2-3 sentence justification."""
+
     model_config = ConfigDict(extra="ignore")
     persona_id: str = Field(min_length=1)
     justification: str = Field(min_length=1)
 
 
 # -- stored records (one JSON line each under <workspace>/offline/) --------------------------------
+
 
 class SummaryRecord(BaseModel):
     item_id: str
@@ -110,6 +116,7 @@ class AspectRecord(BaseModel):
 
 class PersonaRecord(BaseModel):
     """All personas of one item. `persona_key` of each is f"{item_id}_{persona.id}" (the authors' format)."""
+
     item_id: str
     mode: Literal["multi", "single"]
     personas: list[Persona]
@@ -121,19 +128,21 @@ class PersonaRecord(BaseModel):
 class ProfileEntry(BaseModel):
     item_id: str
     timestamp: int
-    rating: Optional[float] = None
+    rating: float | None = None
     summary: str
-    aspects: Optional[AspectTuple] = None
+    aspects: AspectTuple | None = None
 
 
 class ProfileRecord(BaseModel):
     """A user's last L training interactions, oldest first (the paper's P_u)."""
+
     user_id: str
     history: list[ProfileEntry]
 
 
 class AlignmentRecord(BaseModel):
     """For one training interaction (user, item): the persona of the item that explains the choice."""
+
     user_id: str
     item_id: str
     persona_id: str
@@ -145,7 +154,7 @@ class FailureRecord(BaseModel):
     stage: str
     key: str
     reason: str
-    raw: Optional[str] = None
+    raw: str | None = None
     backend: str
 
 

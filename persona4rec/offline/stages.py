@@ -29,17 +29,37 @@ from __future__ import annotations
 
 import dataclasses
 import time
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any
 
 from ..errors import BudgetExceeded, ConfigError, LLMUnavailable, WorkspaceError
 from ..io import write_jsonl
 from ..workspace import Workspace
 from .backend import AlignmentRequest, ItemInput, PersonaRequest, ReviewInput, UnitResult, Usage
-from .records import (append_records, failures_path, load_aspects, load_failures, load_personas,
-                      load_summaries, read_raw, review_key, stage_path)
-from .schema import (MAX_PERSONAS, AlignmentRecord, AspectRecord, AspectTuple, FailureRecord, Persona,
-                     PersonaRecord, ProfileEntry, ProfileRecord, SummaryRecord)
+from .records import (
+    append_records,
+    failures_path,
+    load_aspects,
+    load_failures,
+    load_personas,
+    load_summaries,
+    read_raw,
+    review_key,
+    stage_path,
+)
+from .schema import (
+    MAX_PERSONAS,
+    AlignmentRecord,
+    AspectRecord,
+    AspectTuple,
+    FailureRecord,
+    Persona,
+    PersonaRecord,
+    ProfileEntry,
+    ProfileRecord,
+    SummaryRecord,
+)
 
 DEFAULT_BATCH_SIZE = 32
 DEFAULT_HISTORY_LENGTH = 10
@@ -48,17 +68,18 @@ MAX_SUMMARY_REVIEWS = 10  # reviews read to summarise an item without metadata
 
 # -- the report ------------------------------------------------------------------------------------
 
+
 @dataclass
 class StageReport:
     stage: str
     backend: str
-    total: int = 0            # units in scope
-    done: int = 0             # units finished by this run
-    skipped: int = 0          # units already on disk (resume / idempotence)
-    failed: int = 0           # units that failed in this run (recorded in offline/failures.jsonl)
-    skipped_failed: int = 0   # units that failed before and were not retried
-    dropped: int = 0          # aspects: tuples with more than 75% null slots
-    flagged: int = 0          # personas: summary-only items
+    total: int = 0  # units in scope
+    done: int = 0  # units finished by this run
+    skipped: int = 0  # units already on disk (resume / idempotence)
+    failed: int = 0  # units that failed in this run (recorded in offline/failures.jsonl)
+    skipped_failed: int = 0  # units that failed before and were not retried
+    dropped: int = 0  # aspects: tuples with more than 75% null slots
+    flagged: int = 0  # personas: summary-only items
     usage: Usage = field(default_factory=Usage)
     seconds: float = 0.0
     stopped_reason: str | None = None
@@ -76,28 +97,50 @@ class StageReport:
         return self.total - self.skipped - self.skipped_failed
 
     def counts(self) -> dict[str, int]:
-        return {"total": self.total, "done": self.done, "skipped": self.skipped, "failed": self.failed,
-                "skipped_failed": self.skipped_failed, "dropped": self.dropped, "flagged": self.flagged}
+        return {
+            "total": self.total,
+            "done": self.done,
+            "skipped": self.skipped,
+            "failed": self.failed,
+            "skipped_failed": self.skipped_failed,
+            "dropped": self.dropped,
+            "flagged": self.flagged,
+        }
 
     def to_dict(self) -> dict[str, Any]:
-        return {"stage": self.stage, "backend": self.backend, "status": self.status, **self.counts(),
-                "usage": dataclasses.asdict(self.usage), "seconds": round(self.seconds, 3),
-                "stopped_reason": self.stopped_reason, "notes": self.notes}
+        return {
+            "stage": self.stage,
+            "backend": self.backend,
+            "status": self.status,
+            **self.counts(),
+            "usage": dataclasses.asdict(self.usage),
+            "seconds": round(self.seconds, 3),
+            "stopped_reason": self.stopped_reason,
+            "notes": self.notes,
+        }
 
     def line(self) -> str:
         """One summary line for the CLI."""
         u = self.usage
-        usage = (f"calls={u.calls} cached={u.cached_calls} tokens={u.prompt_tokens}+{u.completion_tokens} "
-                 f"cost=${u.cost_usd:.4f}")
+        usage = (
+            f"calls={u.calls} cached={u.cached_calls} tokens={u.prompt_tokens}+{u.completion_tokens} "
+            f"cost=${u.cost_usd:.4f}"
+        )
         if self.backend == "none":  # profiles: assembled, no backend
-            return (f"{self.stage} {'[dry run] would write' if self.dry_run else 'done:'} {self.total} profiles"
-                    f"{'' if self.dry_run else f' in {self.seconds:.1f}s'}")
+            return (
+                f"{self.stage} {'[dry run] would write' if self.dry_run else 'done:'} {self.total} profiles"
+                f"{'' if self.dry_run else f' in {self.seconds:.1f}s'}"
+            )
         if self.dry_run:
-            return (f"{self.stage} [dry run, {self.backend}]: {self.pending} units would run "
-                    f"({self.skipped} already done, {self.skipped_failed} failed before); estimate {usage}")
-        text = (f"{self.stage} [{self.backend}] {self.status}: done={self.done} skipped={self.skipped} "
-                f"failed={self.failed} dropped={self.dropped} summary_only={self.flagged} "
-                f"(of {self.total}) {usage} in {self.seconds:.1f}s")
+            return (
+                f"{self.stage} [dry run, {self.backend}]: {self.pending} units would run "
+                f"({self.skipped} already done, {self.skipped_failed} failed before); estimate {usage}"
+            )
+        text = (
+            f"{self.stage} [{self.backend}] {self.status}: done={self.done} skipped={self.skipped} "
+            f"failed={self.failed} dropped={self.dropped} summary_only={self.flagged} "
+            f"(of {self.total}) {usage} in {self.seconds:.1f}s"
+        )
         if self.skipped_failed:
             text += f"; {self.skipped_failed} failed earlier (--retry-failed to retry)"
         if self.stopped_reason:
@@ -115,6 +158,7 @@ def add_usage(total: Usage, more: Usage) -> None:
 
 # -- options ---------------------------------------------------------------------------------------
 
+
 @dataclass
 class RunOptions:
     batch_size: int | None = None
@@ -124,7 +168,7 @@ class RunOptions:
     progress: bool = True
 
     @classmethod
-    def from_opts(cls, opts: dict[str, Any]) -> "RunOptions":
+    def from_opts(cls, opts: dict[str, Any]) -> RunOptions:
         known = {f.name for f in dataclasses.fields(cls)}
         unknown = set(opts) - known
         if unknown:
@@ -136,6 +180,7 @@ class RunOptions:
 
 
 # -- workspace tables ------------------------------------------------------------------------------
+
 
 @dataclass
 class Tables:
@@ -152,12 +197,15 @@ def load_tables(ws: Workspace) -> Tables:
 
     from ..data.importer import load_workspace_tables
     from ..data.schema import as_items
+
     reviews, items, split = load_workspace_tables(ws)
     reviews = reviews.merge(split, on=["user_id", "item_id"], how="left")
     if reviews["split"].isna().any():
         missing = reviews[reviews["split"].isna()].iloc[0]
-        raise WorkspaceError(f"{ws.data_dir / 'split.parquet'}: no split for interaction "
-                             f"({missing['user_id']}, {missing['item_id']}) of data/reviews.parquet")
+        raise WorkspaceError(
+            f"{ws.data_dir / 'split.parquet'}: no split for interaction "
+            f"({missing['user_id']}, {missing['item_id']}) of data/reviews.parquet"
+        )
     # Items that only appear in reviews still get a (title-less) row, so every reviewed item is a unit.
     extra = sorted(set(reviews["item_id"]) - set(items["item_id"]))
     if extra:
@@ -188,11 +236,18 @@ def _rating(value) -> float | None:
 
 
 def _review_input(row, item_titles: dict[str, str]) -> ReviewInput:
-    return ReviewInput(user_id=str(row.user_id), item_id=str(row.item_id), rating=_rating(row.rating),
-                       title=_str(row.title), text=_str(row.text), item_title=item_titles.get(str(row.item_id), ""))
+    return ReviewInput(
+        user_id=str(row.user_id),
+        item_id=str(row.item_id),
+        rating=_rating(row.rating),
+        title=_str(row.title),
+        text=_str(row.text),
+        item_title=item_titles.get(str(row.item_id), ""),
+    )
 
 
 # -- the engine ------------------------------------------------------------------------------------
+
 
 @dataclass
 class _Unit:
@@ -202,12 +257,12 @@ class _Unit:
 
 @dataclass
 class _StageSpec:
-    name: str                       # manifest stage name and records file key
-    task: str                       # backend.estimate task
-    call: Callable[[list], list]    # backend method over a batch of payloads
+    name: str  # manifest stage name and records file key
+    task: str  # backend.estimate task
+    call: Callable[[list], list]  # backend method over a batch of payloads
     to_record: Callable[[Any, Any], tuple[dict | None, str | None, dict[str, int]]]
     # ^ (payload, value) -> (record, failure reason, count increments)
-    local: Callable[[Any], Any] | None = None   # payload -> value without a backend call, or None
+    local: Callable[[Any], Any] | None = None  # payload -> value without a backend call, or None
     config: dict[str, Any] = field(default_factory=dict)
 
 
@@ -229,8 +284,10 @@ def _done_keys(ws: Workspace, stage: str, backend_name: str, opts: RunOptions) -
     if foreign:
         if not opts.overwrite and not opts.dry_run:  # a dry run estimates the redo instead
             raise WorkspaceError(
-                f"{stage_path(ws, stage)}: holds {len(existing)} records made by {', '.join(sorted(map(str, foreign)))}; "
-                f"this run uses {backend_name}. Pass --overwrite to redo the stage with it, or use another workspace")
+                f"{stage_path(ws, stage)}: holds {len(existing)} records made by "
+                f"{', '.join(sorted(map(str, foreign)))}; "
+                f"this run uses {backend_name}. Pass --overwrite to redo the stage with it, or use another workspace"
+            )
         if not opts.dry_run:
             _clear_stage(ws, stage)
         return set()
@@ -250,11 +307,11 @@ def _estimate(backend, task: str, payloads: list) -> Usage:
     return Usage(calls=len(payloads))
 
 
-def _execute(ws: Workspace, backend, spec: _StageSpec, units: list[_Unit], opts: RunOptions,
-             notes: dict[str, Any] | None = None) -> StageReport:
+def _execute(
+    ws: Workspace, backend, spec: _StageSpec, units: list[_Unit], opts: RunOptions, notes: dict[str, Any] | None = None
+) -> StageReport:
     name = _backend_name(backend)
-    report = StageReport(stage=spec.name, backend=name, total=len(units), dry_run=opts.dry_run,
-                         notes=dict(notes or {}))
+    report = StageReport(stage=spec.name, backend=name, total=len(units), dry_run=opts.dry_run, notes=dict(notes or {}))
     t0 = time.perf_counter()
     done = _done_keys(ws, spec.name, name, opts)
     failed_before = {f.key for f in load_failures(ws, spec.name)} - done
@@ -289,14 +346,16 @@ def _execute(ws: Workspace, backend, spec: _StageSpec, units: list[_Unit], opts:
     return report
 
 
-def _run_batches(ws, backend, spec: _StageSpec, pending: list[_Unit], batch_size: int, progress: bool,
-                 report: StageReport) -> None:
+def _run_batches(
+    ws, backend, spec: _StageSpec, pending: list[_Unit], batch_size: int, progress: bool, report: StageReport
+) -> None:
     from tqdm.auto import tqdm
+
     name = _backend_name(backend)
     out_path = stage_path(ws, spec.name)
     with tqdm(total=len(pending), desc=spec.name, unit="unit", disable=not progress, leave=False) as bar:
         for start in range(0, len(pending), batch_size):
-            batch = pending[start:start + batch_size]
+            batch = pending[start : start + batch_size]
             results = _results_for(spec, batch)
             remote = [u for u in batch if u.key not in results]
             if remote:
@@ -306,7 +365,9 @@ def _run_batches(ws, backend, spec: _StageSpec, pending: list[_Unit], batch_size
             for unit in batch:
                 result = results.get(unit.key)
                 if result is None:
-                    failures.append(_failure(spec.name, unit.key, "the backend returned no result for this unit", None, name))
+                    failures.append(
+                        _failure(spec.name, unit.key, "the backend returned no result for this unit", None, name)
+                    )
                     continue
                 add_usage(report.usage, result.usage)
                 if not result.ok:
@@ -344,6 +405,7 @@ def _failure(stage: str, key: str, reason: str, raw: str | None, backend: str) -
 
 # -- 1. summaries ----------------------------------------------------------------------------------
 
+
 def has_metadata(item) -> bool:
     return bool(_str(item.description).strip() or len(item.categories) or len(item.attributes))
 
@@ -376,8 +438,13 @@ def _summary_units(tables: Tables, item_ids: list[str]) -> list[_Unit]:
         item_id = str(item.item_id)
         if item_id not in wanted:
             continue
-        payload = ItemInput(item_id=item_id, title=_str(item.title), description=_str(item.description),
-                            categories=list(item.categories), attributes=dict(item.attributes))
+        payload = ItemInput(
+            item_id=item_id,
+            title=_str(item.title),
+            description=_str(item.description),
+            categories=list(item.categories),
+            attributes=dict(item.attributes),
+        )
         if not has_metadata(item):
             payload.review_texts = texts_by_item.get(item_id, [])
         units.append(_Unit(item_id, payload))
@@ -392,8 +459,13 @@ def run_summaries(ws: Workspace, backend, *, items: int | None = None, **opts) -
     units = _summary_units(tables, item_ids)
 
     def to_record(payload: ItemInput, value):
-        return (SummaryRecord(item_id=payload.item_id, summary=value.summary, source=summary_source(payload),
-                              backend="").model_dump(), None, {})
+        return (
+            SummaryRecord(
+                item_id=payload.item_id, summary=value.summary, source=summary_source(payload), backend=""
+            ).model_dump(),
+            None,
+            {},
+        )
 
     spec = _StageSpec("summaries", "summarize", backend.summarize, to_record, config={"items": items})
     sources = [summary_source(u.payload) for u in units]
@@ -402,6 +474,7 @@ def run_summaries(ws: Workspace, backend, *, items: int | None = None, **opts) -
 
 
 # -- 2. aspects ------------------------------------------------------------------------------------
+
 
 def _scoped_reviews(tables: Tables, items: int | None, users: int | None):
     reviews = tables.reviews
@@ -412,8 +485,7 @@ def _scoped_reviews(tables: Tables, items: int | None, users: int | None):
     return reviews
 
 
-def run_aspects(ws: Workspace, backend, *, items: int | None = None, users: int | None = None,
-                **opts) -> StageReport:
+def run_aspects(ws: Workspace, backend, *, items: int | None = None, users: int | None = None, **opts) -> StageReport:
     """Stage 2: an aspect tuple per review with text (all splits); >75%-null tuples stored as kept=False."""
     options = RunOptions.from_opts(opts)
     tables = load_tables(ws)
@@ -421,29 +493,41 @@ def run_aspects(ws: Workspace, backend, *, items: int | None = None, users: int 
     reviews = _scoped_reviews(tables, items, users)
     textless = int(reviews["textless"].sum())
     reviews = reviews[~reviews["textless"]].sort_values(["user_id", "item_id"])
-    units = [_Unit(review_key(str(r.user_id), str(r.item_id)), _review_input(r, titles))
-             for r in reviews.itertuples(index=False)]
+    units = [
+        _Unit(review_key(str(r.user_id), str(r.item_id)), _review_input(r, titles))
+        for r in reviews.itertuples(index=False)
+    ]
     units.sort(key=lambda u: u.key)
 
     def to_record(payload: ReviewInput, value: AspectTuple):
         kept = value.usable()
-        record = AspectRecord(user_id=payload.user_id, item_id=payload.item_id, aspects=value,
-                              null_fraction=value.null_fraction(), kept=kept, backend="").model_dump()
+        record = AspectRecord(
+            user_id=payload.user_id,
+            item_id=payload.item_id,
+            aspects=value,
+            null_fraction=value.null_fraction(),
+            kept=kept,
+            backend="",
+        ).model_dump()
         return record, None, {"dropped": 0 if kept else 1}
 
-    spec = _StageSpec("aspects", "aspects", backend.extract_aspects, to_record,
-                      config={"items": items, "users": users})
+    spec = _StageSpec("aspects", "aspects", backend.extract_aspects, to_record, config={"items": items, "users": users})
     return _execute(ws, backend, spec, units, options, {"textless_reviews": textless} if textless else None)
 
 
 # -- 3. personas -----------------------------------------------------------------------------------
 
+
 def summary_only_persona(summary: str, title: str) -> Persona:
     """The one persona of an item no review gave usable evidence for: its summary, labelled as such."""
     label = title.strip() or "this item"
-    return Persona(id="P1", name=f"Summary-only: {label[:60]}", description=summary,
-                   preference_rationale="No review of this item gave usable evidence, so it is described by "
-                                        "its summary alone (summary-only index).")
+    return Persona(
+        id="P1",
+        name=f"Summary-only: {label[:60]}",
+        description=summary,
+        preference_rationale="No review of this item gave usable evidence, so it is described by "
+        "its summary alone (summary-only index).",
+    )
 
 
 def _stand_in_summary(item) -> str:
@@ -456,14 +540,18 @@ def _stand_in_aspects(review: ReviewInput) -> AspectTuple:
     """Dry run only: an aspect tuple about as long as a real one, when aspects have not run yet."""
     words = f"{review.title} {review.text}".split()
     chunk = " ".join(words[:12]) or "n/a"
-    return AspectTuple(**{slot: chunk for slot in ("category_preference", "purchase_purpose",
-                                                   "quality_criteria", "usage_context")},
-                       **{f"{slot}_reason": chunk for slot in ("category_preference", "purchase_purpose",
-                                                               "quality_criteria", "usage_context")})
+    return AspectTuple(
+        **{slot: chunk for slot in ("category_preference", "purchase_purpose", "quality_criteria", "usage_context")},
+        **{
+            f"{slot}_reason": chunk
+            for slot in ("category_preference", "purchase_purpose", "quality_criteria", "usage_context")
+        },
+    )
 
 
-def _persona_requests(ws: Workspace, tables: Tables, item_ids: list[str], single: bool, max_personas: int,
-                      dry_run: bool) -> tuple[list[_Unit], dict[str, Any]]:
+def _persona_requests(
+    ws: Workspace, tables: Tables, item_ids: list[str], single: bool, max_personas: int, dry_run: bool
+) -> tuple[list[_Unit], dict[str, Any]]:
     summaries = load_summaries(ws)
     aspects = load_aspects(ws)
     # An item whose summary failed (recorded in failures.jsonl) goes on under its title, as profiles do;
@@ -472,8 +560,10 @@ def _persona_requests(ws: Workspace, tables: Tables, item_ids: list[str], single
     missing = [i for i in item_ids if i not in summaries]
     unrun = [i for i in missing if i not in failed]
     if unrun and not dry_run:
-        raise WorkspaceError(f"{ws.root}: {len(unrun)} item(s) have no summary (e.g. {unrun[0]}); "
-                             f"run `persona4rec offline summarize {ws.root}` first")
+        raise WorkspaceError(
+            f"{ws.root}: {len(unrun)} item(s) have no summary (e.g. {unrun[0]}); "
+            f"run `persona4rec offline summarize {ws.root}` first"
+        )
     if not aspects and not dry_run:
         raise WorkspaceError(f"{ws.root}: no aspect records; run `persona4rec offline aspects {ws.root}` first")
     titles = dict(zip(tables.items["item_id"].astype(str), tables.items["title"].astype(str)))
@@ -506,17 +596,29 @@ def _persona_requests(ws: Workspace, tables: Tables, item_ids: list[str], single
         else:
             summary = _stand_in_summary(item_rows[item_id])
         reviews_, tuples = pools.get(item_id, ([], []))
-        units.append(_Unit(item_id, PersonaRequest(item_id=item_id, item_title=titles.get(item_id, ""),
-                                                   summary=summary, reviews=reviews_, aspects=tuples,
-                                                   single=single, max_personas=max_personas)))
+        units.append(
+            _Unit(
+                item_id,
+                PersonaRequest(
+                    item_id=item_id,
+                    item_title=titles.get(item_id, ""),
+                    summary=summary,
+                    reviews=reviews_,
+                    aspects=tuples,
+                    single=single,
+                    max_personas=max_personas,
+                ),
+            )
+        )
     notes = {"train_reviews_without_aspects": not_extracted} if not_extracted else {}
     if titled:
         notes["failed_summaries_replaced_by_title"] = titled
     return units, notes
 
 
-def run_personas(ws: Workspace, backend, *, single: bool = False, items: int | None = None,
-                 max_personas: int = MAX_PERSONAS, **opts) -> StageReport:
+def run_personas(
+    ws: Workspace, backend, *, single: bool = False, items: int | None = None, max_personas: int = MAX_PERSONAS, **opts
+) -> StageReport:
     """Stage 3: 1-`max_personas` personas per item from its summary and its TRAIN aspect pool.
 
     Single mode writes one aggregated persona per item to offline/personas_single.jsonl."""
@@ -532,6 +634,7 @@ def run_personas(ws: Workspace, backend, *, single: bool = False, items: int | N
         if request.aspects:
             return None
         from .schema import PersonaSet
+
         return PersonaSet(personas=[summary_only_persona(request.summary, request.item_title)])
 
     def to_record(request: PersonaRequest, value):
@@ -543,24 +646,42 @@ def run_personas(ws: Workspace, backend, *, single: bool = False, items: int | N
         if unknown:
             return None, f"evidence names unknown persona id(s) {sorted(unknown)}", {}
         summary_only = not request.aspects
-        record = PersonaRecord(item_id=request.item_id, mode="single" if single else "multi", personas=personas,
-                               summary_only=summary_only, evidence=evidence, backend="").model_dump()
+        record = PersonaRecord(
+            item_id=request.item_id,
+            mode="single" if single else "multi",
+            personas=personas,
+            summary_only=summary_only,
+            evidence=evidence,
+            backend="",
+        ).model_dump()
         return record, None, {"flagged": int(summary_only)}
 
     name = "personas_single" if single else "personas"
-    spec = _StageSpec(name, "personas", backend.generate_personas, to_record, local=local,
-                      config={"items": items, "max_personas": max_personas, "single": single})
+    spec = _StageSpec(
+        name,
+        "personas",
+        backend.generate_personas,
+        to_record,
+        local=local,
+        config={"items": items, "max_personas": max_personas, "single": single},
+    )
     return _execute(ws, backend, spec, units, options, notes)
 
 
 # -- 4. profiles -----------------------------------------------------------------------------------
 
+
 def _entry(row, summaries, aspects, titles) -> ProfileEntry:
     item_id = str(row.item_id)
     summary = summaries[item_id].summary if item_id in summaries else (titles.get(item_id) or item_id)
     record = aspects.get(review_key(str(row.user_id), item_id))
-    return ProfileEntry(item_id=item_id, timestamp=int(row.timestamp), rating=_rating(row.rating), summary=summary,
-                        aspects=record.aspects if record is not None and record.kept else None)
+    return ProfileEntry(
+        item_id=item_id,
+        timestamp=int(row.timestamp),
+        rating=_rating(row.rating),
+        summary=summary,
+        aspects=record.aspects if record is not None and record.kept else None,
+    )
 
 
 def train_histories(ws: Workspace, tables: Tables, user_ids: list[str] | None = None) -> dict[str, list[ProfileEntry]]:
@@ -577,8 +698,9 @@ def train_histories(ws: Workspace, tables: Tables, user_ids: list[str] | None = 
     return histories
 
 
-def build_profiles(ws: Workspace, *, history_length: int = DEFAULT_HISTORY_LENGTH, users: int | None = None,
-                   **opts) -> StageReport:
+def build_profiles(
+    ws: Workspace, *, history_length: int = DEFAULT_HISTORY_LENGTH, users: int | None = None, **opts
+) -> StageReport:
     """Stage 4 (no backend): each user's last L train interactions (summary, aspects), oldest first.
 
     offline/profiles.jsonl is rebuilt whole and replaced atomically on every run."""
@@ -590,11 +712,12 @@ def build_profiles(ws: Workspace, *, history_length: int = DEFAULT_HISTORY_LENGT
     report = StageReport(stage="profiles", backend="none", dry_run=options.dry_run)
     t0 = time.perf_counter()
     histories = train_histories(ws, tables, user_ids)
-    records = [ProfileRecord(user_id=u, history=h[-history_length:]).model_dump()
-               for u, h in sorted(histories.items())]
+    records = [ProfileRecord(user_id=u, history=h[-history_length:]).model_dump() for u, h in sorted(histories.items())]
     report.total = len(records)
-    report.notes = {"users_without_train": len(user_ids) - len(records),
-                    "entries_without_summary": sum(e["summary"] == e["item_id"] for r in records for e in r["history"])}
+    report.notes = {
+        "users_without_train": len(user_ids) - len(records),
+        "entries_without_summary": sum(e["summary"] == e["item_id"] for r in records for e in r["history"]),
+    }
     if options.dry_run:
         return report
     with ws.stage("profiles", history_length=history_length, users=users) as info:
@@ -607,15 +730,25 @@ def build_profiles(ws: Workspace, *, history_length: int = DEFAULT_HISTORY_LENGT
 
 # -- 5. alignment ----------------------------------------------------------------------------------
 
+
 def _stand_in_personas(n: int = 4) -> list[Persona]:
     """Dry run only: personas of typical size when the personas stage has not run yet."""
     filler = " ".join(["word"] * 40)
-    return [Persona(id=f"P{k}", name="stand-in persona", description=filler, preference_rationale=filler)
-            for k in range(1, n + 1)]
+    return [
+        Persona(id=f"P{k}", name="stand-in persona", description=filler, preference_rationale=filler)
+        for k in range(1, n + 1)
+    ]
 
 
-def run_alignment(ws: Workspace, backend, *, users: int | None = None, items: int | None = None,
-                  history_length: int = DEFAULT_HISTORY_LENGTH, **opts) -> StageReport:
+def run_alignment(
+    ws: Workspace,
+    backend,
+    *,
+    users: int | None = None,
+    items: int | None = None,
+    history_length: int = DEFAULT_HISTORY_LENGTH,
+    **opts,
+) -> StageReport:
     """Stage 5: for each training interaction (u, i), the persona of i that best explains the choice,
     judged from u's last L train interactions before i. With `items`, only interactions with the first N
     items (the subset the persona stage covered), so a dry run counts what a real run will do."""
@@ -639,28 +772,49 @@ def run_alignment(ws: Workspace, backend, *, users: int | None = None, items: in
                 without_personas += 1
                 continue
             item_personas = record.personas if record is not None else _stand_in_personas()
-            request = AlignmentRequest(user_id=user_id, item_id=entry.item_id,
-                                       item_title=titles.get(entry.item_id, ""),
-                                       profile=history[max(0, position - history_length):position],
-                                       personas=list(item_personas))
+            request = AlignmentRequest(
+                user_id=user_id,
+                item_id=entry.item_id,
+                item_title=titles.get(entry.item_id, ""),
+                profile=history[max(0, position - history_length) : position],
+                personas=list(item_personas),
+            )
             units.append(_Unit(request.key, request))
 
     def local(request: AlignmentRequest):
         if len(request.personas) != 1:
             return None
         from .schema import PersonaSelection
-        return PersonaSelection(persona_id=request.personas[0].id,
-                                justification="The item has a single persona, so it explains every choice of it.")
+
+        return PersonaSelection(
+            persona_id=request.personas[0].id,
+            justification="The item has a single persona, so it explains every choice of it.",
+        )
 
     def to_record(request: AlignmentRequest, value):
         ids = [p.id for p in request.personas]
         if value.persona_id not in ids:
             return None, f"picked persona id {value.persona_id!r}, not one of {ids}", {}
-        return AlignmentRecord(user_id=request.user_id, item_id=request.item_id, persona_id=value.persona_id,
-                               justification=value.justification, backend="").model_dump(), None, {}
+        return (
+            AlignmentRecord(
+                user_id=request.user_id,
+                item_id=request.item_id,
+                persona_id=value.persona_id,
+                justification=value.justification,
+                backend="",
+            ).model_dump(),
+            None,
+            {},
+        )
 
-    spec = _StageSpec("alignment", "align", backend.align, to_record, local=local,
-                      config={"users": users, "items": items, "history_length": history_length})
+    spec = _StageSpec(
+        "alignment",
+        "align",
+        backend.align,
+        to_record,
+        local=local,
+        config={"users": users, "items": items, "history_length": history_length},
+    )
     notes = {"interactions_without_personas": without_personas} if without_personas else None
     return _execute(ws, backend, spec, units, options, notes)
 
@@ -670,9 +824,18 @@ def run_alignment(ws: Workspace, backend, *, users: int | None = None, items: in
 STAGES = ("summaries", "aspects", "personas", "profiles", "alignment")
 
 
-def run_all(ws: Workspace, backend, *, items: int | None = None, users: int | None = None, single: bool = False,
-            max_personas: int = MAX_PERSONAS, history_length: int = DEFAULT_HISTORY_LENGTH,
-            on_report: Callable[[StageReport], None] | None = None, **opts) -> list[StageReport]:
+def run_all(
+    ws: Workspace,
+    backend,
+    *,
+    items: int | None = None,
+    users: int | None = None,
+    single: bool = False,
+    max_personas: int = MAX_PERSONAS,
+    history_length: int = DEFAULT_HISTORY_LENGTH,
+    on_report: Callable[[StageReport], None] | None = None,
+    **opts,
+) -> list[StageReport]:
     """The five stages in order (with `single`, the single-persona index is built after the multi one);
     stops after a stage that was stopped (budget, LLM unavailable)."""
     runs: Sequence[Callable[[], StageReport]] = (

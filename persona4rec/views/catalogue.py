@@ -18,10 +18,17 @@ from .workspaces import Readiness, is_synthetic
 if TYPE_CHECKING:
     import pandas as pd
 
-_STAMPED = ("manifest.json", "data/reviews.parquet", "data/items.parquet", "data/authors_items.parquet",
-            "data/split.parquet",
-            "offline/summaries.jsonl", "offline/aspects.jsonl", "offline/personas.jsonl",
-            "offline/personas_single.jsonl")
+_STAMPED = (
+    "manifest.json",
+    "data/reviews.parquet",
+    "data/items.parquet",
+    "data/authors_items.parquet",
+    "data/split.parquet",
+    "offline/summaries.jsonl",
+    "offline/aspects.jsonl",
+    "offline/personas.jsonl",
+    "offline/personas_single.jsonl",
+)
 
 
 def catalogue_stamp(ws: Workspace) -> tuple[int, ...]:
@@ -39,11 +46,11 @@ class Catalogue:
     name: str
     synthetic: bool
     readiness: Readiness
-    interactions: "pd.DataFrame"          # reviews + their split, by user then time
-    items: "pd.DataFrame"                 # canonical items, indexed by item_id
+    interactions: pd.DataFrame  # reviews + their split, by user then time
+    items: pd.DataFrame  # canonical items, indexed by item_id
     summaries: dict[str, SummaryRecord]
-    aspects: dict[str, AspectRecord]      # by review key "user|item"
-    personas: dict[str, PersonaRecord]    # multi-persona records by item
+    aspects: dict[str, AspectRecord]  # by review key "user|item"
+    personas: dict[str, PersonaRecord]  # multi-persona records by item
     personas_single: dict[str, PersonaRecord]
 
     def title(self, item_id: str) -> str:
@@ -78,7 +85,15 @@ def load_catalogue(ws: Workspace) -> Catalogue:
     interactions = reviews.merge(split, on=["user_id", "item_id"], how="left")
     interactions["split"] = interactions["split"].fillna("train")
     interactions = interactions.sort_values(["user_id", "timestamp", "item_id"], kind="stable").reset_index(drop=True)
-    return Catalogue(root=ws.root, name=ws.name, synthetic=is_synthetic(ws), readiness=readiness,
-                     interactions=interactions, items=items.set_index("item_id", drop=False),
-                     summaries=load_summaries(ws), aspects=load_aspects(ws), personas=load_personas(ws),
-                     personas_single=load_personas(ws, single=True))
+    return Catalogue(
+        root=ws.root,
+        name=ws.name,
+        synthetic=is_synthetic(ws),
+        readiness=readiness,
+        interactions=interactions,
+        items=items.set_index("item_id", drop=False),
+        summaries=load_summaries(ws),
+        aspects=load_aspects(ws),
+        personas=load_personas(ws),
+        personas_single=load_personas(ws, single=True),
+    )

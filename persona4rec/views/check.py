@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
 
 from .launch import app_path
 
@@ -25,7 +25,7 @@ PAGE_TIMEOUT = 300  # seconds for one page run: the first one loads the encoder 
 class PageCheck:
     page: str
     ok: bool
-    shown: str          # what the page put on screen, in a line
+    shown: str  # what the page put on screen, in a line
     error: str = ""
 
 
@@ -76,8 +76,10 @@ def _explore(at) -> str:
     explained = int((ranked["persona"].str.len() > 0).sum())
     moved = int((ranked["cf_rank"] != ranked["new_rank"]).sum())
     chart = "a per-persona similarity chart" if at.get("plotly_chart") else "no chart"
-    return (f"user {user}: {len(ranked)} candidates reranked, {explained} explained by a persona, "
-            f"{moved} moved from their CF rank; {chart}")
+    return (
+        f"user {user}: {len(ranked)} candidates reranked, {explained} explained by a persona, "
+        f"{moved} moved from their CF rank; {chart}"
+    )
 
 
 def _items(at) -> str:
@@ -91,8 +93,7 @@ def _items(at) -> str:
 def _compare(at) -> str:
     side = find_table(at, "single_persona")
     metrics = find_table(at, "where")
-    parts = [f"{len(side)} candidates side by side (multi vs single)" if side is not None
-             else "no side-by-side list"]
+    parts = [f"{len(side)} candidates side by side (multi vs single)" if side is not None else "no side-by-side list"]
     parts.append(f"{len(metrics)} metric rows" if metrics is not None else "no metric report")
     notes = _notes(at)
     return ", ".join(parts) + (f"; {notes}" if notes else "")
@@ -154,6 +155,7 @@ def prepare(workspace: str | Path, progress: bool = True) -> None:
     from ..rerank import Reranker
     from ..workspace import Workspace
     from .workspaces import Readiness
+
     ws = Workspace.open(workspace)
     ready = Readiness.of(ws)
     if ready.personas and ready.generators:
@@ -173,8 +175,10 @@ def check_app(workspace: str | Path, timeout: float = PAGE_TIMEOUT, progress: bo
         logging.getLogger(name).setLevel(logging.ERROR)
     prepare(workspace, progress)
     results: list[PageCheck] = []
-    with tempfile.TemporaryDirectory(prefix="persona4rec-check-") as tmp, \
-            _environment(Path(workspace).resolve(), f"sqlite:///{Path(tmp) / 'check.sqlite'}"):
+    with (
+        tempfile.TemporaryDirectory(prefix="persona4rec-check-") as tmp,
+        _environment(Path(workspace).resolve(), f"sqlite:///{Path(tmp) / 'check.sqlite'}"),
+    ):
         at = AppTest.from_file(str(app_path()), default_timeout=timeout)
         try:
             at.run()

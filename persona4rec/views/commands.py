@@ -6,17 +6,23 @@ import argparse
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    p = subparsers.add_parser("app", help="run the Streamlit app on a workspace (prints its URL)",
-                              description="Run the Streamlit app. Without --workspace it offers every built "
-                                          "workspace under $PERSONA4REC_HOME (default ./workspaces), the demo one "
-                                          "first. Study ratings go to PERSONA4REC_DB_URL (default "
-                                          "sqlite:///db/persona4rec.sqlite).")
+    p = subparsers.add_parser(
+        "app",
+        help="run the Streamlit app on a workspace (prints its URL)",
+        description="Run the Streamlit app. Without --workspace it offers every built "
+        "workspace under $PERSONA4REC_HOME (default ./workspaces), the demo one "
+        "first. Study ratings go to PERSONA4REC_DB_URL (default "
+        "sqlite:///db/persona4rec.sqlite).",
+    )
     p.add_argument("--workspace", help="workspace to open first")
     p.add_argument("--port", type=int, default=8501, help="port (default 8501)")
     p.add_argument("--address", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
-    p.add_argument("--check", action="store_true",
-                   help="start no server: render every page headless on --workspace, drive its widgets (a "
-                        "throwaway study database), print what each page showed; exit 1 if a page fails")
+    p.add_argument(
+        "--check",
+        action="store_true",
+        help="start no server: render every page headless on --workspace, drive its widgets (a "
+        "throwaway study database), print what each page showed; exit 1 if a page fails",
+    )
     p.set_defaults(func=run)
 
 
@@ -24,6 +30,7 @@ def run(args: argparse.Namespace) -> int:
     if args.check:
         return run_check(args.workspace)
     from .launch import run_app
+
     return run_app(args.workspace, args.port, args.address)
 
 
@@ -31,6 +38,7 @@ def run_check(workspace: str | None) -> int:
     from ..errors import WorkspaceError
     from .check import check_app
     from .workspaces import is_workspace
+
     if workspace is None or not is_workspace(workspace):
         raise WorkspaceError(f"{workspace}: not a workspace (no manifest.json); --check needs --workspace WS")
     results = check_app(workspace, progress=True)

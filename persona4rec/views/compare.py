@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Sequence
+from typing import TYPE_CHECKING, Any
 
 from ..workspace import Workspace
 from .catalogue import Catalogue
@@ -16,7 +17,7 @@ if TYPE_CHECKING:
     from ..rerank import RankedItem
 
 
-def explanation_text(ranked: "RankedItem | None") -> str:
+def explanation_text(ranked: RankedItem | None) -> str:
     """The explanation a reranked item carries: its persona's name, description and rationale."""
     if ranked is None or ranked.persona is None:
         return ""
@@ -24,8 +25,9 @@ def explanation_text(ranked: "RankedItem | None") -> str:
     return f"{p.name}: {p.description} Why: {p.preference_rationale}"
 
 
-def side_by_side(cat: Catalogue, multi: Sequence["RankedItem"], single: Sequence["RankedItem"],
-                 target: str | None) -> "pd.DataFrame":
+def side_by_side(
+    cat: Catalogue, multi: Sequence[RankedItem], single: Sequence[RankedItem], target: str | None
+) -> pd.DataFrame:
     """One row per candidate: its rank and explanation under each index, in the multi-persona order."""
     import pandas as pd
 
@@ -33,14 +35,24 @@ def side_by_side(cat: Catalogue, multi: Sequence["RankedItem"], single: Sequence
     rows = []
     for m in multi:
         s = single_by_item.get(m.item_id)
-        rows.append({"item_id": m.item_id, "title": cat.title(m.item_id), "held_out": m.item_id == target,
-                     "cf_rank": m.cf_rank, "multi_rank": m.new_rank, "multi_move": movement(m.cf_rank, m.new_rank),
-                     "multi_persona": m.persona.name if m.persona else "", "multi_similarity": round(m.persona_sim, 4),
-                     "single_rank": s.new_rank if s else None,
-                     "single_move": movement(s.cf_rank, s.new_rank) if s else "",
-                     "single_persona": s.persona.name if s and s.persona else "",
-                     "single_similarity": round(s.persona_sim, 4) if s else None,
-                     "multi_explanation": explanation_text(m), "single_explanation": explanation_text(s)})
+        rows.append(
+            {
+                "item_id": m.item_id,
+                "title": cat.title(m.item_id),
+                "held_out": m.item_id == target,
+                "cf_rank": m.cf_rank,
+                "multi_rank": m.new_rank,
+                "multi_move": movement(m.cf_rank, m.new_rank),
+                "multi_persona": m.persona.name if m.persona else "",
+                "multi_similarity": round(m.persona_sim, 4),
+                "single_rank": s.new_rank if s else None,
+                "single_move": movement(s.cf_rank, s.new_rank) if s else "",
+                "single_persona": s.persona.name if s and s.persona else "",
+                "single_similarity": round(s.persona_sim, 4) if s else None,
+                "multi_explanation": explanation_text(m),
+                "single_explanation": explanation_text(s),
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -51,8 +63,11 @@ def read_metrics(ws: Workspace) -> dict[str, Any]:
 
 def _is_metric_block(value: Any) -> bool:
     """A dict of numbers with at least one cut-off metric (HR@10, NDCG@5, ...): one table row."""
-    return (isinstance(value, dict) and any("@" in str(k) for k in value)
-            and all(isinstance(v, (int, float)) or v is None for v in value.values()))
+    return (
+        isinstance(value, dict)
+        and any("@" in str(k) for k in value)
+        and all(isinstance(v, (int, float)) or v is None for v in value.values())
+    )
 
 
 def metric_rows(metrics: dict[str, Any], path: tuple[str, ...] = ()) -> list[dict[str, Any]]:
@@ -67,7 +82,7 @@ def metric_rows(metrics: dict[str, Any], path: tuple[str, ...] = ()) -> list[dic
     return rows
 
 
-def metric_tables(ws: Workspace) -> tuple["pd.DataFrame", "pd.DataFrame"]:
+def metric_tables(ws: Workspace) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(overall rows, segment rows) from reports/metrics.json; both empty when there is no report."""
     import pandas as pd
 

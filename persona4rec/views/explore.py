@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING, Sequence
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from ..offline.schema import PersonaRecord
 from .catalogue import Catalogue
@@ -19,10 +20,10 @@ PROFILE_LENGTH = 10  # the paper's L: the last L interactions make the user vect
 
 
 def _date(ms) -> str:
-    return dt.datetime.fromtimestamp(int(ms) / 1000, tz=dt.timezone.utc).strftime("%Y-%m-%d")
+    return dt.datetime.fromtimestamp(int(ms) / 1000, tz=dt.UTC).strftime("%Y-%m-%d")
 
 
-def user_history(cat: Catalogue, user_id: str, split: str = "test", length: int = PROFILE_LENGTH) -> "pd.DataFrame":
+def user_history(cat: Catalogue, user_id: str, split: str = "test", length: int = PROFILE_LENGTH) -> pd.DataFrame:
     """The interactions a `split` target may see, oldest first, with review snippet and extracted aspects;
     `in_profile` marks the last `length`, the ones the user vector is built from."""
     import pandas as pd
@@ -32,10 +33,17 @@ def user_history(cat: Catalogue, user_id: str, split: str = "test", length: int 
     out = []
     for n, row in enumerate(rows.itertuples(index=False)):
         aspects = cat.aspects_of(user_id, row.item_id)
-        out.append({"date": _date(row.timestamp), "item_id": row.item_id, "title": cat.title(row.item_id),
-                    "rating": row.rating, "review": snippet(f"{row.title}. {row.text}" if row.title else row.text),
-                    "aspects": aspects.aspects.as_text() if aspects and aspects.kept else "",
-                    "in_profile": n >= len(rows) - length})
+        out.append(
+            {
+                "date": _date(row.timestamp),
+                "item_id": row.item_id,
+                "title": cat.title(row.item_id),
+                "rating": row.rating,
+                "review": snippet(f"{row.title}. {row.text}" if row.title else row.text),
+                "aspects": aspects.aspects.as_text() if aspects and aspects.kept else "",
+                "in_profile": n >= len(rows) - length,
+            }
+        )
     columns = ["date", "title", "rating", "review", "aspects", "in_profile", "item_id"]
     return pd.DataFrame(out, columns=columns)
 
@@ -53,8 +61,9 @@ def _backend(records: dict[str, PersonaRecord], item_id: str) -> str:
     return record.backend if record else ""
 
 
-def reranked_frame(cat: Catalogue, ranked: Sequence["RankedItem"], target: str | None,
-                   variant: str = "multi") -> "pd.DataFrame":
+def reranked_frame(
+    cat: Catalogue, ranked: Sequence[RankedItem], target: str | None, variant: str = "multi"
+) -> pd.DataFrame:
     """One row per candidate in its new order: ranks and movement, the winning persona (name, description,
     rationale) with its similarity and the backend that wrote it; `held_out` marks the test item."""
     import pandas as pd
@@ -63,26 +72,48 @@ def reranked_frame(cat: Catalogue, ranked: Sequence["RankedItem"], target: str |
     rows = []
     for r in ranked:
         persona = r.persona
-        rows.append({"new_rank": r.new_rank, "cf_rank": r.cf_rank, "move": movement(r.cf_rank, r.new_rank),
-                     "held_out": r.item_id == target, "item_id": r.item_id, "title": cat.title(r.item_id),
-                     "persona": persona.name if persona else "", "similarity": round(r.persona_sim, 4),
-                     "description": persona.description if persona else "",
-                     "rationale": persona.preference_rationale if persona else "",
-                     "note": r.fallback or "", "made_by": _backend(records, r.item_id),
-                     "moved_by": moved_by(r)})
-    columns = ["new_rank", "move", "cf_rank", "held_out", "title", "persona", "similarity", "description",
-               "rationale", "item_id", "note", "made_by"]
+        rows.append(
+            {
+                "new_rank": r.new_rank,
+                "cf_rank": r.cf_rank,
+                "move": movement(r.cf_rank, r.new_rank),
+                "held_out": r.item_id == target,
+                "item_id": r.item_id,
+                "title": cat.title(r.item_id),
+                "persona": persona.name if persona else "",
+                "similarity": round(r.persona_sim, 4),
+                "description": persona.description if persona else "",
+                "rationale": persona.preference_rationale if persona else "",
+                "note": r.fallback or "",
+                "made_by": _backend(records, r.item_id),
+                "moved_by": moved_by(r),
+            }
+        )
+    columns = [
+        "new_rank",
+        "move",
+        "cf_rank",
+        "held_out",
+        "title",
+        "persona",
+        "similarity",
+        "description",
+        "rationale",
+        "item_id",
+        "note",
+        "made_by",
+    ]
     if any(r.contributions for r in ranked):
         columns.insert(3, "moved_by")
     return pd.DataFrame(rows, columns=columns)
 
 
-def moved_by(ranked: "RankedItem") -> str:
+def moved_by(ranked: RankedItem) -> str:
     """With a learned ranker: the features that moved the item most, e.g. 'persona_max_z 1.2 (+0.31)'."""
     return "; ".join(f"{name} {value:.3g} ({contribution:+.2f})" for name, value, contribution in ranked.contributions)
 
 
-def persona_scores(cat: Catalogue, ranked: "RankedItem", variant: str = "multi") -> "pd.DataFrame":
+def persona_scores(cat: Catalogue, ranked: RankedItem, variant: str = "multi") -> pd.DataFrame:
     """Every persona of one candidate with its similarity to the user; `winner` marks the arg-max."""
     import pandas as pd
 
@@ -92,18 +123,25 @@ def persona_scores(cat: Catalogue, ranked: "RankedItem", variant: str = "multi")
     prefix = f"{ranked.item_id}_"
     rows = []
     for key, sim in ranked.persona_scores.items():
-        persona_id = key[len(prefix):] if key.startswith(prefix) else key
-        rows.append({"persona_key": key, "persona_id": persona_id, "name": names.get(persona_id, persona_id),
-                     "similarity": float(sim), "winner": key == ranked.persona_key})
+        persona_id = key[len(prefix) :] if key.startswith(prefix) else key
+        rows.append(
+            {
+                "persona_key": key,
+                "persona_id": persona_id,
+                "name": names.get(persona_id, persona_id),
+                "similarity": float(sim),
+                "winner": key == ranked.persona_key,
+            }
+        )
     frame = pd.DataFrame(rows, columns=["persona_key", "persona_id", "name", "similarity", "winner"])
     return frame.sort_values("similarity", ascending=False, kind="stable").reset_index(drop=True)
 
 
-def candidates_for(candidates: "pd.DataFrame", user_id: str, split: str = "test") -> tuple[list[str], list[float]]:
+def candidates_for(candidates: pd.DataFrame, user_id: str, split: str = "test") -> tuple[list[str], list[float]]:
     """(item ids in CF order, CF scores) of one user's first-stage list from a candidates table."""
     rows = candidates[(candidates["user_id"] == user_id) & (candidates["split"] == split)].sort_values("rank")
     return rows["item_id"].astype(str).tolist(), rows["score"].astype(float).tolist()
 
 
-def users_with_candidates(candidates: "pd.DataFrame", split: str = "test") -> list[str]:
+def users_with_candidates(candidates: pd.DataFrame, split: str = "test") -> list[str]:
     return sorted(candidates.loc[candidates["split"] == split, "user_id"].astype(str).unique().tolist())

@@ -20,13 +20,32 @@ def app_path() -> Path:
     return path
 
 
-def app_command(workspace: str | Path | None = None, port: int = DEFAULT_PORT, address: str = "127.0.0.1",
-                headless: bool = True, watch_files: bool = False) -> list[str]:
+def app_command(
+    workspace: str | Path | None = None,
+    port: int = DEFAULT_PORT,
+    address: str = "127.0.0.1",
+    headless: bool = True,
+    watch_files: bool = False,
+) -> list[str]:
     """The `streamlit run` command line; Streamlit's own flags go before `--`, the app's after it.
     File watching (reload on save) is for developing the app; off by default."""
-    command = [sys.executable, "-m", "streamlit", "run", str(app_path()), "--server.port", str(port),
-               "--server.address", address, "--server.headless", "true" if headless else "false",
-               "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "auto" if watch_files else "none"]
+    command = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(app_path()),
+        "--server.port",
+        str(port),
+        "--server.address",
+        address,
+        "--server.headless",
+        "true" if headless else "false",
+        "--browser.gatherUsageStats",
+        "false",
+        "--server.fileWatcherType",
+        "auto" if watch_files else "none",
+    ]
     if workspace is not None:
         command += ["--", "--workspace", str(workspace)]
     return command
@@ -36,11 +55,13 @@ def app_url(port: int = DEFAULT_PORT, address: str = "127.0.0.1") -> str:
     return f"http://{'localhost' if address in ('0.0.0.0', '127.0.0.1') else address}:{port}"
 
 
-def run_app(workspace: str | Path | None = None, port: int = DEFAULT_PORT, address: str = "127.0.0.1",
-            headless: bool = True) -> int:
+def run_app(
+    workspace: str | Path | None = None, port: int = DEFAULT_PORT, address: str = "127.0.0.1", headless: bool = True
+) -> int:
     """Run the app in the foreground until interrupted; prints its URL first."""
     if workspace is not None and not is_workspace(workspace):
         raise WorkspaceError(f"{workspace}: not a workspace (no manifest.json)")
-    print(f"Persona4Rec app: {app_url(port, address)}" + (f"  (workspace {workspace})" if workspace else ""),
-          flush=True)
+    print(
+        f"Persona4Rec app: {app_url(port, address)}" + (f"  (workspace {workspace})" if workspace else ""), flush=True
+    )
     return subprocess.call(app_command(workspace, port, address, headless), cwd=app_path().parent)

@@ -19,8 +19,10 @@ from .catalogue import Catalogue
 from .explore import user_history
 
 # Kept beside the code that fills it (the LLM package's prompt files cover the offline tasks only).
-SYSTEM = ("You explain to a shopper, in 2-3 sentences, why a recommended product fits them, using only "
-          "their history and the product's description. You answer with one JSON object and nothing else.")
+SYSTEM = (
+    "You explain to a shopper, in 2-3 sentences, why a recommended product fits them, using only "
+    "their history and the product's description. You answer with one JSON object and nothing else."
+)
 USER = Template("""Answer with one JSON object matching this schema:
 $schema
 
@@ -49,14 +51,23 @@ def rationale_messages(cat: Catalogue, user_id: str, item_id: str, split: str = 
     from ..llm.schemas import wire_schema
 
     history = user_history(cat, user_id, split).tail(HISTORY_ITEMS)
-    lines = [f"- {t} (rated {r:g}): {v}" if r == r else f"- {t}: {v}"
-             for t, r, v in zip(history["title"], history["rating"], history["review"])]
+    lines = [
+        f"- {t} (rated {r:g}): {v}" if r == r else f"- {t}: {v}"
+        for t, r, v in zip(history["title"], history["rating"], history["review"])
+    ]
     summary = cat.summaries.get(item_id)
-    return [{"role": "system", "content": SYSTEM},
-            {"role": "user", "content": USER.substitute(
+    return [
+        {"role": "system", "content": SYSTEM},
+        {
+            "role": "user",
+            "content": USER.substitute(
                 schema=json.dumps(wire_schema(OnlineRationale), separators=(",", ":")),
-                history="\n".join(lines) or "(none)", title=cat.title(item_id),
-                summary=summary.summary if summary else cat.title(item_id))}]
+                history="\n".join(lines) or "(none)",
+                title=cat.title(item_id),
+                summary=summary.summary if summary else cat.title(item_id),
+            ),
+        },
+    ]
 
 
 class OnlineExplainer:

@@ -35,6 +35,7 @@ def _mtime(path: Path) -> int:
 
 # -- the workspace ---------------------------------------------------------------------------------
 
+
 def workspace_picker() -> Workspace | None:
     """The sidebar picker over every built workspace (pinned by --workspace / $PERSONA4REC_WORKSPACE,
     else the demo one first); returns the chosen one, or None when there is none."""
@@ -46,8 +47,9 @@ def workspace_picker() -> Workspace | None:
     by_path = {str(p): Workspace(p) for p in choices}
     if st.session_state.get(WORKSPACE_KEY) not in by_path:
         st.session_state[WORKSPACE_KEY] = str(choices[workspaces.initial_choice(choices, pinned)])
-    chosen = st.sidebar.selectbox("Workspace", list(by_path), key=WORKSPACE_KEY,
-                                  format_func=lambda p: workspaces.label(by_path[p]))
+    chosen = st.sidebar.selectbox(
+        "Workspace", list(by_path), key=WORKSPACE_KEY, format_func=lambda p: workspaces.label(by_path[p])
+    )
     ws = by_path[chosen]
     if workspaces.is_synthetic(ws):
         st.sidebar.warning("SYNTHETIC demo data: generated products, users and reviews, not real ones.")
@@ -93,21 +95,27 @@ def require_workspace() -> Workspace:
     """The chosen workspace, or a message saying how to build one and a stop."""
     ws = current_workspace()
     if ws is None:
-        st.info("No workspace yet. Build the demo one with `persona4rec demo --out workspaces/demo` "
-                "(or `make demo`), or import data with `persona4rec data import ... --out workspaces/NAME`.")
+        st.info(
+            "No workspace yet. Build the demo one with `persona4rec demo --out workspaces/demo` "
+            "(or `make demo`), or import data with `persona4rec data import ... --out workspaces/NAME`."
+        )
         st.stop()
     return ws
 
 
 def say_missing(ws: Workspace, what: str, needed_for: str) -> None:
     """Tell the user which command builds what this page needs."""
-    label = {"personas_single": "single-persona records", "metrics": "evaluation metrics",
-             "candidates": "first-stage candidates"}.get(what, what)
+    label = {
+        "personas_single": "single-persona records",
+        "metrics": "evaluation metrics",
+        "candidates": "first-stage candidates",
+    }.get(what, what)
     st.info(f"{needed_for}: this workspace has no {label} yet. Build them with:")
     st.code(workspaces.build_command(ws, what), language="bash")
 
 
 # -- cached loaders ---------------------------------------------------------------------------------
+
 
 @st.cache_resource(show_spinner="Reading the workspace…", max_entries=4)
 def _catalogue(root: str, stamp: tuple[int, ...]) -> Catalogue:
@@ -119,37 +127,44 @@ def catalogue(ws: Workspace) -> Catalogue:
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
-def _candidates(root: str, generator: str, stamp: int) -> "pd.DataFrame":
+def _candidates(root: str, generator: str, stamp: int) -> pd.DataFrame:
     from ..candidates.generate import load_candidates
+
     return load_candidates(Workspace(root), generator)
 
 
-def candidates(ws: Workspace, generator: str) -> "pd.DataFrame":
+def candidates(ws: Workspace, generator: str) -> pd.DataFrame:
     return _candidates(str(ws.root), generator, _mtime(ws.candidates_dir / f"{generator}.parquet"))
 
 
-@st.cache_resource(show_spinner="Loading the encoder and the persona index (built first if missing)…",
-                   max_entries=8)
-def _reranker(root: str, variant: str, generator: str | None, stamp: tuple[int, ...]) -> "Reranker":
+@st.cache_resource(show_spinner="Loading the encoder and the persona index (built first if missing)…", max_entries=8)
+def _reranker(root: str, variant: str, generator: str | None, stamp: tuple[int, ...]) -> Reranker:
     from ..rerank import Reranker
+
     return Reranker.from_workspace(Workspace(root), variant, generator=generator)
 
 
-def reranker(ws: Workspace, variant: str, generator: str | None = None) -> "Reranker":
+def reranker(ws: Workspace, variant: str, generator: str | None = None) -> Reranker:
     """The reranker serving.json describes for (variant, generator): tuned on VALID, as `recommend` serves."""
     records = "personas_single.jsonl" if variant == "single" else "personas.jsonl"
-    stamp = (_mtime(ws.offline_dir / records), _mtime(ws.encoder_dir / "modules.json"),
-             _mtime(ws.data_dir / "split.parquet"), _mtime(ws.root / "serving.json"))
+    stamp = (
+        _mtime(ws.offline_dir / records),
+        _mtime(ws.encoder_dir / "modules.json"),
+        _mtime(ws.data_dir / "split.parquet"),
+        _mtime(ws.root / "serving.json"),
+    )
     return _reranker(str(ws.root), variant, generator, stamp)
 
 
 @st.cache_resource(show_spinner="Opening the study database…")
-def _database(url: str) -> "Database":
+def _database(url: str) -> Database:
     from ..annotation.db import open_database
+
     return open_database(url)
 
 
-def database() -> "Database":
+def database() -> Database:
     """The study database (PERSONA4REC_DB_URL, else db/persona4rec.sqlite), migrated, one per process."""
     from ..annotation.db import resolve_url
+
     return _database(resolve_url())

@@ -12,7 +12,8 @@ Users are a seeded sample of those with candidates, so a study is reproducible f
 from __future__ import annotations
 
 import random
-from typing import TYPE_CHECKING, Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING
 
 from ..annotation.study import ExampleInput
 from ..errors import InputError
@@ -28,8 +29,12 @@ if TYPE_CHECKING:
     from .online import OnlineExplainer
 
 # The systems the app can build examples for, and the index variant each one needs (None: no index).
-APP_SYSTEMS: dict[str, str | None] = {"multi_persona": "multi", "single_persona": "single",
-                                      "summary_profile": None, "online_llm": None}
+APP_SYSTEMS: dict[str, str | None] = {
+    "multi_persona": "multi",
+    "single_persona": "single",
+    "summary_profile": None,
+    "online_llm": None,
+}
 HISTORY_SHOWN = 5
 
 
@@ -40,8 +45,7 @@ def available_systems(cat: Catalogue, llm: bool | None = None) -> list[str]:
 
     ready = {"multi": cat.readiness.personas, "single": cat.readiness.personas_single, None: True}
     llm = llm_configured() if llm is None else llm
-    return [system for system, variant in APP_SYSTEMS.items()
-            if ready[variant] and (system != "online_llm" or llm)]
+    return [system for system, variant in APP_SYSTEMS.items() if ready[variant] and (system != "online_llm" or llm)]
 
 
 def variants_needed(system_a: str, system_b: str) -> list[str]:
@@ -68,8 +72,16 @@ def persona_set_text(cat: Catalogue, system: str, item_id: str) -> str:
     return "\n".join(f"{p.name}: {p.description} Why: {p.preference_rationale}" for p in record.personas)
 
 
-def explain(system: str, cat: Catalogue, rerankers: Mapping[str, "Reranker"], user_id: str, item_id: str,
-            split: str = "test", criteria_set: str = "explanation", online: "OnlineExplainer | None" = None) -> str:
+def explain(
+    system: str,
+    cat: Catalogue,
+    rerankers: Mapping[str, Reranker],
+    user_id: str,
+    item_id: str,
+    split: str = "test",
+    criteria_set: str = "explanation",
+    online: OnlineExplainer | None = None,
+) -> str:
     """What `system` shows for recommending `item_id` to `user_id` ("" when it has nothing): the winning
     persona's explanation, or for the persona-quality criteria the item's whole persona set."""
     if system == "online_llm":
@@ -89,14 +101,25 @@ def explain(system: str, cat: Catalogue, rerankers: Mapping[str, "Reranker"], us
 def history_for_study(cat: Catalogue, user_id: str, split: str = "test", shown: int = HISTORY_SHOWN) -> list[dict]:
     """The user's most recent items as the annotator sees them (title, rating, review snippet)."""
     frame = user_history(cat, user_id, split).tail(shown)
-    return [{"title": t, "rating": None if r != r else float(r), "review": snippet(v, 200)}
-            for t, r, v in zip(frame["title"], frame["rating"], frame["review"])]
+    return [
+        {"title": t, "rating": None if r != r else float(r), "review": snippet(v, 200)}
+        for t, r, v in zip(frame["title"], frame["rating"], frame["review"])
+    ]
 
 
-def build_examples(cat: Catalogue, candidates: "pd.DataFrame", rerankers: Mapping[str, "Reranker"],
-                   system_a: str, system_b: str, n: int, seed: int = 0, split: str = "test",
-                   criteria_set: str = "explanation", online: "OnlineExplainer | None" = None,
-                   progress: Callable[[int, int], None] | None = None) -> list[ExampleInput]:
+def build_examples(
+    cat: Catalogue,
+    candidates: pd.DataFrame,
+    rerankers: Mapping[str, Reranker],
+    system_a: str,
+    system_b: str,
+    n: int,
+    seed: int = 0,
+    split: str = "test",
+    criteria_set: str = "explanation",
+    online: OnlineExplainer | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> list[ExampleInput]:
     """Up to `n` examples for a seeded sample of users; a user for whom either system has no explanation
     for the recommended item is skipped (and the next sampled user taken)."""
     if n < 1:
@@ -116,9 +139,17 @@ def build_examples(cat: Catalogue, candidates: "pd.DataFrame", rerankers: Mappin
         text_b = explain(system_b, cat, rerankers, user_id, item_id, split, criteria_set, online)
         if not text_a.strip() or not text_b.strip():
             continue
-        examples.append(ExampleInput(user_id=user_id, item_id=item_id, explanation_a=text_a, explanation_b=text_b,
-                                     history=history_for_study(cat, user_id, split), item_title=cat.title(item_id),
-                                     workspace=str(cat.root)))
+        examples.append(
+            ExampleInput(
+                user_id=user_id,
+                item_id=item_id,
+                explanation_a=text_a,
+                explanation_b=text_b,
+                history=history_for_study(cat, user_id, split),
+                item_title=cat.title(item_id),
+                workspace=str(cat.root),
+            )
+        )
         if progress is not None:
             progress(len(examples), n)
     if not examples:
@@ -126,7 +157,8 @@ def build_examples(cat: Catalogue, candidates: "pd.DataFrame", rerankers: Mappin
     return examples
 
 
-def history_frame(history: Sequence[dict]) -> "pd.DataFrame":
+def history_frame(history: Sequence[dict]) -> pd.DataFrame:
     """An example's stored history as a table (whatever keys it was stored with)."""
     import pandas as pd
+
     return pd.DataFrame(list(history))

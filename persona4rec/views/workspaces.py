@@ -6,9 +6,9 @@ A page whose inputs are missing names the command that builds them (`build_comma
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
 
 from ..workspace import MANIFEST, Workspace, default_home, list_workspaces
 
@@ -77,26 +77,31 @@ def _has_lines(path: Path) -> bool:
 @dataclass(frozen=True)
 class Readiness:
     """What a workspace has on disk, read from its files (imported artefacts count as built)."""
+
     data: bool
     summaries: bool
     aspects: bool
     personas: bool
     personas_single: bool
-    generators: tuple[str, ...]     # candidate files present, best-known first
+    generators: tuple[str, ...]  # candidate files present, best-known first
     trained_encoder: bool
     metrics: bool
 
     @classmethod
-    def of(cls, ws: Workspace) -> "Readiness":
+    def of(cls, ws: Workspace) -> Readiness:
         off = ws.offline_dir
         present = {p.stem for p in ws.candidates_dir.glob("*.parquet")} if ws.candidates_dir.is_dir() else set()
         generators = tuple(g for g in GENERATOR_ORDER if g in present) + tuple(sorted(present - set(GENERATOR_ORDER)))
-        return cls(data=all((ws.data_dir / f).is_file() for f in ("reviews.parquet", "items.parquet", "split.parquet")),
-                   summaries=_has_lines(off / "summaries.jsonl"), aspects=_has_lines(off / "aspects.jsonl"),
-                   personas=_has_lines(off / "personas.jsonl"),
-                   personas_single=_has_lines(off / "personas_single.jsonl"), generators=generators,
-                   trained_encoder=(ws.encoder_dir / "modules.json").is_file(),
-                   metrics=(ws.reports_dir / "metrics.json").is_file())
+        return cls(
+            data=all((ws.data_dir / f).is_file() for f in ("reviews.parquet", "items.parquet", "split.parquet")),
+            summaries=_has_lines(off / "summaries.jsonl"),
+            aspects=_has_lines(off / "aspects.jsonl"),
+            personas=_has_lines(off / "personas.jsonl"),
+            personas_single=_has_lines(off / "personas_single.jsonl"),
+            generators=generators,
+            trained_encoder=(ws.encoder_dir / "modules.json").is_file(),
+            metrics=(ws.reports_dir / "metrics.json").is_file(),
+        )
 
 
 def build_command(ws: Workspace, what: str) -> str:

@@ -9,14 +9,20 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..fields import Fields
-from .common import LoadedDataset, ItemRow, ReviewRow, assemble, read_items, read_reviews, without_empty
+from .common import ItemRow, LoadedDataset, ReviewRow, assemble, read_items, read_reviews, without_empty
 
 SOURCE = "amazon2014"
 
 
 def parse_review(f: Fields) -> ReviewRow:
-    return (f.id("reviewerID"), f.id("asin"), f.number("overall"), f.text("summary"), f.text("reviewText"),
-            f.epoch("unixReviewTime", unit_ms=1000))
+    return (
+        f.id("reviewerID"),
+        f.id("asin"),
+        f.number("overall"),
+        f.text("summary"),
+        f.text("reviewText"),
+        f.epoch("unixReviewTime", unit_ms=1000),
+    )
 
 
 def parse_item(f: Fields) -> ItemRow:
@@ -25,19 +31,27 @@ def parse_item(f: Fields) -> ItemRow:
         "title": f.text("title"),
         "description": f.text_or_list("description"),
         "categories": f.category_paths("categories"),
-        "attributes": without_empty({
-            "brand": f.text("brand"),
-            "price": f.optional("price", int, float, str),
-            "sales_rank": f.optional("salesRank", dict),
-        }),
+        "attributes": without_empty(
+            {
+                "brand": f.text("brand"),
+                "price": f.optional("price", int, float, str),
+                "sales_rank": f.optional("salesRank", dict),
+            }
+        ),
     }
 
 
-def load(reviews: Path, meta: Path | None = None, *, skip_bad_lines: bool = False,
-         review_parser=parse_review, item_parser=parse_item, source: str = SOURCE) -> LoadedDataset:
+def load(
+    reviews: Path,
+    meta: Path | None = None,
+    *,
+    skip_bad_lines: bool = False,
+    review_parser=parse_review,
+    item_parser=parse_item,
+    source: str = SOURCE,
+) -> LoadedDataset:
     frame, review_report = read_reviews(reviews, review_parser, skip_bad_lines=skip_bad_lines)
     if meta is None:
         return assemble(source, frame, review_report)
-    items, item_report = read_items(meta, item_parser, skip_bad_lines=skip_bad_lines,
-                                    keep=set(frame["item_id"]))
+    items, item_report = read_items(meta, item_parser, skip_bad_lines=skip_bad_lines, keep=set(frame["item_id"]))
     return assemble(source, frame, review_report, items, item_report)

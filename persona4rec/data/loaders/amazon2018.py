@@ -33,18 +33,21 @@ def parse_item(f: Fields) -> ItemRow:
         "title": f.text("title"),
         "description": f.text_or_list("description"),
         "categories": f.str_list("category"),
-        "attributes": without_empty({
-            "brand": f.text("brand"),
-            "main_cat": f.text("main_cat"),
-            "price": f.optional("price", str, int, float),
-            "features": f.str_list("feature"),
-            "details": f.mapping("details"),
-            "rank": f.optional("rank", str, list),
-            "date": f.text("date"),
-        }),
+        "attributes": without_empty(
+            {
+                "brand": f.text("brand"),
+                "main_cat": f.text("main_cat"),
+                "price": f.optional("price", str, int, float),
+                "features": f.str_list("feature"),
+                "details": f.mapping("details"),
+                "rank": f.optional("rank", str, list),
+                "date": f.text("date"),
+            }
+        ),
     }
 
 
 def load(reviews: Path, meta: Path | None = None, *, skip_bad_lines: bool = False) -> LoadedDataset:
-    return amazon2014.load(reviews, meta, skip_bad_lines=skip_bad_lines, review_parser=parse_review,
-                           item_parser=parse_item, source=SOURCE)
+    return amazon2014.load(
+        reviews, meta, skip_bad_lines=skip_bad_lines, review_parser=parse_review, item_parser=parse_item, source=SOURCE
+    )

@@ -21,8 +21,14 @@ SOURCE = "amazon2023"
 def parse_review(f: Fields) -> ReviewRow:
     f.optional("helpful_vote", int)
     f.optional("verified_purchase", bool)
-    return (f.id("user_id"), f.id("parent_asin"), f.number("rating"), f.text("title"), f.text("text"),
-            f.epoch("timestamp", unit_ms=1))
+    return (
+        f.id("user_id"),
+        f.id("parent_asin"),
+        f.number("rating"),
+        f.text("title"),
+        f.text("text"),
+        f.epoch("timestamp", unit_ms=1),
+    )
 
 
 def _author(f: Fields) -> str:
@@ -30,8 +36,7 @@ def _author(f: Fields) -> str:
     if isinstance(author, dict):
         name = author.get("name")
         if name is not None and not isinstance(name, str):
-            raise BadRecord(WRONG_TYPE, "expected author.name to be a string", path=f.path, line=f.line,
-                            field="author")
+            raise BadRecord(WRONG_TYPE, "expected author.name to be a string", path=f.path, line=f.line, field="author")
         return name or ""
     return author or ""
 
@@ -42,19 +47,22 @@ def parse_item(f: Fields) -> ItemRow:
         "title": f.text("title"),
         "description": f.text_or_list("description"),
         "categories": f.str_list("categories"),
-        "attributes": without_empty({
-            "author": _author(f),
-            "store": f.text("store"),
-            "main_category": f.text("main_category"),
-            "features": f.str_list("features"),
-            "details": f.mapping("details"),
-            "price": f.optional("price", int, float, str),
-            "average_rating": f.number("average_rating", required=False),
-            "rating_number": f.optional("rating_number", int),
-        }),
+        "attributes": without_empty(
+            {
+                "author": _author(f),
+                "store": f.text("store"),
+                "main_category": f.text("main_category"),
+                "features": f.str_list("features"),
+                "details": f.mapping("details"),
+                "price": f.optional("price", int, float, str),
+                "average_rating": f.number("average_rating", required=False),
+                "rating_number": f.optional("rating_number", int),
+            }
+        ),
     }
 
 
 def load(reviews: Path, meta: Path | None = None, *, skip_bad_lines: bool = False) -> LoadedDataset:
-    return amazon2014.load(reviews, meta, skip_bad_lines=skip_bad_lines, review_parser=parse_review,
-                           item_parser=parse_item, source=SOURCE)
+    return amazon2014.load(
+        reviews, meta, skip_bad_lines=skip_bad_lines, review_parser=parse_review, item_parser=parse_item, source=SOURCE
+    )

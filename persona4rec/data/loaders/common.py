@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
+from ...errors import InputError
 from ..fields import Fields
 from ..reading import BadLines, BadRecord, iter_records
-from ...errors import InputError
 
 log = logging.getLogger(__name__)
 
@@ -22,6 +23,7 @@ ItemRow = dict[str, Any]
 @dataclass
 class LoadedDataset:
     """A loader's output: uncleaned canonical frames (rows in file order) and what reading them found."""
+
     reviews: Any
     items: Any
     report: dict[str, Any]
@@ -41,8 +43,9 @@ class FileReport:
         return {"path": str(self.path), "records": self.records, "bad_lines": self.bad.report(), **self.notes}
 
 
-def read_reviews(path: Path, parse: Callable[[Fields], ReviewRow | None], *, skip_bad_lines: bool,
-                 allow_literal: bool = False) -> tuple[Any, FileReport]:
+def read_reviews(
+    path: Path, parse: Callable[[Fields], ReviewRow | None], *, skip_bad_lines: bool, allow_literal: bool = False
+) -> tuple[Any, FileReport]:
     """Stream a reviews file through `parse` (None = filtered out, not an error) into a frame."""
     import pandas as pd
 
@@ -62,17 +65,24 @@ def read_reviews(path: Path, parse: Callable[[Fields], ReviewRow | None], *, ski
     report.records = len(rows)
     if filtered:
         report.notes["filtered_out"] = filtered
-    log.info("%s: %d reviews read, %d filtered out, %d bad lines skipped", path, len(rows), filtered,
-             report.bad.total)
+    log.info("%s: %d reviews read, %d filtered out, %d bad lines skipped", path, len(rows), filtered, report.bad.total)
     if not rows:
-        raise InputError("no usable review records" + (f" ({report.bad.total} bad lines skipped)"
-                                                       if report.bad.total else ""), path=path)
+        raise InputError(
+            "no usable review records" + (f" ({report.bad.total} bad lines skipped)" if report.bad.total else ""),
+            path=path,
+        )
     frame = pd.DataFrame(rows, columns=["user_id", "item_id", "rating", "title", "text", "timestamp"])
     return frame, report
 
 
-def read_items(path: Path, parse: Callable[[Fields], ItemRow], *, skip_bad_lines: bool, keep: set[str] | None,
-               allow_literal: bool = True) -> tuple[Any, FileReport]:
+def read_items(
+    path: Path,
+    parse: Callable[[Fields], ItemRow],
+    *,
+    skip_bad_lines: bool,
+    keep: set[str] | None,
+    allow_literal: bool = True,
+) -> tuple[Any, FileReport]:
     """Stream a metadata file into an items frame; only ids in `keep` (the reviewed items) are kept."""
     import pandas as pd
 
@@ -94,10 +104,15 @@ def read_items(path: Path, parse: Callable[[Fields], ItemRow], *, skip_bad_lines
             rows[item_id] = row
     report.records = len(rows)
     report.notes.update(duplicate_items=duplicates, items_without_reviews=unreviewed)
-    log.info("%s: %d items kept, %d not reviewed, %d duplicates, %d bad lines skipped", path, len(rows),
-             unreviewed, duplicates, report.bad.total)
-    frame = pd.DataFrame(list(rows.values()), columns=["item_id", "title", "description", "categories",
-                                                        "attributes"])
+    log.info(
+        "%s: %d items kept, %d not reviewed, %d duplicates, %d bad lines skipped",
+        path,
+        len(rows),
+        unreviewed,
+        duplicates,
+        report.bad.total,
+    )
+    frame = pd.DataFrame(list(rows.values()), columns=["item_id", "title", "description", "categories", "attributes"])
     return frame, report
 
 
@@ -106,8 +121,14 @@ def without_empty(attributes: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in attributes.items() if v not in (None, "", [], {})}
 
 
-def assemble(source: str, reviews, review_report: FileReport, items=None, item_report: FileReport | None = None,
-             extra_report: dict[str, Any] | None = None) -> LoadedDataset:
+def assemble(
+    source: str,
+    reviews,
+    review_report: FileReport,
+    items=None,
+    item_report: FileReport | None = None,
+    extra_report: dict[str, Any] | None = None,
+) -> LoadedDataset:
     import pandas as pd
 
     if items is None:

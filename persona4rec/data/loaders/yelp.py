@@ -31,15 +31,17 @@ def parse_business(f: Fields) -> ItemRow:
         "title": f.text("name", required=True),
         "description": "",
         "categories": _categories(f),
-        "attributes": without_empty({
-            "city": f.text("city"),
-            "state": f.text("state"),
-            "address": f.text("address"),
-            "stars": f.number("stars", required=False),
-            "review_count": f.optional("review_count", int),
-            "yelp_attributes": f.mapping("attributes"),
-            "hours": f.mapping("hours"),
-        }),
+        "attributes": without_empty(
+            {
+                "city": f.text("city"),
+                "state": f.text("state"),
+                "address": f.text("address"),
+                "stars": f.number("stars", required=False),
+                "review_count": f.optional("review_count", int),
+                "yelp_attributes": f.mapping("attributes"),
+                "hours": f.mapping("hours"),
+            }
+        ),
     }
 
 
@@ -51,12 +53,19 @@ def _matches(row: ItemRow, city: str | None, category: str | None) -> bool:
     return True
 
 
-def load(reviews: Path, business: Path | None, *, city: str | None = None, category: str | None = None,
-         skip_bad_lines: bool = False) -> LoadedDataset:
+def load(
+    reviews: Path,
+    business: Path | None,
+    *,
+    city: str | None = None,
+    category: str | None = None,
+    skip_bad_lines: bool = False,
+) -> LoadedDataset:
     if business is None:
         raise InputError("the Yelp format needs the business file: pass --business business.json", path=reviews)
-    businesses, business_report = read_items(business, parse_business, skip_bad_lines=skip_bad_lines,
-                                             keep=None, allow_literal=False)
+    businesses, business_report = read_items(
+        business, parse_business, skip_bad_lines=skip_bad_lines, keep=None, allow_literal=False
+    )
     keep = [_matches(row, city, category) for row in businesses.to_dict("records")]
     businesses = businesses[keep].reset_index(drop=True)
     business_report.notes["outside_filter"] = len(keep) - len(businesses)
@@ -72,5 +81,11 @@ def load(reviews: Path, business: Path | None, *, city: str | None = None, categ
         return (f.id("user_id"), item_id, f.number("stars"), "", f.text("text"), f.datetime_text("date"))
 
     frame, review_report = read_reviews(reviews, parse_review, skip_bad_lines=skip_bad_lines)
-    return assemble(SOURCE, frame, review_report, businesses, business_report,
-                    {"filter": {"city": city, "category": category, "businesses_kept": len(businesses)}})
+    return assemble(
+        SOURCE,
+        frame,
+        review_report,
+        businesses,
+        business_report,
+        {"filter": {"city": city, "category": category, "businesses_kept": len(businesses)}},
+    )
