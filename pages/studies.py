@@ -16,9 +16,9 @@ from persona4rec.annotation import (
     study_progress,
     study_results,
 )
+from persona4rec.annotation.online import OnlineExplainer
 from persona4rec.errors import Persona4RecError
 from persona4rec.views import charts, session, studies
-from persona4rec.views.online import OnlineExplainer
 from persona4rec.views.text import md
 
 session.page_setup()

@@ -70,7 +70,7 @@ def find_dataset_files(path: Path) -> tuple[Path, Path | None]:
 def create_workspace(out: Path, data: Path | None, seed: int = 0) -> Workspace:
     """The demo catalogue (data=None) or an imported dataset, written as a new workspace."""
     if data is None:
-        from .data.demo import build_demo_workspace
+        from .demo.catalogue import build_demo_workspace
 
         return build_demo_workspace(out, seed=seed)
     from .data.formats import ImportConfig, ImportRequest, load_dataset

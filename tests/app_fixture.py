@@ -55,7 +55,7 @@ def shared_app_workspace(tmp_path_factory):
 
 def build_app_workspace(out: Path, n_items: int = 16, n_users: int = 24):
     from persona4rec.candidates.generate import generate_candidates
-    from persona4rec.data.demo import build_demo_workspace
+    from persona4rec.demo.catalogue import build_demo_workspace
     from persona4rec.evaluation.workspace_eval import evaluate_generator, record_generator_evaluation
     from persona4rec.offline.backends import make_backend
     from persona4rec.offline.stages import run_aspects, run_personas, run_summaries

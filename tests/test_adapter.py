@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from encoder_tiny import CATALOGUE_ORDER, build_tiny_workspace, write_full_candidates
 
+from persona4rec.embedding import QUERY, encode, load_encoder
 from persona4rec.encoder.adapter import (
     AdapterConfig,
     AdapterData,
@@ -18,7 +19,6 @@ from persona4rec.encoder.adapter import (
     train_adapter,
     valid_ndcg,
 )
-from persona4rec.encoder.model import QUERY, encode, load_encoder
 from persona4rec.encoder.selection import choose_encoder
 from persona4rec.errors import ConfigError
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
+from persona4rec.annotation.examples import build_examples, persona_explanation
 from persona4rec.annotation.study import create_study, identify_annotator, next_assignment
-from persona4rec.annotation.workspace_examples import build_examples, persona_explanation
 from persona4rec.data.schema import as_items, as_reviews, items_to_disk
 from persona4rec.errors import InputError
 from persona4rec.io import write_jsonl, write_parquet

@@ -34,7 +34,7 @@ def app_workspace(tmp_path_factory):
 @pytest.fixture(scope="session")
 def bare_workspace(tmp_path_factory):
     """Data only: no offline records, no candidates, no reports."""
-    from persona4rec.data.demo import build_demo_workspace
+    from persona4rec.demo.catalogue import build_demo_workspace
 
     return build_demo_workspace(tmp_path_factory.mktemp("bare") / "bare", seed=1, n_items=12, n_users=20)
 
@@ -60,13 +60,13 @@ def open_app(page: str | None = None):
 
 
 def button(at, label: str):
-    from persona4rec.views.check import find_button
+    from persona4rec.webapp.check import find_button
 
     return find_button(at, label)  # raises AssertionError naming the buttons there are
 
 
 def frame_with(at, column: str):
-    from persona4rec.views.check import find_table
+    from persona4rec.webapp.check import find_table
 
     table = find_table(at, column)
     assert table is not None, f"no table with column {column!r}"
@@ -294,7 +294,7 @@ def test_create_annotate_and_results(app_env):
 
 def test_app_command_and_bad_workspace(tmp_path, capsys):
     from persona4rec.cli import main
-    from persona4rec.views.launch import app_command
+    from persona4rec.webapp.launch import app_command
 
     command = app_command("workspaces/demo", port=8600)
     assert command[1:4] == ["-m", "streamlit", "run"] and command[4].endswith("app.py")
@@ -349,11 +349,11 @@ def test_online_llm_rationales_from_a_real_local_server(app_workspace, tmp_path)
     llama.cpp server (SmolLM2-135M), and the answer is cached in the workspace's LLM cache."""
     from llm_server import LlamaServer, find_model, free_port, why_unavailable
 
+    from persona4rec.annotation.online import OnlineExplainer
     from persona4rec.candidates.generate import load_candidates
     from persona4rec.llm.config import LLMConfig
     from persona4rec.rerank import Reranker
     from persona4rec.views.catalogue import load_catalogue
-    from persona4rec.views.online import OnlineExplainer
     from persona4rec.views.studies import build_examples
 
     reason = why_unavailable()
@@ -427,7 +427,7 @@ def test_annotate_asks_for_the_study_token(app_env):
 def test_app_check_drives_every_page_on_a_workspace(app_workspace, tmp_path, monkeypatch):
     """`persona4rec app --check`: every page rendered and driven, the study rated in a throwaway database."""
     from persona4rec.cli import main
-    from persona4rec.views.check import check_app
+    from persona4rec.webapp.check import check_app
 
     monkeypatch.setenv("PERSONA4REC_HOME", str(tmp_path / "home"))
     real_db = f"sqlite:///{tmp_path / 'real.sqlite'}"

@@ -11,10 +11,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from persona4rec.authors.files import FILES, ORIGIN, read_authors_dir, write_authors_dir
+from persona4rec.authors.interop import export_authors, import_authors
 from persona4rec.cli import main as cli_main
-from persona4rec.data.authors import FILES, ORIGIN, read_authors_dir, write_authors_dir
 from persona4rec.errors import InputError
-from persona4rec.offline.authors_import import export_authors, import_authors
 from persona4rec.offline.records import load_alignment, load_aspects, load_personas, load_summaries
 
 AMAZON_ASPECTS = {
@@ -570,7 +570,7 @@ def test_offline_group_aliases_import_and_export(tmp_path):
 
 
 def test_a_workspace_without_offline_records_exports_its_reviews_whole(tmp_path):
-    from persona4rec.data.demo import build_demo_workspace
+    from persona4rec.demo.catalogue import build_demo_workspace
 
     ws = build_demo_workspace(tmp_path / "demo", seed=1, n_items=40, n_users=160)
     result = export_authors(ws, tmp_path / "out")

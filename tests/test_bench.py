@@ -12,7 +12,7 @@ from encoder_tiny import build_tiny_workspace
 
 from persona4rec.cli import main
 from persona4rec.evaluation.llm_listwise import listwise_messages, local_server_unavailable, repair_ranking
-from persona4rec.evaluation.metrics import DEFAULT_KS, rank_metrics
+from persona4rec.metrics import DEFAULT_KS, rank_metrics
 
 GENERATORS = ("bpr", "lightgcn")
 

@@ -78,7 +78,7 @@ def study_db(tmp_path_factory):
 @pytest.fixture(scope="module")
 def server(study_db, tmp_path_factory):
     """`streamlit run app.py` as `persona4rec app` starts it, on a free port of 127.0.0.1."""
-    from persona4rec.views.launch import app_command
+    from persona4rec.webapp.launch import app_command
 
     ws, db_path = study_db
     port = free_port()

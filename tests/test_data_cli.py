@@ -9,8 +9,8 @@ import json
 import pandas as pd
 
 from persona4rec.cli import build_parser, main
+from persona4rec.cli.data import data_group
 from persona4rec.data import formats
-from persona4rec.data.commands import data_group
 from persona4rec.data.loaders.common import LoadedDataset
 
 DAY = 86_400

@@ -9,10 +9,17 @@ import pandas as pd
 import pytest
 
 from persona4rec.cli import main as cli_main
-from persona4rec.data.demo import SOURCE, SYNTHETIC_NOTE, all_reasons, build_demo_workspace, generate_demo, load_truth
-from persona4rec.data.demo_vocabulary import CATEGORIES, FILLERS, NOISE_TEXTS
 from persona4rec.data.importer import load_workspace_tables
 from persona4rec.data.kcore import kcore
+from persona4rec.demo.catalogue import (
+    SOURCE,
+    SYNTHETIC_NOTE,
+    all_reasons,
+    build_demo_workspace,
+    generate_demo,
+    load_truth,
+)
+from persona4rec.demo.vocabulary import CATEGORIES, FILLERS, NOISE_TEXTS
 from persona4rec.errors import WorkspaceError
 from persona4rec.workspace import Workspace
 

@@ -89,7 +89,7 @@ def demo_ws(tmp_path_factory) -> Workspace:
         (target / "encoder").mkdir()
         (target / "index").mkdir()
         return Workspace.open(target)
-    from persona4rec.data.demo import build_demo_workspace
+    from persona4rec.demo.catalogue import build_demo_workspace
     from persona4rec.offline.backends import make_backend
     from persona4rec.offline.stages import run_all
 

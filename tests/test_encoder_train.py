@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from encoder_tiny import build_tiny_workspace
 
-from persona4rec.encoder.model import encode, load_encoder
+from persona4rec.embedding import encode, load_encoder
 from persona4rec.encoder.selection import choose_encoder
 from persona4rec.encoder.timeline import Timelines
 from persona4rec.encoder.train import TrainConfig, train_encoder, training_pairs

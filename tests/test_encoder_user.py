@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from encoder_tiny import build_tiny_workspace
 
-from persona4rec.encoder.model import encode
+from persona4rec.embedding import encode
 from persona4rec.encoder.selection import EncoderChoice, choose_encoder
 from persona4rec.encoder.texts import interaction_text, persona_text
 from persona4rec.encoder.timeline import Timelines, interaction_texts

@@ -8,9 +8,9 @@ import math
 
 import pytest
 
+from persona4rec.authors.evaluation import evaluate_files, read_candidates, read_gt, write_candidates
 from persona4rec.cli import main
 from persona4rec.errors import InputError
-from persona4rec.evaluation.authors import evaluate_files, read_candidates, read_gt, write_candidates
 
 
 def write_lines(path, rows):

@@ -8,9 +8,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from persona4rec.evaluation.metrics import first_hit_rank, per_user_metrics, rank_metrics, summarize
 from persona4rec.evaluation.segments import Segments, segment_metrics, segments_from_train, split_by_percentile
 from persona4rec.evaluation.significance import bootstrap_mean_ci, compare_per_user, paired_comparison
+from persona4rec.metrics import first_hit_rank, per_user_metrics, rank_metrics, summarize
 
 # Four users whose targets sit at ranks 1, 3, 12 and nowhere.
 RANKED = [["t", "a", "b"], ["a", "b", "t"], [f"x{i}" for i in range(11)] + ["t"], ["a", "b", "c"]]

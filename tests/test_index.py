@@ -9,7 +9,7 @@ from encoder_tiny import PERSONAS, build_tiny_workspace, write_personas
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from persona4rec.encoder.model import encode
+from persona4rec.embedding import encode
 from persona4rec.encoder.selection import choose_encoder
 from persona4rec.errors import ConfigError, WorkspaceError
 from persona4rec.index.persona_index import PersonaIndex, build_index, index_location, open_index

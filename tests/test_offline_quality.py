@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 
+from persona4rec.demo.quality import persona_purity
 from persona4rec.errors import WorkspaceError
 from persona4rec.offline import stages
 from persona4rec.offline.extractive import ExtractiveBackend
-from persona4rec.offline.quality import persona_purity
 
-demo = pytest.importorskip("persona4rec.data.demo")
+demo = pytest.importorskip("persona4rec.demo.catalogue")
 
 
 @pytest.fixture(scope="module")

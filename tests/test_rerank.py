@@ -10,7 +10,7 @@ import pytest
 from encoder_tiny import PERSONAS, build_tiny_workspace, write_full_candidates
 
 from persona4rec.cli import main
-from persona4rec.encoder.model import encode
+from persona4rec.embedding import encode
 from persona4rec.encoder.texts import persona_text
 from persona4rec.evaluation.tuning import ndcg_at, tune_fusion_weight, tune_gamma
 from persona4rec.offline.schema import Persona

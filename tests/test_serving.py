@@ -61,7 +61,7 @@ def test_reranker_recommend_and_app_read_the_tuned_gamma(ws, capsys):
 
     assert session.reranker(ws, "multi").users.gamma == TUNED_GAMMA
     # the study builders' explainer reads the same config
-    from persona4rec.annotation import workspace_examples
+    from persona4rec.annotation import examples as workspace_examples
 
     explain = workspace_examples.built_in_explainer(ws, "multi_persona")
     assert explain("u_piano", "piano")

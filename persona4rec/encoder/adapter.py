@@ -429,7 +429,7 @@ def adapter_model(base: str | None, weights: AdapterWeights):
     from sentence_transformers import SentenceTransformer
     from sentence_transformers.sentence_transformer.modules import Dense, Normalize, Router
 
-    from .model import resolve_model
+    from ..embedding import resolve_model
 
     def side(weight, bias):
         d_out, d_in = weight.shape
@@ -462,7 +462,7 @@ class AdapterShortcut:
         self.weights, self.known, self.base = weights, dict(known), base
 
     def _base_vectors(self, texts: Sequence[str]) -> np.ndarray:
-        from .model import encode
+        from ..embedding import encode
 
         missing = sorted({t for t in texts if t not in self.known})
         if missing:
@@ -481,9 +481,9 @@ def save_adapter(
 ) -> None:
     """Save base + adapter to ws.encoder_dir (atomically), then write the trained slot's interaction
     cache and the given index variants from the vanilla slot's base vectors."""
+    from ..embedding import forget_encoder
     from ..index.persona_index import build_index, open_index
     from ..io import atomic_dir
-    from .model import forget_encoder
     from .selection import choose_encoder
     from .timeline import Timelines, interaction_texts
     from .user import InteractionCache

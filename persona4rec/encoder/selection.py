@@ -17,9 +17,9 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..embedding import DEFAULT_ENCODER, encoder_identity
 from ..errors import WorkspaceError
 from ..workspace import Workspace
-from .model import DEFAULT_ENCODER, encoder_identity
 
 AUTO, TRAINED, VANILLA = "auto", "trained", "vanilla"
 

@@ -140,7 +140,7 @@ class _Trainer:
         import torch
         from sentence_transformers import SentenceTransformer
 
-        from .model import resolve_model
+        from ..embedding import resolve_model
 
         self.torch, self.config = torch, config
         torch.manual_seed(config.seed)
@@ -303,7 +303,7 @@ def train_encoder(ws: Workspace, config: TrainConfig | None = None) -> TrainResu
 
 def _save_model(ws: Workspace, trainer: _Trainer) -> None:
     """Write the model beside encoder/ and swap it in, so a crash never leaves half a model."""
-    from .model import forget_encoder
+    from ..embedding import forget_encoder
 
     with atomic_dir(ws.encoder_dir) as staging:
         trainer.save(staging)

@@ -153,7 +153,7 @@ class UserEncoder:
         timelines: Timelines | None = None,
         progress: bool = False,
     ) -> UserEncoder:
-        from .model import QUERY, encode
+        from ..embedding import QUERY, encode
 
         choice = encoder if isinstance(encoder, EncoderChoice) else choose_encoder(ws, encoder)
         timelines = timelines or Timelines.from_workspace(ws)

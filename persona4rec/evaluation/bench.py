@@ -26,9 +26,9 @@ from typing import Any
 
 from ..errors import ConfigError, WorkspaceError
 from ..io import write_json
+from ..metrics import DEFAULT_KS, metric_columns
 from ..workspace import Workspace
 from .latency import LatencyConfig
-from .metrics import DEFAULT_KS, metric_columns
 from .tuning import FUSION_WEIGHTS, GAMMAS
 
 log = logging.getLogger(__name__)
@@ -645,8 +645,8 @@ def llm_baseline(
 ) -> dict:
     """Run the listwise baseline on the first llm_users test users; accuracy on those users beside CF and
     Persona4Rec for context (a handful of users: not a quality estimate)."""
+    from ..metrics import rank_metrics
     from .llm_listwise import local_llama_server, local_server_unavailable, run_listwise
-    from .metrics import rank_metrics
     from .workspace_eval import split_targets
 
     if not config.llm or config.llm_users < 1:

@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 
-from .metrics import first_hit_rank, metrics_at
+from ..metrics import first_hit_rank, metrics_at
 
 SEGMENT_NAMES = ("warm", "cold", "head", "tail")
 TOP_PERCENTILE = 0.8

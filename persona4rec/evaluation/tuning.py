@@ -20,9 +20,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import WorkspaceError
+from ..metrics import rank_metrics
 from ..rerank import FeatureInputs, Reranker, ServingConfig, padded_scores, save_serving_configs
 from ..workspace import Workspace
-from .metrics import rank_metrics
 
 log = logging.getLogger(__name__)
 

@@ -11,8 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from ..metrics import DEFAULT_KS, per_user_metrics, summarize
 from ..workspace import Workspace
-from .metrics import DEFAULT_KS, per_user_metrics, summarize
 from .segments import segment_metrics, segments_from_train
 
 

@@ -109,7 +109,7 @@ def build_index(
     over base vectors already at hand); it must give what the encoder's document side would."""
     import faiss
 
-    from ..encoder.model import encode
+    from ..embedding import encode
     from ..io import write_parquet
 
     check_persona_text_mode(persona_text)

@@ -64,7 +64,7 @@ class ExtractiveBackend:
     batch_size: int = 32
 
     def __post_init__(self):
-        from ..encoder.model import short_name
+        from ..embedding import short_name
 
         self.name = f"extractive:{short_name(self.encoder)}"
         self._prototypes: tuple[list[str], np.ndarray] | None = None
@@ -74,7 +74,7 @@ class ExtractiveBackend:
     def _encode(self, texts: Sequence[str]) -> np.ndarray:
         """Embeddings of `texts`, each distinct text encoded once per backend: review sentences recur as
         aspect values, persona phrases and profile entries across stages and batches."""
-        from ..encoder.model import encode
+        from ..embedding import encode
 
         if not texts:
             return np.zeros((0, 1), dtype="float32")

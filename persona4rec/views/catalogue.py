@@ -74,8 +74,8 @@ class Catalogue:
 def load_catalogue(ws: Workspace) -> Catalogue:
     import pandas as pd
 
+    from ..authors.interop import unreviewed_items
     from ..data.importer import load_workspace_tables
-    from ..offline.authors_import import unreviewed_items
 
     readiness = Readiness.of(ws)
     reviews, items, split = load_workspace_tables(ws)

@@ -25,8 +25,8 @@ from .text import snippet
 if TYPE_CHECKING:
     import pandas as pd
 
+    from ..annotation.online import OnlineExplainer
     from ..rerank import Reranker
-    from .online import OnlineExplainer
 
 # The systems the app can build examples for, and the index variant each one needs (None: no index).
 APP_SYSTEMS: dict[str, str | None] = {
@@ -41,7 +41,7 @@ HISTORY_SHOWN = 5
 def available_systems(cat: Catalogue, llm: bool | None = None) -> list[str]:
     """The systems this workspace can explain with: single_persona only where single personas exist,
     online_llm only where an LLM server is configured (`llm`, default: from the environment)."""
-    from .online import llm_configured
+    from ..annotation.online import llm_configured
 
     ready = {"multi": cat.readiness.personas, "single": cat.readiness.personas_single, None: True}
     llm = llm_configured() if llm is None else llm

@@ -78,7 +78,7 @@ def run(args: argparse.Namespace) -> int:
         return run_workspace(args, ks)
     if not (args.candidates and args.gt):
         raise ConfigError("file mode needs both --candidates and --gt (or give a workspace and --generator)")
-    from .authors import evaluate_files
+    from ..authors.evaluation import evaluate_files
 
     result = evaluate_files(args.candidates, args.gt, ks=ks, reviews_path=args.reviews, scenarios=args.scenarios)
     if args.json:
@@ -93,8 +93,8 @@ def run(args: argparse.Namespace) -> int:
 
 def run_workspace(args: argparse.Namespace, ks) -> int:
     from ..errors import ConfigError
+    from ..evaluation.workspace_eval import evaluate_generator, record_generator_evaluation
     from ..workspace import Workspace
-    from .workspace_eval import evaluate_generator, record_generator_evaluation
 
     if not args.generator:
         raise ConfigError("workspace mode needs --generator (bpr, lightgcn or pop)")
@@ -102,8 +102,8 @@ def run_workspace(args: argparse.Namespace, ks) -> int:
     result = evaluate_generator(ws, args.generator, split=args.split, ks=ks)
     report = record_generator_evaluation(ws, result)
     if args.export_authors:
+        from ..authors.evaluation import workspace_to_authors
         from ..candidates.generate import load_candidates, read_split
-        from .authors import workspace_to_authors
 
         paths = workspace_to_authors(
             load_candidates(ws, args.generator), read_split(ws), args.export_authors, which=args.split

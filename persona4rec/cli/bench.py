@@ -73,9 +73,9 @@ def register(subparsers) -> None:
 def run(args: argparse.Namespace) -> int:
     import dataclasses
 
+    from ..evaluation.bench import BenchConfig, run_bench
+    from ..evaluation.report import markdown_table
     from ..workspace import Workspace
-    from .bench import BenchConfig, run_bench
-    from .report import markdown_table
 
     ws = Workspace.open(args.workspace)
     changes = {
@@ -112,8 +112,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 def run_tune(args: argparse.Namespace) -> int:
+    from ..evaluation.tuning import tune_serving
     from ..workspace import Workspace
-    from .tuning import tune_serving
 
     ws = Workspace.open(args.workspace)
     tune_serving(ws, args.generators, learned=not args.no_learned, say=lambda line: print(line, flush=True))

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from ..errors import ConfigError, WorkspaceError
-from .workspaces import is_workspace
+from ..views.workspaces import is_workspace
 
 DEFAULT_PORT = 8501
 

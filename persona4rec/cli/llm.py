@@ -16,7 +16,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     verbs = group.add_subparsers(dest="llm_command", metavar="VERB")
     group.set_defaults(func=lambda args: (group.print_help(), 1)[1])
     check = verbs.add_parser("check", help="ask the server one structured question and report protocol, tokens, cost")
-    from .config import add_llm_arguments
+    from ..llm.config import add_llm_arguments
 
     add_llm_arguments(check)
     check.set_defaults(func=run_check)
@@ -27,8 +27,8 @@ def run_check(args: argparse.Namespace) -> int:
 
     from pydantic import BaseModel, Field
 
-    from .client import LLMClient
-    from .config import llm_config_from_args
+    from ..llm.client import LLMClient
+    from ..llm.config import llm_config_from_args
 
     class Summary(BaseModel):
         summary: str = Field(min_length=1)

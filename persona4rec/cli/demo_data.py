@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from .commands import data_group
+from .data import data_group
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -25,7 +25,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run_demo(args: argparse.Namespace) -> int:
-    from .demo import build_demo_workspace
+    from ..demo.catalogue import build_demo_workspace
 
     ws = build_demo_workspace(
         args.out, seed=args.seed, overwrite=args.overwrite, n_items=args.items, n_users=args.users

@@ -28,9 +28,9 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import InputError
+from ..evaluation.segments import Segments, build_segments, segment_metrics
 from ..io import atomic_path, open_text
-from .metrics import DEFAULT_KS, PAD, rank_metrics
-from .segments import Segments, build_segments, segment_metrics
+from ..metrics import DEFAULT_KS, PAD, rank_metrics
 
 ITEM_KEYS = ("parent_asin", "business_id", "item_id")  # Amazon 2023, Yelp, canonical
 

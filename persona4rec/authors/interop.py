@@ -29,12 +29,12 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from ..data.authors import ORIGIN, SLOT_FIELDS, AuthorsArtifacts, Origin, ReviewObs, read_authors_dir, write_authors_dir
 from ..errors import InputError, WorkspaceError
 from ..io import JsonlLog, write_json, write_jsonl
+from ..offline.records import load_alignment, load_aspects, load_personas, load_summaries, stage_path
+from ..offline.schema import AlignmentRecord, AspectRecord, AspectTuple, Persona, PersonaRecord, SummaryRecord
 from ..workspace import Workspace, utc_now
-from .records import load_alignment, load_aspects, load_personas, load_summaries, stage_path
-from .schema import AlignmentRecord, AspectRecord, AspectTuple, Persona, PersonaRecord, SummaryRecord
+from .files import ORIGIN, SLOT_FIELDS, AuthorsArtifacts, Origin, ReviewObs, read_authors_dir, write_authors_dir
 
 AUTHORS_ITEMS = "authors_items"
 AUTHORS_REVIEW_IDS = "authors_review_ids"

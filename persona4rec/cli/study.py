@@ -93,8 +93,8 @@ def _study_ref(value: str) -> int | str:
 
 
 def _db_upgrade(args: argparse.Namespace) -> int:
-    from .db import resolve_url
-    from .migrate import upgrade
+    from ..annotation.db import resolve_url
+    from ..annotation.migrate import upgrade
 
     url = resolve_url(args.url)
     revision = upgrade(url, revision=args.revision)
@@ -103,8 +103,8 @@ def _db_upgrade(args: argparse.Namespace) -> int:
 
 
 def _db_current(args: argparse.Namespace) -> int:
-    from .db import make_engine, resolve_url
-    from .migrate import current_revision, head_revision
+    from ..annotation.db import make_engine, resolve_url
+    from ..annotation.migrate import current_revision, head_revision
 
     url = resolve_url(args.url)
     engine = make_engine(url)
@@ -117,10 +117,10 @@ def _db_current(args: argparse.Namespace) -> int:
 
 
 def _study_create(args: argparse.Namespace) -> int:
+    from ..annotation.db import open_database
+    from ..annotation.examples_io import read_examples_jsonl
+    from ..annotation.study import create_study
     from ..errors import ConfigError, InputError
-    from .db import open_database
-    from .examples_io import read_examples_jsonl
-    from .study import create_study
 
     token = None
     if args.token_env:
@@ -128,8 +128,8 @@ def _study_create(args: argparse.Namespace) -> int:
         if not token:
             raise ConfigError(f"environment variable {args.token_env} (--token-env) is empty or unset")
     if args.workspace:
+        from ..annotation.examples import build_examples
         from ..workspace import Workspace
-        from .workspace_examples import build_examples
 
         examples = build_examples(
             Workspace.open(args.workspace),
@@ -165,8 +165,8 @@ def _study_create(args: argparse.Namespace) -> int:
 
 
 def _study_list(args: argparse.Namespace) -> int:
-    from .db import open_database
-    from .study import list_studies, study_progress
+    from ..annotation.db import open_database
+    from ..annotation.study import list_studies, study_progress
 
     db = open_database(args.url)
     studies = list_studies(db)
@@ -184,8 +184,8 @@ def _study_list(args: argparse.Namespace) -> int:
 
 
 def _study_export(args: argparse.Namespace) -> int:
-    from .db import open_database
-    from .export import export_ratings
+    from ..annotation.db import open_database
+    from ..annotation.export import export_ratings
 
     db = open_database(args.url)
     n = export_ratings(db, _study_ref(args.name), args.out, args.format)
@@ -194,8 +194,8 @@ def _study_export(args: argparse.Namespace) -> int:
 
 
 def _study_results(args: argparse.Namespace) -> int:
-    from .db import open_database
-    from .stats import study_results
+    from ..annotation.db import open_database
+    from ..annotation.stats import study_results
 
     db = open_database(args.url)
     results = study_results(db, _study_ref(args.name), unit=args.unit)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from . import GENERATORS
+from ..candidates import GENERATORS
 
 
 def register(subparsers) -> None:
@@ -37,9 +37,9 @@ def register(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..candidates.generate import config_class, generate_candidates
     from ..errors import ConfigError
     from ..workspace import Workspace
-    from .generate import config_class, generate_candidates
 
     overrides = {
         "dim": args.dim,

@@ -11,7 +11,7 @@ import os
 import threading
 from pathlib import Path
 
-from ..errors import ConfigError
+from .errors import ConfigError
 
 DEFAULT_ENCODER = "bundled:all-MiniLM-L6-v2"
 _cache: dict[tuple[str, str], object] = {}

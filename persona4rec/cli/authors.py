@@ -27,7 +27,7 @@ EXPORT_DESCRIPTION = (
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """`authors import|export`, and the same verbs as `offline import-authors|export-authors`."""
-    from .commands import offline_group
+    from .offline import offline_group
 
     group = subparsers.add_parser(GROUP, help="import/export the paper authors' artifact files (gpt-4o-mini outputs)")
     group.set_defaults(func=lambda args: (group.print_help(), 1)[1])
@@ -72,7 +72,7 @@ def _export_arguments(exp: argparse.ArgumentParser) -> None:
 
 
 def run_import(args: argparse.Namespace) -> int:
-    from .authors_import import import_authors
+    from ..authors.interop import import_authors
 
     ws = import_authors(args.folder, args.out, overwrite=args.overwrite, skip_bad_lines=args.skip_bad_lines)
     manifest = ws.manifest()
@@ -90,7 +90,7 @@ def run_import(args: argparse.Namespace) -> int:
 
 
 def run_export(args: argparse.Namespace) -> int:
-    from .authors_import import export_authors
+    from ..authors.interop import export_authors
 
     result = export_authors(
         args.workspace, args.out, dialect=args.dialect, gzip_files=args.gzip, overwrite=args.overwrite

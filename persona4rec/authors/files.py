@@ -39,10 +39,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..data.fields import Fields
+from ..data.reading import BAD_VALUE, MISSING_FIELD, WRONG_TYPE, BadLines, BadRecord, iter_records
 from ..errors import InputError
 from ..io import atomic_path
-from .fields import Fields
-from .reading import BAD_VALUE, MISSING_FIELD, WRONG_TYPE, BadLines, BadRecord, iter_records
 
 ORIGIN = "authors:gpt-4o-mini"
 FILES = (

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .demo_vocabulary import (
+from .vocabulary import (
     CATEGORIES,
     FILLERS,
     NEGATIVE_TAILS,
@@ -142,7 +142,7 @@ def _describe(item: _Item, reasons: dict[str, tuple[Category, Reason]], rng: np.
 def _items_frame(items: list[_Item], rng: np.random.Generator):
     import pandas as pd
 
-    from .schema import as_items
+    from ..data.schema import as_items
 
     reasons = all_reasons()
     rows = [
@@ -339,7 +339,7 @@ def generate_demo(seed: int = 0, n_items: int = 80, n_users: int = 220, **overri
     import numpy as np
     import pandas as pd
 
-    from .schema import as_reviews
+    from ..data.schema import as_reviews
 
     config = DemoConfig(n_items=n_items, n_users=n_users, **overrides)
     if config.n_items < 2 * len(CATEGORIES) or config.n_users < 1:
@@ -415,8 +415,8 @@ def load_truth(ws: Workspace) -> dict[str, pd.DataFrame]:
 
 def build_demo_workspace(out: str | Path, seed: int = 0, overwrite: bool = False, **demo_options: Any) -> Workspace:
     """Generate the demo catalogue and write it as a workspace (5-core, leave-one-out split)."""
-    from .importer import build_workspace
-    from .kcore import kcore as kcore_filter
+    from ..data.importer import build_workspace
+    from ..data.kcore import kcore as kcore_filter
 
     catalogue = generate_demo(seed=seed, **demo_options)
     # The truth tables must describe exactly the reviews the workspace keeps: apply the 5-core here first

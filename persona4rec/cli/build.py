@@ -57,7 +57,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _build(args: argparse.Namespace, workspace: str):
-    from .pipeline import BuildConfig, build_all
+    from ..pipeline import BuildConfig, build_all
 
     config = BuildConfig(
         backend=args.backend,
@@ -83,6 +83,6 @@ def run_demo(args: argparse.Namespace) -> int:
     report = _build(args, args.out)
     if args.no_app:
         return 0
-    from .views.launch import run_app
+    from ..webapp.launch import run_app
 
     return run_app(report.workspace, port=args.port)

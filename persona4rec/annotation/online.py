@@ -14,9 +14,9 @@ from string import Template
 
 from pydantic import BaseModel, Field
 
+from ..views.catalogue import Catalogue
+from ..views.explore import user_history
 from ..workspace import Workspace
-from .catalogue import Catalogue
-from .explore import user_history
 
 # Kept beside the code that fills it (the LLM package's prompt files cover the offline tasks only).
 SYSTEM = (

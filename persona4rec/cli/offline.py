@@ -121,8 +121,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run_status(args: argparse.Namespace) -> int:
+    from ..offline.status import offline_status, status_lines
     from ..workspace import Workspace
-    from .status import offline_status, status_lines
 
     status = offline_status(Workspace.open(args.workspace))
     print(json.dumps(status, indent=2) if args.json else "\n".join(status_lines(status)))
@@ -130,8 +130,8 @@ def run_status(args: argparse.Namespace) -> int:
 
 
 def run_quality(args: argparse.Namespace) -> int:
+    from ..demo.quality import persona_purity
     from ..workspace import Workspace
-    from .quality import persona_purity
 
     result = persona_purity(Workspace.open(args.workspace), single=args.single)
     if args.json:
@@ -147,7 +147,7 @@ def run_quality(args: argparse.Namespace) -> int:
 
 
 def _backend(args, ws):
-    from .backends import make_backend
+    from ..offline.backends import make_backend
 
     if args.backend != "llm":
         return make_backend(ws, "extractive", encoder=args.encoder, domain=args.domain)
@@ -158,8 +158,8 @@ def _backend(args, ws):
 
 def run_offline(args: argparse.Namespace) -> int:
     from ..errors import BudgetExceeded, LLMUnavailable
+    from ..offline import stages
     from ..workspace import Workspace
-    from . import stages
 
     ws = Workspace.open(args.workspace)
     reports = []

@@ -102,8 +102,8 @@ def register(subparsers) -> None:
 
 
 def run_train(args: argparse.Namespace) -> int:
+    from ..encoder.train import DEFAULT_MODE
     from ..workspace import Workspace
-    from .train import DEFAULT_MODE
 
     ws = Workspace.open(args.workspace)
     mode = "lora" if args.lora else (args.mode or DEFAULT_MODE)
@@ -128,7 +128,7 @@ def run_train(args: argparse.Namespace) -> int:
 
 def _train_adapter(ws, args) -> dict:
     from ..config import load_config
-    from .adapter import AdapterConfig, train_adapter
+    from ..encoder.adapter import AdapterConfig, train_adapter
 
     overrides = {
         "epochs": args.epochs,
@@ -162,7 +162,7 @@ def _train_adapter(ws, args) -> dict:
 
 def _train_full(ws, args, lora: bool) -> dict:
     from ..config import load_config
-    from .train import TrainConfig, train_encoder
+    from ..encoder.train import TrainConfig, train_encoder
 
     overrides = {
         "epochs": args.epochs,

@@ -29,15 +29,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     if args.check:
         return run_check(args.workspace)
-    from .launch import run_app
+    from ..webapp.launch import run_app
 
     return run_app(args.workspace, args.port, args.address)
 
 
 def run_check(workspace: str | None) -> int:
     from ..errors import WorkspaceError
-    from .check import check_app
-    from .workspaces import is_workspace
+    from ..views.workspaces import is_workspace
+    from ..webapp.check import check_app
 
     if workspace is None or not is_workspace(workspace):
         raise WorkspaceError(f"{workspace}: not a workspace (no manifest.json); --check needs --workspace WS")

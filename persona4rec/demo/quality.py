@@ -17,8 +17,8 @@ from collections import Counter
 from typing import Any
 
 from ..errors import WorkspaceError
+from ..offline.records import load_personas, review_key
 from ..workspace import Workspace
-from .records import load_personas, review_key
 
 PLANTED_REVIEWS = "planted_reviews.parquet"
 
@@ -30,7 +30,7 @@ def _planted_reasons(ws: Workspace) -> dict[str, str | None]:
     if not path.exists():
         raise WorkspaceError(
             f"{path}: missing; persona purity needs the demo catalogue's planted truth "
-            "(`persona4rec demo` / persona4rec.data.demo.build_demo_workspace)"
+            "(`persona4rec demo` / persona4rec.demo.catalogue.build_demo_workspace)"
         )
     planted = pd.read_parquet(path)
     return {

@@ -11,23 +11,23 @@ import importlib
 import logging
 import sys
 
-from . import __version__
-from .errors import Persona4RecError
+from .. import __version__
+from ..errors import Persona4RecError
 
 # Modules that register verbs. Keep each cheap to import: no torch/faiss/pandas at module level.
 COMMAND_MODULES = [
-    "persona4rec.data.commands",
-    "persona4rec.pipeline_commands",
-    "persona4rec.data.demo_commands",
-    "persona4rec.offline.authors_commands",
-    "persona4rec.annotation.commands",
-    "persona4rec.offline.commands",
-    "persona4rec.llm.commands",
-    "persona4rec.candidates.commands",
-    "persona4rec.encoder.commands",
-    "persona4rec.evaluation.commands",
-    "persona4rec.evaluation.bench_commands",
-    "persona4rec.views.commands",
+    "persona4rec.cli.data",
+    "persona4rec.cli.build",
+    "persona4rec.cli.demo_data",
+    "persona4rec.cli.authors",
+    "persona4rec.cli.study",
+    "persona4rec.cli.offline",
+    "persona4rec.cli.llm",
+    "persona4rec.cli.candidates",
+    "persona4rec.cli.train",
+    "persona4rec.cli.evaluate",
+    "persona4rec.cli.bench",
+    "persona4rec.cli.app",
 ]
 
 

@@ -63,8 +63,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run_import(args: argparse.Namespace) -> int:
     from ..config import load_config
-    from .formats import ImportConfig, ImportRequest, load_dataset
-    from .importer import build_workspace
+    from ..data.formats import ImportConfig, ImportRequest, load_dataset
+    from ..data.importer import build_workspace
 
     config = load_config(
         ImportConfig,
@@ -101,8 +101,8 @@ def run_import(args: argparse.Namespace) -> int:
 
 
 def run_stats(args: argparse.Namespace) -> int:
+    from ..data.stats import format_stats, workspace_stats
     from ..workspace import Workspace
-    from .stats import format_stats, workspace_stats
 
     stats = workspace_stats(Workspace.open(args.workspace))
     print(json.dumps(stats, indent=2) if args.json else format_stats(stats))

@@ -153,8 +153,8 @@ def prepare(workspace: str | Path, progress: bool = True) -> None:
     """Build what the pages would build on first use (persona indexes, the user-vector cache), with a
     progress bar, so no page run is timed against a first-time build of a large workspace."""
     from ..rerank import Reranker
+    from ..views.workspaces import Readiness
     from ..workspace import Workspace
-    from .workspaces import Readiness
 
     ws = Workspace.open(workspace)
     ready = Readiness.of(ws)
