@@ -19,8 +19,8 @@ generator = controls[1].selectbox(
     key="explore_generator",
     disabled=not ready.generators,
 )
-candidates = session.candidates(ws, generator) if ready.generators else None
-users = explore.users_with_candidates(candidates, split) if candidates is not None else cat.users()
+candidates = session.candidates(ws, generator, split) if ready.generators else None
+users = list(candidates) if candidates is not None else cat.users()
 query = controls[2].text_input("Find a user (part of the id)", key="explore_query")
 matching = [u for u in users if query.strip().lower() in u.lower()] if query.strip() else users
 if not matching:
@@ -33,7 +33,7 @@ st.caption(f"Held-out {split} item: " + (md(f"{cat.title(target)} ({target})") i
 history_col, ranked_col = st.columns([2, 3])
 with history_col:
     st.subheader("History")
-    st.caption(f"Oldest first; the last {explore.PROFILE_LENGTH} (in_profile) make the user vector.")
+    st.caption(f"Oldest first; the last {explore.HISTORY_LENGTH} (in_profile) make the user vector.")
     st.dataframe(explore.user_history(cat, user, split), hide_index=True, width="stretch")
 
 with ranked_col:
@@ -44,7 +44,7 @@ with ranked_col:
     if candidates is None:
         session.say_missing(ws, "candidates", "Reranking")
         st.stop()
-    items, scores = explore.candidates_for(candidates, user, split)
+    items, scores = candidates.get(user, ([], []))
     ranked = session.reranker(ws, "multi", generator).rerank(user, items, split, scores)
     table = explore.reranked_frame(cat, ranked, target)
     st.dataframe(

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from persona4rec.views import charts, compare, explore, session
+from persona4rec.views import charts, compare, session
 from persona4rec.views.text import md
 
 session.page_setup()
@@ -50,11 +50,10 @@ with one_user:
         left, middle, right = st.columns(3)
         split = left.selectbox("Held-out split", ["test", "valid"], key="compare_split")
         generator = middle.selectbox("First-stage candidates", list(ready.generators), key="compare_generator")
-        candidates = session.candidates(ws, generator)
-        users = explore.users_with_candidates(candidates, split)
-        user = right.selectbox("User", users, key="compare_user")
+        candidates = session.candidates(ws, generator, split)
+        user = right.selectbox("User", list(candidates), key="compare_user")
         target = cat.held_out(user, split)
-        items, scores = explore.candidates_for(candidates, user, split)
+        items, scores = candidates.get(user, ([], []))
         multi = session.reranker(ws, "multi", generator).rerank(user, items, split, scores)
         single = session.reranker(ws, "single", generator).rerank(user, items, split, scores)
         table = compare.side_by_side(cat, multi, single, target)

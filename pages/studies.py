@@ -30,11 +30,9 @@ with create_tab:
     ws = session.current_workspace()
     ready = session.catalogue(ws).readiness if ws is not None else None
     if ws is None:
-        st.info("Choose or build a workspace first: study examples come from its rerankers.")
+        st.info("Choose or build a workspace first: study examples come from its held-out items and personas.")
     elif not ready.personas:
         session.say_missing(ws, "personas", "Building study examples")
-    elif not ready.generators:
-        session.say_missing(ws, "candidates", "Building study examples")
     else:
         criteria_set = st.selectbox(
             "Criteria",
@@ -54,13 +52,16 @@ with create_tab:
             system_b = b.selectbox(
                 "System B", systems, index=1, key="study_system_b", format_func=lambda s: f"{s}: {KNOWN_SYSTEMS[s]}"
             )
-            c1, c2, c3, c4 = st.columns(4)
-            generator = c1.selectbox("Candidates from", list(ready.generators), key="study_generator")
-            n_examples = c2.number_input("Examples", min_value=1, max_value=500, value=20, key="study_examples")
-            per_example = c3.number_input(
+            st.caption(
+                "Each example is a sampled test user's held-out item (what they chose next), explained by both "
+                "systems; the same seed gives the same examples as `persona4rec study create --workspace`."
+            )
+            c1, c2, c3 = st.columns(3)
+            n_examples = c1.number_input("Examples", min_value=1, max_value=500, value=20, key="study_examples")
+            per_example = c2.number_input(
                 "Annotators per example", min_value=1, max_value=20, value=3, key="study_annotators"
             )
-            seed = c4.number_input("Seed", min_value=0, value=0, key="study_seed")
+            seed = c3.number_input("Seed", min_value=0, value=0, key="study_seed")
             token = st.text_input(
                 "Access token (optional; annotators must give it)", type="password", key="study_token"
             )
@@ -71,19 +72,16 @@ with create_tab:
                 )
             if st.form_submit_button("Create study"):
                 try:
-                    cat = session.catalogue(ws)
-                    rerankers = {v: session.reranker(ws, v) for v in studies.variants_needed(system_a, system_b)}
                     online = OnlineExplainer(ws) if "online_llm" in (system_a, system_b) else None
                     bar = st.progress(0.0, text="Building examples…")
-                    examples = studies.build_examples(
-                        cat,
-                        session.candidates(ws, generator),
-                        rerankers,
+                    examples = studies.study_examples(
+                        ws,
                         system_a,
                         system_b,
                         int(n_examples),
-                        int(seed),
+                        seed=int(seed),
                         criteria_set=criteria_set,
+                        load_reranker=lambda variant: session.reranker(ws, variant),
                         online=online,
                         progress=lambda done, total: bar.progress(done / total, text=f"{done}/{total} examples"),
                     )

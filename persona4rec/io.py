@@ -95,6 +95,25 @@ def open_text(path: str | Path):
     return open(path, encoding="utf-8", errors="strict")
 
 
+def read_json_objects(path: str | Path) -> Iterator[tuple[int, dict]]:
+    """(line number, object) of a JSON-lines file (plain or gzip) that must hold one JSON object a line;
+    blank lines are skipped, anything else stops with an InputError naming the file and line."""
+    from .errors import InputError
+
+    with open_text(path) as fh:
+        for number, raw in enumerate(fh, start=1):
+            text = raw.strip()
+            if not text:
+                continue
+            try:
+                obj = json.loads(text)
+            except json.JSONDecodeError as exc:
+                raise InputError(f"not valid JSON ({exc.msg})", path=path, line=number) from None
+            if not isinstance(obj, dict):
+                raise InputError("expected a JSON object", path=path, line=number)
+            yield number, obj
+
+
 def sha256_file(path: str | Path, chunk: int = 1 << 20) -> str:
     h = hashlib.sha256()
     with open(path, "rb") as fh:

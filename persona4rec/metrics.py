@@ -7,6 +7,10 @@ For each user, r is the 1-based position of the first ground-truth item in the r
 and each metric is the mean over users. A target may be one item id or a set of ids (the authors' gt
 files allow several lines per user); the first position holding any of them counts. Padding entries
 ("[PAD]") occupy a position like any other id and never match, as in the authors' eval.py.
+
+This module is the one home of these formulas: ranked id lists go through `rank_metrics` / `ndcg_at`;
+code that already has each user's rank as an array (generator training, the adapter's and the learned
+ranker's VALID scores) uses `mean_ndcg`. numpy is imported inside the functions that need it.
 """
 
 from __future__ import annotations
@@ -82,6 +86,33 @@ def per_user_metrics(
             row.update({f"{name}@{k}": v for name, v in metrics_at(rank, k).items()})
         rows.append(row)
     return pd.DataFrame(rows, columns=["user_id", "rank", *metric_columns(ks)])
+
+
+def ndcg_at(ranked: Sequence[Sequence[str]], targets: Sequence[str | None], k: int = 10) -> float:
+    """Mean NDCG@k of ranked id lists, one held-out target per list (None: no target, a miss)."""
+    if not targets:
+        return 0.0
+    return rank_metrics(ranked, [t if t is not None else "" for t in targets], (k,))[f"NDCG@{k}"]
+
+
+def ndcg_gains(ranks, k: int):
+    """Per-user NDCG@k, 1/log2(r + 1), of an array of 1-based ranks (0 or beyond k: 0), as float64."""
+    import numpy as np
+
+    ranks = np.asarray(ranks)
+    hit = (ranks >= 1) & (ranks <= k)
+    # np.maximum keeps log2(1) = 0 out of the division for misses (their gain is 0 anyway).
+    return np.where(hit, 1.0 / np.log2(np.maximum(ranks, 1) + 1.0), 0.0)
+
+
+def mean_ndcg(ranks, k: int, users: int | None = None) -> float:
+    """Mean NDCG@k over `users` users whose targets sit at `ranks` (1-based; 0 or beyond k is a miss).
+
+    users: the denominator when `ranks` holds only some of them (the others' targets were not in their
+    lists, so they count 0); default len(ranks). 0.0 when there are no users."""
+    gains = ndcg_gains(ranks, k)
+    users = len(gains) if users is None else users
+    return float(gains.sum() / users) if users else 0.0
 
 
 def summarize(per_user) -> dict[str, float]:

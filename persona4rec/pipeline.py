@@ -73,22 +73,11 @@ def create_workspace(out: Path, data: Path | None, seed: int = 0) -> Workspace:
         from .demo.catalogue import build_demo_workspace
 
         return build_demo_workspace(out, seed=seed)
-    from .data.formats import ImportConfig, ImportRequest, load_dataset
-    from .data.importer import build_workspace
+    from .data.formats import ImportConfig, ImportRequest
+    from .data.importer import import_dataset
 
     reviews, meta = find_dataset_files(Path(data))
-    config = ImportConfig()
-    dataset = load_dataset(ImportRequest(reviews=reviews, meta=meta, config=config))
-    return build_workspace(
-        out,
-        dataset.reviews,
-        dataset.items,
-        kcore=config.kcore,
-        report=dataset.report,
-        inputs=dataset.inputs,
-        source=dataset.source,
-        extra_tables=dataset.extra_tables,
-    )
+    return import_dataset(ImportRequest(reviews=reviews, meta=meta, config=ImportConfig()), out)[0]
 
 
 def _offline(ws: Workspace, config: BuildConfig, progress: bool) -> str:
@@ -215,7 +204,7 @@ def build_all(
 ) -> BuildReport:
     """Create the workspace if needed (demo catalogue when `data` is None), then run every step."""
     config = config or BuildConfig()
-    echo = echo or (lambda line: print(line, flush=True))  # flushed: a build's log is often a file
+    echo = echo or logging.getLogger(__name__).info  # the CLI passes a flushed print
     out = Path(out)
     report = BuildReport(out)
     t0 = time.perf_counter()

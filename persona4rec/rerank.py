@@ -14,32 +14,36 @@ the list is ordered:
 Whatever orders the list, the explanation is the arg-max persona. Items with no personas are scored by
 their summary vector and flagged. The values tuned on VALID (evaluation/tuning.py) are stored in the
 workspace's serving.json, which `Reranker.from_workspace`, the app, `recommend` and the study builders read.
+This module holds the reranker, its result type and the serving config; the CF scaling and the learned
+ranker's features are persona4rec.ltr's (features.py, inputs.py), the tuning is evaluation/tuning.py's.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
+from .data.split import HISTORY_LENGTH
 from .encoder.selection import choose_encoder
-from .encoder.texts import DEFAULT_PERSONA_TEXT
-from .encoder.user import DEFAULT_GAMMA, DEFAULT_HISTORY_LENGTH, UserEncoder
+from .encoder.user import DEFAULT_GAMMA, UserEncoder
 from .errors import ConfigError, WorkspaceError
 from .index.persona_index import PersonaIndex, open_index
 from .index.retrieval import retrieve
 from .index.scoring import Scores
 from .io import read_json, write_json
+from .ltr.features import normalised_cf, padded_scores, positional_cf
+from .ltr.inputs import FeatureInputs
+from .offline.persona_text import DEFAULT_PERSONA_TEXT
 from .offline.schema import Persona
 from .workspace import Workspace
 
-log = logging.getLogger(__name__)
 PERSONA_SOURCES = ("persona", "summary-only")
 SERVING_FILE = "serving.json"
+RANKERS_DIR = "rankers"  # WS/rankers/<name>/: the learned rankers a ServingConfig.ranker names
 
 
 @dataclass(frozen=True)
@@ -49,7 +53,7 @@ class ServingConfig:
     variant: str = "multi"
     encoder: str | None = None  # None: the workspace default (trained if present), "vanilla", a path
     gamma: float = DEFAULT_GAMMA
-    history_length: int = DEFAULT_HISTORY_LENGTH
+    history_length: int = HISTORY_LENGTH
     fusion_weight: float = 0.0  # 0 = the paper's method
     ranker: str | None = None  # a learned ranker folder under WS/rankers/ (None: no learned ranker)
     persona_text: str = DEFAULT_PERSONA_TEXT
@@ -113,50 +117,6 @@ class RankedItem:
     contributions: list[tuple[str, float, float]] = field(default_factory=list)
 
 
-def normalised_cf(cf_scores: np.ndarray, valid: np.ndarray) -> np.ndarray:
-    """Row-wise min-max of CF scores over the real candidates (1.0 where a row's scores are all equal)."""
-    from .ltr.features import within_list_min_max
-
-    return np.where(valid, within_list_min_max(cf_scores, valid), 0.0).astype(np.float32)
-
-
-def padded_scores(rows: Sequence[Sequence[float]], shape: tuple[int, int]) -> np.ndarray:
-    """Per-list scores as a (U, C) array, 0 on the padding of short lists."""
-    out = np.zeros(shape, dtype=np.float32)
-    for n, row in enumerate(rows):
-        out[n, : len(row)] = row
-    return out
-
-
-def positional_cf(lengths: Sequence[int], width: int) -> np.ndarray:
-    """CF scores from list order when none are given: 1 for the first candidate, 0 for the last."""
-    out = np.zeros((len(lengths), width), dtype=np.float32)
-    for n, length in enumerate(lengths):
-        out[n, :length] = np.linspace(1.0, 0.0, length) if length > 1 else 1.0
-    return out
-
-
-@dataclass
-class FeatureInputs:
-    """What a learned ranker reads beside the persona scores: the item-summary vectors (same encoder)
-    and each item's train-split interaction count."""
-
-    summary: Any  # PaddedPersonaTable of the summary index, or None
-    popularity: dict[str, int]
-
-    @classmethod
-    def from_workspace(
-        cls, ws: Workspace, choice, persona_text: str = DEFAULT_PERSONA_TEXT, build: bool = True
-    ) -> FeatureInputs:
-        from .candidates.generate import read_split
-
-        split = read_split(ws)
-        train = split[split["split"] == "train"]
-        popularity = train["item_id"].astype(str).value_counts().to_dict()
-        summary = open_index(ws, "summary", choice, persona_text=persona_text, build=build).table
-        return cls(summary=summary, popularity={str(k): int(v) for k, v in popularity.items()})
-
-
 class Reranker:
     def __init__(
         self,
@@ -212,7 +172,7 @@ class Reranker:
         if config.ranker:
             from .ltr import LearnedRanker
 
-            ranker = LearnedRanker.load(ws.root / "rankers" / config.ranker)
+            ranker = LearnedRanker.load(ws.root / RANKERS_DIR / config.ranker)
             inputs = FeatureInputs.from_workspace(ws, choice, config.persona_text, build=build)
         return cls(index, users, config.fusion_weight, ranker, inputs, config)
 
@@ -279,30 +239,10 @@ class Reranker:
         user_vectors: np.ndarray,
     ) -> np.ndarray:
         """The learned ranker's feature tensor (U, C, F) in persona4rec.ltr.FEATURES order."""
-        from .ltr import candidate_features
-
         if self.inputs is None:
             raise ConfigError("features need FeatureInputs (the summary index and item popularity)")
-        popularity = np.zeros(cf.shape, dtype=np.float32)
-        for n, cands in enumerate(candidate_lists):
-            popularity[n, : len(cands)] = [self.inputs.popularity.get(i, 0) for i in cands]
         history = np.asarray([len(self.users.history_rows(u, split)) for u in user_ids])
-        summary_sims = None
-        if self.inputs.summary is not None:
-            summary = self.inputs.summary
-            rows = summary.rows_for(candidate_lists)
-            vectors = summary.tensor[rows][:, :, 0, :]  # one summary per item
-            summary_sims = np.einsum("ucd,ud->uc", vectors, user_vectors).astype(np.float32)
-            summary_sims[~summary.mask[rows][:, :, 0]] = np.nan
-        lengths = np.asarray([len(c) for c in candidate_lists])
-        return candidate_features(
-            sims=scores.sims,
-            cf_scores=cf,
-            lengths=lengths,
-            item_popularity=popularity,
-            history_lengths=history,
-            summary_sims=summary_sims,
-        )
+        return self.inputs.features(candidate_lists, cf, scores.sims, user_vectors, history)
 
     def rank_ids_many(
         self,

@@ -17,8 +17,6 @@ import contextlib
 import datetime as _dt
 import importlib.metadata
 import os
-import shutil
-import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -26,7 +24,7 @@ from typing import Any
 
 from . import __version__
 from .errors import WorkspaceError
-from .io import read_json, write_json
+from .io import atomic_dir, read_json, write_json
 
 MANIFEST = "manifest.json"
 SUBDIRS = ("data", "offline", "encoder", "index", "candidates", "reports")
@@ -132,10 +130,8 @@ class Workspace:
         root = Path(root)
         if root.exists() and not overwrite:
             raise WorkspaceError(f"{root}: already exists (pass --overwrite to replace it)")
-        root.parent.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=f".{root.name}.building-", dir=root.parent))
-        ws = cls(staging)
-        try:
+        with atomic_dir(root) as staging:
+            ws = cls(staging)
             for sub in SUBDIRS:
                 (staging / sub).mkdir()
             base = {
@@ -150,17 +146,7 @@ class Workspace:
             base.update(manifest or {})
             ws.write_manifest(base)
             yield ws
-            if root.exists():
-                trash = root.parent / f".{root.name}.old-{os.getpid()}"
-                os.replace(root, trash)
-                os.replace(staging, root)
-                shutil.rmtree(trash, ignore_errors=True)
-            else:
-                os.replace(staging, root)
-            ws.root = root
-        except BaseException:
-            shutil.rmtree(staging, ignore_errors=True)
-            raise
+        ws.root = root
 
     # -- manifest --------------------------------------------------------------------------------
     def manifest(self) -> dict[str, Any]:
@@ -181,10 +167,6 @@ class Workspace:
     def stage_done(self, name: str) -> bool:
         info = self.stage_info(name)
         return bool(info) and info.get("status") == "done"
-
-    def require_stage(self, name: str, hint: str) -> None:
-        if not self.stage_done(name):
-            raise WorkspaceError(f"{self.root}: stage '{name}' has not finished; run `{hint}` first")
 
     def _set_stage(self, name: str, info: dict[str, Any]) -> None:
         manifest = self.manifest()

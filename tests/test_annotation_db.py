@@ -11,7 +11,8 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect, text
 from sqlalchemy.exc import IntegrityError
 
-from persona4rec.annotation.db import DEFAULT_URL, Database, open_database, resolve_url
+from persona4rec.annotation.db import Database, open_database
+from persona4rec.annotation.engine import DEFAULT_URL, resolve_url
 from persona4rec.annotation.migrate import current_revision, downgrade, head_revision, upgrade
 from persona4rec.annotation.models import Base
 from persona4rec.errors import WorkspaceError

@@ -6,11 +6,12 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from persona4rec.annotation.examples import build_examples, persona_explanation
+from persona4rec.annotation.examples import build_examples
 from persona4rec.annotation.study import create_study, identify_annotator, next_assignment
 from persona4rec.data.schema import as_items, as_reviews, items_to_disk
 from persona4rec.errors import InputError
 from persona4rec.io import write_jsonl, write_parquet
+from persona4rec.offline.persona_text import persona_explanation
 from persona4rec.offline.schema import AspectTuple, Persona
 from persona4rec.workspace import Workspace
 
@@ -255,3 +256,100 @@ def test_cli_creates_a_study_from_a_workspace(ws, tmp_path, capsys):
         == 0
     )
     assert "2 examples x 3 annotators" in capsys.readouterr().out
+
+
+# -- one builder for the CLI and the app ------------------------------------------------------------------
+
+
+def _stored_examples(url: str, study_name: str) -> list:
+    """A study's examples as the database keeps them, in their study order, as ExampleInput again."""
+    from sqlalchemy import select
+
+    from persona4rec.annotation.db import open_database
+    from persona4rec.annotation.models import Example, Study
+    from persona4rec.annotation.study import ExampleInput
+
+    db = open_database(url)
+    with db.read() as session:
+        study_id = session.scalar(select(Study.id).where(Study.name == study_name))
+        rows = session.scalars(select(Example).where(Example.study_id == study_id).order_by(Example.position))
+        stored = [
+            ExampleInput(
+                user_id=r.user_id,
+                item_id=r.item_id,
+                explanation_a=r.explanation_a,
+                explanation_b=r.explanation_b,
+                history=r.history,
+                item_title=r.item_title,
+                workspace=r.workspace,
+            )
+            for r in rows
+        ]
+    db.dispose()
+    return stored
+
+
+@pytest.mark.parametrize(
+    "criteria, system_a, system_b",
+    [
+        pytest.param("persona", "multi_persona", "summary_profile", id="persona-sets"),
+        pytest.param("explanation", "multi_persona", "single_persona", id="winning-personas", marks=pytest.mark.slow),
+    ],
+)
+def test_cli_and_app_build_the_same_examples_for_the_same_seed(ws, tmp_path, criteria, system_a, system_b):
+    from persona4rec.cli import main as cli_main
+    from persona4rec.views.studies import study_examples
+
+    url = f"sqlite:///{tmp_path / 'same.sqlite'}"
+    command = ["study", "create", "--url", url, "--name", "cli", "--workspace", str(ws.root), "--criteria", criteria]
+    command += ["--system-a", system_a, "--system-b", system_b, "--examples-per-study", "3", "--seed", "5"]
+    assert cli_main(command) == 0
+
+    def app_reranker(variant):  # what the page's cached session.reranker(ws, variant) loads
+        from persona4rec.rerank import Reranker
+
+        return Reranker.from_workspace(ws, variant, generator=None)
+
+    app = study_examples(ws, system_a, system_b, 3, seed=5, criteria_set=criteria, load_reranker=app_reranker)
+    assert len(app) == 3
+    assert _stored_examples(url, "cli") == app  # same users, items, explanations, history, in the same order
+    if criteria == "persona":  # the whole persona set, one line per persona
+        assert all(e.explanation_a.count("\n") == len(PERSONAS[e.item_id]) - 1 for e in app)
+    assert {"item_id", "title", "rating", "review_title", "review", "date"} == set(app[0].history[0])
+
+
+class RecordingLLM:
+    """Stands in for OnlineExplainer: records what the online_llm system is given."""
+
+    def __init__(self):
+        self.calls = []
+
+    def explain(self, history, title, summary, key=""):
+        self.calls.append((key, [h["item_id"] for h in history], title, summary))
+        return f"You liked {history[-1]['title']}."
+
+
+def test_online_llm_explains_from_the_shown_history_and_the_items_summary(ws):
+    from persona4rec.annotation.online import rationale_messages
+
+    llm = RecordingLLM()
+    examples = build_examples(ws, "online_llm", "summary_profile", n=4, seed=1, online=llm)
+    by_user = {e.user_id: e for e in examples}
+    assert ("u1|bench", ["tuner", "guitar", "piano"], "Bench", ITEMS["bench"]) in llm.calls
+    assert by_user["u1"].explanation_a == "You liked Piano."
+    prompt = rationale_messages(by_user["u1"].history, "Bench", ITEMS["bench"])[1]["content"]
+    assert "- Tuner (rated 4): about tuner. quick tuning <b>on stage</b>" in prompt
+    assert "Recommended product: Bench" in prompt and ITEMS["bench"] in prompt
+
+
+def test_progress_is_reported_per_example(ws):
+    seen = []
+    build_examples(
+        ws,
+        "first_persona",
+        "summary_profile",
+        n=2,
+        explainers={"first_persona": first_persona},
+        progress=lambda done, total: seen.append((done, total)),
+    )
+    assert seen == [(1, 2), (2, 2)]

@@ -77,7 +77,8 @@ def frame_with(at, column: str):
 
 
 def test_md_escapes_markup_and_keeps_text():
-    from persona4rec.views.text import md, snippet
+    from persona4rec.offline.text import snippet
+    from persona4rec.views.text import md
 
     out = md("<script>x</script> **b** [l](u) $m$ :red[r]")
     for live in ("<script>", "**", "](", "$m$", ":red["):
@@ -305,41 +306,20 @@ def test_app_command_and_bad_workspace(tmp_path, capsys):
 
 
 def test_persona_quality_examples_show_whole_persona_sets(app_workspace):
-    from persona4rec.candidates.generate import load_candidates
-    from persona4rec.rerank import Reranker
     from persona4rec.views.catalogue import load_catalogue
-    from persona4rec.views.studies import available_systems, build_examples
+    from persona4rec.views.studies import available_systems, study_examples
 
     cat = load_catalogue(app_workspace)
     assert available_systems(cat, llm=False) == ["multi_persona", "single_persona", "summary_profile"]
     assert available_systems(cat, llm=True)[-1] == "online_llm"
-    rerankers = {v: Reranker.from_workspace(app_workspace, v) for v in ("multi", "single")}
-    examples = build_examples(
-        cat,
-        load_candidates(app_workspace, "pop"),
-        rerankers,
-        "multi_persona",
-        "single_persona",
-        3,
-        seed=7,
-        criteria_set="persona",
-    )
+    examples = study_examples(app_workspace, "multi_persona", "single_persona", 3, seed=7, criteria_set="persona")
     assert len(examples) == 3 and len({e.user_id for e in examples}) == 3
     for e in examples:
         record = cat.personas[e.item_id]
         assert e.explanation_a.count("\n") == len(record.personas) - 1  # one line per persona
         assert e.explanation_b.startswith(cat.personas_single[e.item_id].personas[0].name)
         assert e.history and {"title", "rating", "review"} <= set(e.history[0])
-    again = build_examples(
-        cat,
-        load_candidates(app_workspace, "pop"),
-        rerankers,
-        "multi_persona",
-        "single_persona",
-        3,
-        seed=7,
-        criteria_set="persona",
-    )
+    again = study_examples(app_workspace, "multi_persona", "single_persona", 3, seed=7, criteria_set="persona")
     assert again == examples  # seeded: the same study from the same seed
 
 
@@ -350,11 +330,8 @@ def test_online_llm_rationales_from_a_real_local_server(app_workspace, tmp_path)
     from llm_server import LlamaServer, find_model, free_port, why_unavailable
 
     from persona4rec.annotation.online import OnlineExplainer
-    from persona4rec.candidates.generate import load_candidates
     from persona4rec.llm.config import LLMConfig
-    from persona4rec.rerank import Reranker
-    from persona4rec.views.catalogue import load_catalogue
-    from persona4rec.views.studies import build_examples
+    from persona4rec.views.studies import study_examples
 
     reason = why_unavailable()
     if reason:
@@ -374,16 +351,7 @@ def test_online_llm_rationales_from_a_real_local_server(app_workspace, tmp_path)
             max_tokens=160,
         )
         online = OnlineExplainer(app_workspace, config)
-        cat = load_catalogue(app_workspace)
-        examples = build_examples(
-            cat,
-            load_candidates(app_workspace, "pop"),
-            {"multi": Reranker.from_workspace(app_workspace, "multi")},
-            "multi_persona",
-            "online_llm",
-            2,
-            online=online,
-        )
+        examples = study_examples(app_workspace, "multi_persona", "online_llm", 2, online=online)
     finally:
         server.kill()
     assert examples and all(e.explanation_b.strip() for e in examples)

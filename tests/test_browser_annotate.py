@@ -55,17 +55,12 @@ def study_db(tmp_path_factory):
         pytest.skip(f"{CHROMIUM} is absent (install Debian's chromium: scripts/install_system_deps.sh)")
     pytest.importorskip("playwright.sync_api", reason="playwright is not installed (extra 'browser')")
     from persona4rec.annotation import create_study, open_database
-    from persona4rec.candidates.generate import load_candidates
-    from persona4rec.rerank import Reranker
-    from persona4rec.views.catalogue import load_catalogue
-    from persona4rec.views.studies import build_examples
+    from persona4rec.views.studies import study_examples
 
     ws = shared_app_workspace(tmp_path_factory)
     path = tmp_path_factory.mktemp("browser") / "studies.sqlite"
     db = open_database(f"sqlite:///{path}")
-    cat = load_catalogue(ws)
-    rerankers = {v: Reranker.from_workspace(ws, v) for v in ("multi", "single")}
-    examples = build_examples(cat, load_candidates(ws, "pop"), rerankers, "multi_persona", "single_persona", 2)
+    examples = study_examples(ws, "multi_persona", "single_persona", 2)
     # Explanations are stored as given (any JSONL can carry markup): the page must show it as text.
     examples = [dataclasses.replace(e, explanation_a=f"{e.explanation_a} {MARKUP_REVIEW}") for e in examples]
     create_study(

@@ -8,8 +8,8 @@ import json
 
 import pandas as pd
 
-from persona4rec.cli import build_parser, main
-from persona4rec.cli.data import data_group
+from persona4rec.cli import build_parser, main, verb_group
+from persona4rec.cli.data import GROUP_HELP
 from persona4rec.data import formats
 from persona4rec.data.loaders.common import LoadedDataset
 
@@ -90,11 +90,11 @@ def test_stats_report_what_cleaning_did(tmp_path, capsys):
 def test_other_modules_can_add_data_verbs():
     parser = build_parser()
     subparsers = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
-    verbs = data_group(subparsers)
+    verbs = verb_group(subparsers, "data", GROUP_HELP)
     assert {"import", "stats"} <= set(verbs.choices)
     demo = verbs.add_parser("demo-test")
     demo.set_defaults(func=lambda args: 0)
-    assert data_group(subparsers) is verbs
+    assert verb_group(subparsers, "data", GROUP_HELP) is verbs
     assert parser.parse_args(["data", "demo-test"]).func(None) == 0
 
 

@@ -8,12 +8,13 @@ import numpy as np
 import pytest
 from encoder_tiny import build_tiny_workspace
 
-from persona4rec.embedding import encode
+from persona4rec.embedding import decay_weights, encode
 from persona4rec.encoder.selection import EncoderChoice, choose_encoder
-from persona4rec.encoder.texts import interaction_text, persona_text
+from persona4rec.encoder.texts import interaction_text
 from persona4rec.encoder.timeline import Timelines, interaction_texts
-from persona4rec.encoder.user import InteractionCache, UserEncoder, decay_weights, weighted_user_vector
+from persona4rec.encoder.user import InteractionCache, UserEncoder, weighted_user_vector
 from persona4rec.errors import ConfigError
+from persona4rec.offline.persona_text import persona_text
 from persona4rec.offline.schema import AspectTuple, Persona
 
 

@@ -106,12 +106,11 @@ def backend_for(ws, proxy, **changes):
 
 
 def total_usage(reports):
-    from persona4rec.offline.backend import Usage
-    from persona4rec.offline.stages import add_usage
+    from persona4rec.llm.usage import Usage
 
     usage = Usage()
     for report in reports:
-        add_usage(usage, report.usage)
+        usage.add(report.usage)
     return usage
 
 

@@ -7,6 +7,7 @@ import pytest
 
 from persona4rec.offline.backend import AlignmentRequest, ItemInput, PersonaRequest, ProfileEntry, ReviewInput
 from persona4rec.offline.extractive import ExtractiveBackend, cluster_reviews, distinctive_terms, profile_embedding
+from persona4rec.offline.persona_text import persona_explanation, persona_set_text, persona_text
 from persona4rec.offline.schema import AspectTuple, Persona
 from persona4rec.offline.text import clean, quote, quoted_phrases, sentences, trim
 
@@ -115,3 +116,22 @@ def test_single_review_gives_one_persona_and_alignment_follows_the_profile(backe
     assert selection.persona_id == "P1" and "birthday present" in selection.justification
     cold = backend.align([AlignmentRequest("u8", "i", "Kettle", [], [studio, gift])])[0].value
     assert cold.persona_id == "P2"  # no history: the first (largest) persona
+
+
+def test_one_persona_text_for_models_and_one_for_people():
+    p = Persona(id="P1", name="Gift Buyers", description="Buy it as a present.", preference_rationale="Gifts.")
+    q = Persona(id="P2", name="Cooks", description="Use it daily.", preference_rationale="Sturdy.")
+    assert persona_text(p) == "Gift Buyers. Buy it as a present.\nWhy: Gifts."  # what the index embeds
+    assert persona_explanation(p) == "Gift Buyers: Buy it as a present.\nWhy: Gifts."  # what an annotator reads
+    assert persona_set_text([p, q]).splitlines() == [
+        "Gift Buyers: Buy it as a present. Why: Gifts.",
+        "Cooks: Use it daily. Why: Sturdy.",
+    ]
+
+
+def test_alignment_compares_the_text_the_index_embeds(backend):
+    """The extractive judge embeds each persona as persona_text does (what the persona index embeds)."""
+    gift = Persona(id="P1", name="Gift Buyers", description="For a present.", preference_rationale="Birthdays.")
+    history = [ProfileEntry(item_id="x", timestamp=1, summary="A scarf.", aspects=AspectTuple(purchase_purpose="gift"))]
+    backend.align([AlignmentRequest("u1", "i", "Kettle", history, [gift])])
+    assert persona_text(gift) in backend._vectors

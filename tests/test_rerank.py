@@ -11,10 +11,12 @@ from encoder_tiny import PERSONAS, build_tiny_workspace, write_full_candidates
 
 from persona4rec.cli import main
 from persona4rec.embedding import encode
-from persona4rec.encoder.texts import persona_text
-from persona4rec.evaluation.tuning import ndcg_at, tune_fusion_weight, tune_gamma
+from persona4rec.evaluation.tuning import tune_fusion_weight, tune_gamma
+from persona4rec.ltr.features import normalised_cf
+from persona4rec.metrics import ndcg_at
+from persona4rec.offline.persona_text import persona_text
 from persona4rec.offline.schema import Persona
-from persona4rec.rerank import Reranker, ServingConfig, normalised_cf
+from persona4rec.rerank import Reranker, ServingConfig
 
 CANDS = ["guitar", "drums", "piano", "bench", "sticks", "cable", "not-in-catalogue"]
 

@@ -9,9 +9,9 @@ from encoder_tiny import CATALOGUE_ORDER, build_tiny_workspace, write_full_candi
 
 from persona4rec.cli import main
 from persona4rec.encoder.user import DEFAULT_GAMMA
+from persona4rec.ltr.inputs import FeatureInputs
 from persona4rec.rerank import (
     SERVING_FILE,
-    FeatureInputs,
     Reranker,
     ServingConfig,
     load_serving_config,
@@ -61,9 +61,9 @@ def test_reranker_recommend_and_app_read_the_tuned_gamma(ws, capsys):
 
     assert session.reranker(ws, "multi").users.gamma == TUNED_GAMMA
     # the study builders' explainer reads the same config
-    from persona4rec.annotation import examples as workspace_examples
+    from persona4rec.annotation import examples
 
-    explain = workspace_examples.built_in_explainer(ws, "multi_persona")
+    explain = examples.built_in_explainer(ws, "multi_persona")
     assert explain("u_piano", "piano")
 
 

@@ -13,7 +13,7 @@ Names are imported lazily so that `persona4rec --help` does not pay for SQLAlche
 
 from __future__ import annotations
 
-import importlib
+from ..lazy import lazy_exports
 
 _EXPORTS = {
     "criteria": (
@@ -25,7 +25,8 @@ _EXPORTS = {
         "criteria_for",
         "criterion_keys",
     ),
-    "db": ("Database", "DbConfig", "DEFAULT_URL", "open_database", "resolve_url", "make_engine"),
+    "engine": ("DbConfig", "DEFAULT_URL", "resolve_url", "is_sqlite", "make_engine", "write_engine"),
+    "db": ("Database", "open_database"),
     "migrate": ("upgrade", "downgrade", "current_revision", "head_revision", "ensure_current"),
     "study": (
         "AccessDenied",
@@ -68,21 +69,14 @@ _EXPORTS = {
     ),
     "export": ("EXPORT_COLUMNS", "rating_records", "ratings_frame", "progress_frame", "export_ratings"),
     "examples_io": ("read_examples_jsonl",),
-    "workspace_examples": (
+    "examples": (
         "build_examples",
-        "persona_explanation",
-        "reranker_explainer",
-        "summary_explainer",
         "built_in_explainer",
+        "reranker_explainer",
+        "persona_set_explainer",
+        "summary_explainer",
     ),
+    "history": ("HISTORY_SHOWN", "shown_histories"),
+    "online": ("OnlineExplainer", "llm_configured"),
 }
-_WHERE = {name: module for module, names in _EXPORTS.items() for name in names}
-
-__all__ = sorted(_WHERE)
-
-
-def __getattr__(name: str):
-    module = _WHERE.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(importlib.import_module(f"{__name__}.{module}"), name)
+__all__, __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, globals())

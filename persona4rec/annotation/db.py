@@ -1,91 +1,20 @@
-"""Where the annotation database is and how to talk to it safely from many threads and processes.
+"""The annotation database: one engine (engine.py: URL, SQLite behaviour) with read and write sessions.
 
-Streamlit serves each browser session on its own thread and several app processes may share one SQLite
-file, so every SQLite connection gets, on connect: WAL journal (readers never block the writer),
-busy_timeout (a writer waits for the lock instead of failing), foreign keys on. Write transactions open
-with `BEGIN IMMEDIATE`: the write lock is taken up front, so concurrent writers queue on busy_timeout.
-(A deferred transaction that reads and then writes can fail at once with "database is locked" when another
-writer got in between; SQLite cannot wait that out, so deferred is only used for read-only sessions.)
-
-The URL: `sqlite:///db/persona4rec.sqlite` (relative to the working directory) unless `[db] url` in a TOML
-config, the PERSONA4REC_DB_URL variable, or an explicit argument says otherwise. Any SQLAlchemy URL works;
-the SQLite-specific settings apply only to SQLite.
+`open_database` is what the app and the CLI call: it resolves the URL and brings the schema up to the
+newest migration (migrate.py) before handing the database out.
 """
 
 from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
-from ..config import load_config
-
-DEFAULT_URL = "sqlite:///db/persona4rec.sqlite"
-BUSY_TIMEOUT_MS = 30_000
-
-
-@dataclass
-class DbConfig:
-    url: str = DEFAULT_URL
-
-
-def resolve_url(url: str | None = None, config_path: str | Path | None = None) -> str:
-    """The database URL: explicit argument > PERSONA4REC_DB_URL > `[db] url` in the TOML file > default."""
-    return load_config(DbConfig, section="db", path=config_path, overrides={"url": url}).url
-
-
-def is_sqlite(url: str) -> bool:
-    return make_url(url).get_backend_name() == "sqlite"
-
-
-def _sqlite_file(url: str) -> Path | None:
-    database = make_url(url).database
-    if not database or database == ":memory:" or database.startswith("file:"):
-        return None
-    return Path(database)
-
-
-def _install_sqlite_behaviour(engine: Engine) -> None:
-    @event.listens_for(engine, "connect")
-    def on_connect(dbapi_connection, _record):
-        # Let SQLAlchemy's "begin" event below issue BEGIN itself (pysqlite's own implicit BEGIN is
-        # always deferred and skips DDL); busy_timeout goes first so the WAL switch itself can wait.
-        dbapi_connection.isolation_level = None
-        cursor = dbapi_connection.cursor()
-        cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        cursor.execute("PRAGMA journal_mode = WAL")
-        cursor.execute("PRAGMA synchronous = NORMAL")
-        cursor.execute("PRAGMA foreign_keys = ON")
-        cursor.close()
-
-    @event.listens_for(engine, "begin")
-    def on_begin(connection):
-        mode = connection.get_execution_options().get("sqlite_begin", "DEFERRED")
-        connection.exec_driver_sql(f"BEGIN {mode}")
-
-
-def make_engine(url: str) -> Engine:
-    """An engine for `url`; for SQLite: WAL, busy_timeout, foreign keys, the file's folder created."""
-    if not is_sqlite(url):
-        return create_engine(url, pool_pre_ping=True)
-    path = _sqlite_file(url)
-    if path is not None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000, "check_same_thread": False})
-    _install_sqlite_behaviour(engine)
-    return engine
-
-
-def write_engine(engine: Engine) -> Engine:
-    """The same engine (same pool) whose transactions begin IMMEDIATE on SQLite."""
-    if engine.dialect.name != "sqlite":
-        return engine
-    return engine.execution_options(sqlite_begin="IMMEDIATE")
+from .engine import make_engine, resolve_url, write_engine
+from .migrate import ensure_current, upgrade
 
 
 class Database:
@@ -118,8 +47,6 @@ class Database:
 def open_database(url: str | None = None, *, migrate: bool = True, config_path: str | Path | None = None) -> Database:
     """Open the study database at `url` (resolved as in `resolve_url`), upgrading its schema to the
     newest migration first unless `migrate=False` (then a schema that is behind raises WorkspaceError)."""
-    from .migrate import ensure_current, upgrade
-
     resolved = resolve_url(url, config_path)
     db = Database(resolved)
     if migrate:

@@ -1,11 +1,22 @@
-"""Study examples from a built workspace: sampled users, the item they actually chose next (the held-out
-interaction of `split`), their history before it, and each system's explanation of that item.
+"""Study examples from a built workspace: the one builder that `persona4rec study create --workspace` and
+the app's Studies page both call.
 
-Systems with a built-in explainer:
-    multi_persona    the winning persona of the multi-persona index (Persona4Rec's explanation)
+Each example explains the item the user actually chose next: the held-out interaction of `split`. So every
+system explains a true choice, a study does not depend on how well the reranker ranks, and users without
+first-stage candidates can be sampled too. Users are a seeded sample of those with a held-out item and
+some history before it; the history shown beside each example is annotation/history.py's.
+
+Systems (their descriptions: study.KNOWN_SYSTEMS):
+    multi_persona    the winning persona of the multi-persona index for this user (Persona4Rec's explanation)
     single_persona   the persona of the single-persona index (one aggregated persona per item)
     summary_profile  the item's summary, the same for every user (a one-profile-per-item explanation)
-Any other system (e.g. "online_llm") is given as `explainers={name: fn(user_id, item_id) -> text}`.
+    online_llm       a rationale the LLM writes at request time from the shown history (annotation/online.py);
+                     needs `online=OnlineExplainer(ws)`
+Any other system is given as `explainers={name: fn(user_id, item_id) -> text}`.
+With the persona criteria set the persona systems show the item's whole persona set (the set is what is
+judged), not the winner; summary_profile and online_llm show what they always show.
+The winning persona comes from the workspace's tuned serving config (Reranker.from_workspace reads
+serving.json), unless the caller passes its own loader (the app passes its cached rerankers).
 An explainer returns "" when it has nothing for a pair (e.g. the item has no persona); such users are
 skipped and the next sampled user is tried, so every example has two real explanations.
 """
@@ -14,30 +25,61 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable, Mapping
-from typing import Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
-from ..errors import InputError, WorkspaceError
+from ..data.split import EARLIER_SPLITS
+from ..errors import InputError
 from ..workspace import Workspace
+from .criteria import criteria_for
+from .history import HISTORY_SHOWN, shown_histories
 from .study import ExampleInput
 
+if TYPE_CHECKING:
+    from ..rerank import Reranker
+    from .online import OnlineExplainer
+
 Explainer = Callable[[str, str], str]
+RerankerLoader = Callable[[str], "Reranker"]  # index variant ("multi", "single") -> its reranker
 
-BUILT_IN = ("multi_persona", "single_persona", "summary_profile")
-REVIEW_SNIPPET_CHARS = 300
-# Interactions that precede the held-out one of each split (leave-one-out: train < valid < test).
-EARLIER_SPLITS = {"test": ("train", "valid"), "valid": ("train",)}
-
-
-def persona_explanation(persona: Any) -> str:
-    """One persona (offline.schema.Persona) as the text an annotator reads."""
-    parts = [f"{persona.name}: {persona.description}".strip()]
-    if persona.preference_rationale:
-        parts.append(f"Why: {persona.preference_rationale}")
-    return "\n".join(parts)
+PERSONA_VARIANTS = {"multi_persona": "multi", "single_persona": "single"}  # system -> index variant
+BUILT_IN = (*PERSONA_VARIANTS, "summary_profile")
+ONLINE_LLM = "online_llm"
+SYSTEMS = (*BUILT_IN, ONLINE_LLM)  # every system the builder explains with itself
 
 
-def reranker_explainer(reranker: Any, split: str = "test") -> Explainer:
+@dataclass(frozen=True)
+class HeldOut:
+    """A split's held-out interactions and what a study shows beside them, read once per build."""
+
+    split: str
+    targets: dict[str, str]  # user -> the item they chose next
+    histories: dict[str, list[dict[str, Any]]]  # user -> their shown history before it
+    titles: dict[str, str]  # item -> title ("" where none)
+
+    @classmethod
+    def load(cls, ws: Workspace, split: str = "test", history_length: int = HISTORY_SHOWN) -> HeldOut:
+        from ..data.tables import load_tables
+
+        tables = load_tables(ws)
+        titles = tables.titles()
+        held_out = tables.reviews[tables.reviews["split"] == split]
+        targets = dict(zip(held_out["user_id"].astype(str), held_out["item_id"].astype(str)))
+        return cls(split, targets, shown_histories(tables.reviews, titles, split, history_length), titles)
+
+    def sampled_users(self, seed: int) -> list[str]:
+        """Users with a held-out item and a history to show, in the seeded order examples are tried."""
+        users = sorted(u for u in self.targets if self.histories.get(u))
+        random.Random(seed).shuffle(users)
+        return users
+
+
+# -- explainers -----------------------------------------------------------------------------------------
+
+
+def reranker_explainer(reranker: Reranker, split: str = "test") -> Explainer:
     """Explain (user, item) by the persona that wins for this user in `reranker` (rerank.Reranker)."""
+    from ..offline.persona_text import persona_explanation
 
     def explain(user_id: str, item_id: str) -> str:
         ranked = reranker.rerank(user_id, [item_id], split=split)
@@ -47,58 +89,78 @@ def reranker_explainer(reranker: Any, split: str = "test") -> Explainer:
     return explain
 
 
-def summary_explainer(ws: Workspace) -> Explainer:
+def persona_set_explainer(ws: Workspace, variant: str) -> Explainer:
+    """Explain (user, item) by all of the item's personas in `variant` ("multi", "single"), one per line."""
+    from ..offline.persona_text import persona_set_text
+    from ..offline.records import load_personas
+
+    records = load_personas(ws, single=variant == "single")
+    return lambda _user, item_id: persona_set_text(records[item_id].personas) if item_id in records else ""
+
+
+def item_summaries(ws: Workspace) -> dict[str, str]:
     from ..offline.records import load_summaries
 
-    summaries = {item: record.summary for item, record in load_summaries(ws).items()}
+    return {item: record.summary for item, record in load_summaries(ws).items()}
+
+
+def summary_explainer(ws: Workspace) -> Explainer:
+    summaries = item_summaries(ws)
     return lambda _user, item_id: summaries.get(item_id, "")
 
 
-def built_in_explainer(ws: Workspace, system: str, split: str = "test") -> Explainer:
+def online_llm_explainer(ws: Workspace, online: OnlineExplainer, held_out: HeldOut) -> Explainer:
+    """Explain (user, item) by a rationale `online` writes from the history the annotator is shown."""
+    from ..data.schema import review_key
+
+    summaries = item_summaries(ws)
+
+    def explain(user_id: str, item_id: str) -> str:
+        title = held_out.titles.get(item_id) or item_id
+        history = held_out.histories.get(user_id, [])
+        return online.explain(history, title, summaries.get(item_id) or title, key=review_key(user_id, item_id))
+
+    return explain
+
+
+def built_in_explainer(
+    ws: Workspace,
+    system: str,
+    split: str = "test",
+    *,
+    criteria_set: str = "explanation",
+    load_reranker: RerankerLoader | None = None,
+) -> Explainer:
+    """The explainer of a built-in system (multi_persona, single_persona, summary_profile)."""
     if system == "summary_profile":
         return summary_explainer(ws)
-    if system in ("multi_persona", "single_persona"):
-        try:
-            from ..rerank import Reranker
-        except ImportError as exc:
-            raise WorkspaceError(
-                f"explaining with {system!r} needs the reranker, which cannot be imported here: {exc}"
-            ) from None
+    if system not in PERSONA_VARIANTS:
+        raise _no_explainer(system)
+    variant = PERSONA_VARIANTS[system]
+    if criteria_set == "persona":
+        return persona_set_explainer(ws, variant)
+    return reranker_explainer((load_reranker or _serving_reranker(ws))(variant), split)
 
-        variant = "multi" if system == "multi_persona" else "single"
-        return reranker_explainer(Reranker.from_workspace(ws, variant), split)
-    raise InputError(
-        f"system {system!r} has no built-in explainer (built in: {', '.join(BUILT_IN)}); "
+
+def _serving_reranker(ws: Workspace) -> RerankerLoader:
+    def load(variant: str) -> Reranker:
+        from ..rerank import Reranker
+
+        return Reranker.from_workspace(ws, variant)  # the tuned serving config of serving.json
+
+    return load
+
+
+def _no_explainer(system: str) -> InputError:
+    hint = " without an LLM client: pass online=OnlineExplainer(ws)" if system == ONLINE_LLM else ""
+    return InputError(
+        f"system {system!r} has no built-in explainer{hint} (built in: {', '.join(BUILT_IN)}); "
         f"pass explainers={{{system!r}: fn(user_id, item_id) -> text}}",
         field="system",
     )
 
 
-def _snippet(text: Any) -> str:
-    text = " ".join(str(text or "").split())
-    return text if len(text) <= REVIEW_SNIPPET_CHARS else text[: REVIEW_SNIPPET_CHARS - 1].rstrip() + "…"
-
-
-def user_histories(reviews, titles: Mapping[str, str], split: str, length: int) -> dict[str, list[dict]]:
-    """Each user's last `length` interactions before their held-out `split` item, oldest first: item id,
-    title, rating, review title and a snippet of the review text, date (YYYY-MM-DD, UTC)."""
-    import pandas as pd
-
-    earlier = reviews[reviews["split"].isin(EARLIER_SPLITS[split])].sort_values(["user_id", "timestamp"])
-    out: dict[str, list[dict]] = {}
-    for user_id, rows in earlier.groupby("user_id", sort=False):
-        out[str(user_id)] = [
-            {
-                "item_id": str(r.item_id),
-                "title": titles.get(str(r.item_id), "") or str(r.item_id),
-                "rating": float(r.rating),
-                "review_title": str(r.title or ""),
-                "review": _snippet(r.text),
-                "date": pd.Timestamp(int(r.timestamp), unit="ms", tz="UTC").strftime("%Y-%m-%d"),
-            }
-            for r in rows.tail(length).itertuples()
-        ]
-    return out
+# -- the builder ----------------------------------------------------------------------------------------
 
 
 def build_examples(
@@ -109,36 +171,33 @@ def build_examples(
     *,
     seed: int = 0,
     split: str = "test",
-    history_length: int = 5,
+    criteria_set: str = "explanation",
+    history_length: int = HISTORY_SHOWN,
     explainers: Mapping[str, Explainer] | None = None,
+    load_reranker: RerankerLoader | None = None,
+    online: OnlineExplainer | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> list[ExampleInput]:
-    """Up to `n` examples from the workspace, users sampled with `seed`; explanation_a comes from
-    system_a and explanation_b from system_b (see the module docstring for the systems)."""
-    from ..offline.stages import load_tables
-
-    if split not in EARLIER_SPLITS:
-        raise InputError(f"split must be one of {', '.join(EARLIER_SPLITS)}", field="split")
-    if n < 1:
-        raise InputError("must be at least 1", field="n")
-    if system_a == system_b:
-        raise InputError("system A and system B must differ", field="system_b")
+    """Up to `n` examples, users sampled with `seed`; explanation_a comes from system_a and explanation_b
+    from system_b (see the module docstring). `progress(done, n)` is called after each example.
+    InputError when no sampled user has both explanations."""
     given = dict(explainers or {})
-    explain_a = given.get(system_a) or built_in_explainer(ws, system_a, split)
-    explain_b = given.get(system_b) or built_in_explainer(ws, system_b, split)
+    _check_request(system_a, system_b, n, split, criteria_set, given, online)
+    held_out = HeldOut.load(ws, split, history_length)
 
-    tables = load_tables(ws)
-    titles = dict(zip(tables.items["item_id"].astype(str), tables.items["title"].fillna("").astype(str)))
-    held_out = tables.reviews[tables.reviews["split"] == split]
-    target_of = dict(zip(held_out["user_id"].astype(str), held_out["item_id"].astype(str)))
-    histories = user_histories(tables.reviews, titles, split, history_length)
-    users = sorted(u for u in target_of if histories.get(u))
-    random.Random(seed).shuffle(users)
+    def explainer(system: str) -> Explainer:
+        if system in given:
+            return given[system]
+        if system == ONLINE_LLM:
+            return online_llm_explainer(ws, online, held_out)
+        return built_in_explainer(ws, system, split, criteria_set=criteria_set, load_reranker=load_reranker)
 
+    explain_a, explain_b = explainer(system_a), explainer(system_b)
     examples: list[ExampleInput] = []
-    for user_id in users:
+    for user_id in held_out.sampled_users(seed):
         if len(examples) == n:
             break
-        item_id = target_of[user_id]
+        item_id = held_out.targets[user_id]
         text_a, text_b = explain_a(user_id, item_id), explain_b(user_id, item_id)
         if not text_a.strip() or not text_b.strip():
             continue
@@ -148,9 +207,31 @@ def build_examples(
                 item_id=item_id,
                 explanation_a=text_a,
                 explanation_b=text_b,
-                history=histories[user_id],
-                item_title=titles.get(item_id, ""),
+                history=held_out.histories[user_id],
+                item_title=held_out.titles.get(item_id, ""),
                 workspace=ws.name,
             )
         )
+        if progress is not None:
+            progress(len(examples), n)
+    if not examples:
+        raise InputError(
+            f"no user with a held-out {split} item and a history has an explanation from both {system_a} and "
+            f"{system_b}",
+            path=ws.root,
+        )
     return examples
+
+
+def _check_request(system_a, system_b, n, split, criteria_set, given, online) -> None:
+    """Every way a request can be wrong, before anything is loaded; InputError names the field."""
+    if split not in EARLIER_SPLITS:
+        raise InputError(f"split must be one of {', '.join(EARLIER_SPLITS)}", field="split")
+    if n < 1:
+        raise InputError("must be at least 1", field="n")
+    if system_a == system_b:
+        raise InputError("system A and system B must differ", field="system_b")
+    criteria_for(criteria_set)
+    for system in (system_a, system_b):
+        if system not in given and system not in BUILT_IN and not (system == ONLINE_LLM and online is not None):
+            raise _no_explainer(system)

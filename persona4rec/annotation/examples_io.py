@@ -7,11 +7,10 @@ A bad line raises InputError naming the file, the line and the field.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from ..errors import InputError
-from ..io import open_text
+from ..io import read_json_objects
 from .study import ExampleInput
 
 REQUIRED = ("user_id", "item_id", "explanation_a", "explanation_b")
@@ -23,17 +22,8 @@ def read_examples_jsonl(path: str | Path) -> list[ExampleInput]:
     if not path.is_file():
         raise InputError("examples file not found", path=path)
     examples: list[ExampleInput] = []
-    with open_text(path) as fh:
-        for line_no, line in enumerate(fh, start=1):
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise InputError(f"not valid JSON: {exc.msg}", path=path, line=line_no) from None
-            if not isinstance(record, dict):
-                raise InputError("each line must be a JSON object", path=path, line=line_no)
-            examples.append(_example(record, path, line_no))
+    for line_no, record in read_json_objects(path):
+        examples.append(_example(record, path, line_no))
     if not examples:
         raise InputError("no examples in the file", path=path)
     return examples

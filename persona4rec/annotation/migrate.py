@@ -3,17 +3,18 @@
 The scripts live inside the package (persona4rec/annotation/migrations/versions) so an installed package
 can migrate its own database; no alembic.ini is needed. Upgrading runs in one `BEGIN IMMEDIATE`
 transaction on SQLite, so two processes upgrading the same file at once queue instead of colliding.
-To add a migration after changing models.py: `persona4rec db revision -m "what changed"` writes a draft
-from the difference (autogenerate); read it, fix it, commit it.
+Adding a migration after changing models.py is described in db/README.md.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from sqlalchemy import Engine
 
 from ..errors import WorkspaceError
+from .engine import make_engine, resolve_url
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
@@ -47,54 +48,31 @@ def current_revision(engine: Engine) -> str | None:
 
 
 def upgrade(url: str | None = None, *, revision: str = "head", engine: Engine | None = None) -> str | None:
-    """Bring the database at `url` (default: resolved as in db.resolve_url) up to `revision`; idempotent.
+    """Bring the database at `url` (default: resolved as in engine.resolve_url) up to `revision`; idempotent.
     Returns the revision it is at afterwards."""
     from alembic import command
 
-    from .db import make_engine, resolve_url
-
-    url = resolve_url(url)
-    own_engine = engine is None
-    engine = engine or make_engine(url)
-    try:
-        command.upgrade(alembic_config(url, engine), revision)
-        return current_revision(engine)
-    finally:
-        if own_engine:
-            engine.dispose()
+    return _migrate(command.upgrade, url, revision, engine)
 
 
 def downgrade(url: str | None, revision: str, *, engine: Engine | None = None) -> str | None:
     """Step the schema back to `revision` ("base" drops every table). Returns the revision afterwards."""
     from alembic import command
 
-    from .db import make_engine, resolve_url
+    return _migrate(command.downgrade, url, revision, engine)
 
+
+def _migrate(step: Callable, url: str | None, revision: str, engine: Engine | None) -> str | None:
+    """Run an Alembic `step` to `revision` on `engine` (or an engine of its own, disposed afterwards)."""
     url = resolve_url(url)
     own_engine = engine is None
     engine = engine or make_engine(url)
     try:
-        command.downgrade(alembic_config(url, engine), revision)
+        step(alembic_config(url, engine), revision)
         return current_revision(engine)
     finally:
         if own_engine:
             engine.dispose()
-
-
-def make_revision(message: str, url: str) -> str:
-    """Draft a new migration script from the difference between models.py and the database at `url`
-    (which must be at head). For developers; the draft must be read and corrected before committing."""
-    from alembic import command
-
-    from .db import make_engine
-
-    engine = make_engine(url)
-    try:
-        ensure_current(engine)
-        script = command.revision(alembic_config(url, engine), message=message, autogenerate=True)
-        return str(script.path)
-    finally:
-        engine.dispose()
 
 
 def ensure_current(engine: Engine) -> None:

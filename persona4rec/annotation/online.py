@@ -3,19 +3,21 @@ item (the paper's costly online alternative to reading the winning persona from 
 
 Answers go through LLMClient, so they are cached in the workspace's llm_cache.sqlite, retried, budgeted and
 schema-checked like every offline call. The server and model come from the usual LLM configuration
-(OPENAI_BASE_URL / PERSONA4REC_LLM_* / [llm] in a TOML file).
+(OPENAI_BASE_URL / PERSONA4REC_LLM_* / [llm] in a TOML file). The prompt carries what the annotator is
+shown (the example's history, annotation/history.py) and the item's title and summary; the study builder
+(annotation/examples.py) hands them over, so this module reads no workspace tables itself.
 """
 
 from __future__ import annotations
 
 import json
 import os
+from collections.abc import Mapping, Sequence
 from string import Template
+from typing import Any
 
 from pydantic import BaseModel, Field
 
-from ..views.catalogue import Catalogue
-from ..views.explore import user_history
 from ..workspace import Workspace
 
 # Kept beside the code that fills it (the LLM package's prompt files cover the offline tasks only).
@@ -33,7 +35,6 @@ Recommended product: $title
 What it is: $summary
 
 Write the rationale: why this shopper would like this product, citing their history.""")
-HISTORY_ITEMS = 5
 MAX_RATIONALE_CHARS = 600
 
 
@@ -47,24 +48,28 @@ def llm_configured(environ: dict[str, str] | None = None) -> bool:
     return any(environ.get(v) for v in ("OPENAI_BASE_URL", "OPENAI_API_KEY", "PERSONA4REC_LLM_BASE_URL"))
 
 
-def rationale_messages(cat: Catalogue, user_id: str, item_id: str, split: str = "test") -> list[dict]:
+def history_line(entry: Mapping[str, Any]) -> str:
+    """One shown-history entry (annotation/history.py) as a prompt line: product, rating, review."""
+    review = ". ".join(part for part in (entry.get("review_title"), entry.get("review")) if part)
+    rating = entry.get("rating")
+    product = f"{entry['title']} (rated {rating:g})" if rating is not None else entry["title"]
+    return f"- {product}: {review}"
+
+
+def rationale_messages(history: Sequence[Mapping[str, Any]], title: str, summary: str) -> list[dict]:
+    """The chat messages asking for a rationale: the history the annotator is shown, the item's title and
+    summary."""
     from ..llm.schemas import wire_schema
 
-    history = user_history(cat, user_id, split).tail(HISTORY_ITEMS)
-    lines = [
-        f"- {t} (rated {r:g}): {v}" if r == r else f"- {t}: {v}"
-        for t, r, v in zip(history["title"], history["rating"], history["review"])
-    ]
-    summary = cat.summaries.get(item_id)
     return [
         {"role": "system", "content": SYSTEM},
         {
             "role": "user",
             "content": USER.substitute(
                 schema=json.dumps(wire_schema(OnlineRationale), separators=(",", ":")),
-                history="\n".join(lines) or "(none)",
-                title=cat.title(item_id),
-                summary=summary.summary if summary else cat.title(item_id),
+                history="\n".join(history_line(entry) for entry in history) or "(none)",
+                title=title,
+                summary=summary or title,
             ),
         },
     ]
@@ -87,9 +92,11 @@ class OnlineExplainer:
     def name(self) -> str:
         return self.client.name
 
-    def explain(self, cat: Catalogue, user_id: str, item_id: str, split: str = "test") -> str:
-        completion = self.client.complete(rationale_messages(cat, user_id, item_id, split), OnlineRationale)
+    def explain(self, history: Sequence[Mapping[str, Any]], title: str, summary: str, key: str = "") -> str:
+        """A rationale for recommending the item (`title`, `summary`) after `history`; `key` names the pair
+        in `failures` when the answer stays invalid."""
+        completion = self.client.complete(rationale_messages(history, title, summary), OnlineRationale)
         if not completion.ok:
-            self.failures.append(f"{user_id}|{item_id}: {completion.error}")
+            self.failures.append(f"{key or title}: {completion.error}")
             return ""
         return completion.value.rationale.strip()

@@ -22,14 +22,14 @@ numeric ids are read as strings (their script would compare 123 and "123" as dif
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ..errors import InputError
 from ..evaluation.segments import Segments, build_segments, segment_metrics
-from ..io import atomic_path, open_text
+from ..io import atomic_path, read_json_objects
 from ..metrics import DEFAULT_KS, PAD, rank_metrics
 
 ITEM_KEYS = ("parent_asin", "business_id", "item_id")  # Amazon 2023, Yelp, canonical
@@ -60,21 +60,6 @@ class AuthorsEvaluation:
         return out
 
 
-def _json_lines(path: str | Path) -> Iterator[tuple[int, dict]]:
-    with open_text(path) as fh:
-        for number, raw in enumerate(fh, start=1):
-            text = raw.strip()
-            if not text:
-                continue
-            try:
-                obj = json.loads(text)
-            except json.JSONDecodeError as exc:
-                raise InputError(f"not valid JSON ({exc.msg})", path=path, line=number) from None
-            if not isinstance(obj, dict):
-                raise InputError("expected a JSON object", path=path, line=number)
-            yield number, obj
-
-
 def _required_str(obj: dict, key: str, path, line: int) -> str:
     value = obj.get(key)
     if value is None or value == "":
@@ -87,7 +72,7 @@ def _required_str(obj: dict, key: str, path, line: int) -> str:
 def read_gt(path: str | Path) -> dict[str, set[str]]:
     """user_id -> set of ground-truth item ids."""
     gt: dict[str, set[str]] = {}
-    for line, obj in _json_lines(path):
+    for line, obj in read_json_objects(path):
         gt.setdefault(_required_str(obj, "user_id", path, line), set()).add(_required_str(obj, "item_id", path, line))
     return gt
 
@@ -95,7 +80,7 @@ def read_gt(path: str | Path) -> dict[str, set[str]]:
 def read_candidates(path: str | Path) -> list[CandidateLine]:
     """Every candidate line in file order; entries without an item_id are dropped as in eval.py."""
     out = []
-    for line, obj in _json_lines(path):
+    for line, obj in read_json_objects(path):
         user = _required_str(obj, "user_id", path, line)
         results = obj.get("results", [])
         if not isinstance(results, list):
@@ -133,7 +118,7 @@ def read_review_counts(path: str | Path, users: set[str], items: set[str]) -> tu
         for user, item in zip(frame["user_id"].astype(str), frame["item_id"].astype(str)):
             count(user, item)
         return item_counts, user_counts
-    for line, obj in _json_lines(path):
+    for line, obj in read_json_objects(path):
         key = next((k for k in ITEM_KEYS if k in obj), None)
         if key is None:
             raise InputError(

@@ -27,7 +27,7 @@ so review texts travel even from a workspace whose aspects stage has not run.
 
 This module is the format only: it reads a folder into plain rows and dicts (`AuthorsArtifacts`) with
 each record's file and line kept for error messages, and writes such rows back with exactly the
-authors' keys. Turning them into a workspace and offline records is persona4rec/offline/authors_import.py.
+authors' keys. Turning them into a workspace and offline records is authors/interop.py.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """The paper authors' gpt-4o-mini artifacts as a workspace, and a workspace back as their files.
 
-`import_authors(folder, out)` reads one domain folder (persona4rec/data/authors.py), writes the data
+`import_authors(folder, out)` reads one domain folder (authors/files.py), writes the data
 tables through the data importer's `build_workspace` (k-core off: the 50-line sample files barely
 overlap, so everything is kept and the coverage is reported instead), then the offline records as if
 our pipeline had made them, labeled backend="authors:gpt-4o-mini": offline/summaries.jsonl,
@@ -338,7 +338,7 @@ def unreviewed_items(ws: Workspace):
 def workspace_artifacts(ws: Workspace) -> tuple[AuthorsArtifacts, dict[str, int]]:
     """A workspace's tables and offline records in the authors' vocabulary (and what had to be left out)."""
     from ..data.importer import load_workspace_tables
-    from ..data.schema import items_from_disk
+    from ..data.schema import items_from_disk, review_key
 
     reviews, items, split = load_workspace_tables(ws)
     art = AuthorsArtifacts(dialect=(ws.manifest().get("authors") or {}).get("dialect", "amazon"))
@@ -351,7 +351,7 @@ def workspace_artifacts(ws: Workspace) -> tuple[AuthorsArtifacts, dict[str, int]
     )
     aspects = load_aspects(ws) if stage_path(ws, "aspects").exists() else {}
     for r in reviews.itertuples(index=False):
-        rec = aspects.get(f"{r.user_id}|{r.item_id}")
+        rec = aspects.get(review_key(r.user_id, r.item_id))
         art.reviews[(r.user_id, r.item_id)] = ReviewObs(
             user_id=r.user_id,
             item_id=r.item_id,

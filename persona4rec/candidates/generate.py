@@ -207,7 +207,15 @@ def candidate_lists(
     ws: Workspace, generator: str, split: str = "test"
 ) -> tuple[list[str], list[list[str]], list[list[float]]]:
     """(users, candidate lists in CF order, CF scores) of a generator's `split` candidates, users sorted."""
-    frame = load_candidates(ws, generator, split)
+    return lists_by_user(load_candidates(ws, generator, split))
+
+
+def lists_by_user(frame, split: str | None = None) -> tuple[list[str], list[list[str]], list[list[float]]]:
+    """(users sorted, their candidate lists in rank order, CF scores) of a candidates frame (CANDIDATE_COLUMNS),
+    of one split when `split` is given (a frame that mixes splits must be given one)."""
+    if split is not None:
+        frame = frame[frame["split"] == split]
+    frame = frame.sort_values(["user_id", "rank"], kind="stable")
     users, lists, scores = [], [], []
     for user, group in frame.groupby("user_id", sort=True):
         users.append(str(user))

@@ -83,12 +83,3 @@ def split_ranks(factors: Factors, rows: np.ndarray, targets: np.ndarray, seen: S
         out[done : done + len(block)] = target_ranks(scores, targets[done : done + len(block)])
         done += len(block)
     return out
-
-
-def ndcg_and_recall(ranks: np.ndarray, k: int) -> tuple[float, float]:
-    """Mean NDCG@k (1/log2(rank+1)) and recall@k (hit rate) over the given 1-based ranks."""
-    if len(ranks) == 0:
-        return 0.0, 0.0
-    hit = ranks <= k
-    ndcg = np.where(hit, 1.0 / np.log2(ranks + 1.0), 0.0)
-    return float(ndcg.mean()), float(hit.mean())

@@ -16,8 +16,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
+from ..metrics import mean_ndcg
 from .interactions import Interactions
-from .ranking import Factors, ndcg_and_recall, split_ranks
+from .ranking import Factors, split_ranks
 
 
 @dataclass
@@ -52,7 +53,7 @@ def validation_ndcg(factors: Factors, data: Interactions, k: int) -> float:
     """NDCG@k of the valid targets ranked over the whole catalogue minus each user's train items."""
     rows = np.flatnonzero(data.valid_target >= 0)
     ranks = split_ranks(factors, rows, data.valid_target[rows], data.seen_index("valid"))
-    return ndcg_and_recall(ranks, k)[0]
+    return mean_ndcg(ranks, k)
 
 
 def fit_bpr(
@@ -60,35 +61,32 @@ def fit_bpr(
     batch_loss: Callable[[torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor],
     factors: Callable[[], Factors],
     data: Interactions,
+    config,
     *,
-    lr: float,
-    epochs: int,
-    batch_size: int,
-    patience: int,
-    eval_k: int,
     rng: np.random.Generator,
     progress: bool = False,
     desc: str = "train",
 ) -> FitResult:
     """Train `model` with `batch_loss(users, pos, neg)`; keep the weights of the best validation epoch.
 
-    `factors()` returns the current (user, item) factor matrices for the validation ranking."""
+    `factors()` returns the current (user, item) factor matrices for the validation ranking; `config` is the
+    generator's (its lr, epochs, batch_size, patience and eval_k are read here)."""
     from tqdm.auto import tqdm
 
-    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+    optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
     best = FitResult(best_epoch=0, epochs_run=0, train_seconds=0.0, best_valid_ndcg=-1.0)
     best_state = copy.deepcopy(model.state_dict())
     users_all = torch.from_numpy(np.array(data.train_users))
     items_all = torch.from_numpy(np.array(data.train_items))
     start = time.perf_counter()
-    bar = tqdm(range(1, epochs + 1), desc=desc, disable=not progress, unit="epoch")
+    bar = tqdm(range(1, config.epochs + 1), desc=desc, disable=not progress, unit="epoch")
     for epoch in bar:
         model.train()
         negatives = torch.as_tensor(sample_negatives(data, rng))
         order = torch.as_tensor(rng.permutation(len(users_all)))
         total = 0.0
-        for begin in range(0, len(order), batch_size):
-            idx = order[begin : begin + batch_size]
+        for begin in range(0, len(order), config.batch_size):
+            idx = order[begin : begin + config.batch_size]
             loss = batch_loss(users_all[idx], items_all[idx], negatives[idx])
             optimizer.zero_grad()
             loss.backward()
@@ -96,14 +94,14 @@ def fit_bpr(
             total += float(loss.detach()) * len(idx)
         model.eval()
         with torch.no_grad():
-            ndcg = validation_ndcg(factors(), data, eval_k)
+            ndcg = validation_ndcg(factors(), data, config.eval_k)
         best.history.append({"epoch": epoch, "loss": total / len(order), "valid_ndcg": ndcg})
         best.epochs_run = epoch
         bar.set_postfix(loss=f"{total / len(order):.4f}", ndcg=f"{ndcg:.4f}", best=best.best_epoch)
         if ndcg > best.best_valid_ndcg:
             best.best_valid_ndcg, best.best_epoch = ndcg, epoch
             best_state = copy.deepcopy(model.state_dict())
-        elif epoch - best.best_epoch >= patience:
+        elif epoch - best.best_epoch >= config.patience:
             break
     bar.close()
     model.load_state_dict(best_state)

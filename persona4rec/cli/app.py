@@ -29,9 +29,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     if args.check:
         return run_check(args.workspace)
-    from ..webapp.launch import run_app
+    return launch(args.workspace, args.port, args.address)
 
-    return run_app(args.workspace, args.port, args.address)
+
+def launch(workspace, port: int, address: str = "127.0.0.1") -> int:
+    """Print the app's URL, then run it in the foreground until interrupted."""
+    from ..webapp.launch import app_url, run_app
+
+    where = f"  (workspace {workspace})" if workspace else ""
+    print(f"Persona4Rec app: {app_url(port, address)}{where}", flush=True)
+    return run_app(workspace, port, address)
 
 
 def run_check(workspace: str | None) -> int:

@@ -1,6 +1,6 @@
 """`persona4rec authors import DIR --out WS` and `persona4rec authors export WS --out DIR` (also
 `persona4rec offline import-authors` / `export-authors`): the paper authors' gpt-4o-mini artifact files
-in and out of a workspace (persona4rec/offline/authors_import.py)."""
+in and out of a workspace (persona4rec/authors/interop.py)."""
 
 from __future__ import annotations
 
@@ -27,12 +27,13 @@ EXPORT_DESCRIPTION = (
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """`authors import|export`, and the same verbs as `offline import-authors|export-authors`."""
-    from .offline import offline_group
+    from . import verb_group
+    from .offline import GROUP_HELP as OFFLINE_HELP
 
     group = subparsers.add_parser(GROUP, help="import/export the paper authors' artifact files (gpt-4o-mini outputs)")
     group.set_defaults(func=lambda args: (group.print_help(), 1)[1])
     verbs = group.add_subparsers(dest="authors_command", metavar="VERB")
-    offline_verbs = offline_group(subparsers)
+    offline_verbs = verb_group(subparsers, "offline", OFFLINE_HELP)
     for parser in (
         verbs.add_parser("import", help=IMPORT_HELP, description=IMPORT_DESCRIPTION),
         offline_verbs.add_parser("import-authors", help=IMPORT_HELP, description=IMPORT_DESCRIPTION),

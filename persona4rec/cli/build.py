@@ -68,7 +68,7 @@ def _build(args: argparse.Namespace, workspace: str):
         tune=not args.no_tune,
         generators=tuple(g.strip() for g in args.generators.split(",") if g.strip()),
     )
-    report = build_all(workspace, data=args.data, config=config, progress=not args.no_progress)
+    report = build_all(workspace, data=args.data, config=config, progress=not args.no_progress, echo=_flushed_print)
     print("built", report.workspace)
     print("\n".join(report.lines()))
     return report
@@ -83,6 +83,10 @@ def run_demo(args: argparse.Namespace) -> int:
     report = _build(args, args.out)
     if args.no_app:
         return 0
-    from ..webapp.launch import run_app
+    from .app import launch
 
-    return run_app(report.workspace, port=args.port)
+    return launch(report.workspace, port=args.port)
+
+
+def _flushed_print(line: str) -> None:
+    print(line, flush=True)  # flushed: a build's log is often a file

@@ -1,8 +1,7 @@
-"""`persona4rec data import` and `persona4rec data stats`.
+"""`persona4rec data import`, `persona4rec data stats` and `persona4rec data demo`.
 
-Other modules add verbs to the same `data` group with `data_group(subparsers)` (it returns the group's
-sub-parsers, creating the group if it does not exist yet), and new import formats with
-`persona4rec.data.formats.register_format` (so `--format` is checked against the registry at run time).
+New import formats register with `persona4rec.data.formats.register_format`, so `--format` is checked
+against the registry at run time.
 """
 
 from __future__ import annotations
@@ -11,23 +10,13 @@ import argparse
 import json
 from pathlib import Path
 
-GROUP = "data"
+from . import verb_group
 
-
-def data_group(subparsers: argparse._SubParsersAction) -> argparse._SubParsersAction:
-    """The `data` group's sub-parsers, shared by every module that adds `persona4rec data ...` verbs."""
-    parser = subparsers.choices.get(GROUP)
-    if parser is None:
-        parser = subparsers.add_parser(GROUP, help="import review datasets into a workspace; show their statistics")
-        parser.set_defaults(func=lambda args: (parser.print_help(), 1)[1])
-    for action in parser._actions:
-        if isinstance(action, argparse._SubParsersAction):
-            return action
-    return parser.add_subparsers(dest="data_command", metavar="VERB")
+GROUP_HELP = "import review datasets into a workspace; show their statistics"
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    verbs = data_group(subparsers)
+    verbs = verb_group(subparsers, "data", GROUP_HELP)
 
     imp = verbs.add_parser(
         "import",
@@ -60,11 +49,25 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     stats.add_argument("--json", action="store_true", help="print JSON instead of text")
     stats.set_defaults(func=run_stats)
 
+    demo = verbs.add_parser(
+        "demo",
+        help="generate the SYNTHETIC demo catalogue (planted reasons to like) into a workspace",
+        description="Generate the synthetic demo catalogue, deterministic from --seed: 4 product categories, "
+        "80 items, 220 users, ~2,800 reviews whose text voices planted reasons; the planted truth "
+        "goes to data/planted_*.parquet. 5-core and leave-one-out split as for real data.",
+    )
+    demo.add_argument("--out", type=Path, required=True, help="workspace folder to create")
+    demo.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    demo.add_argument("--items", type=int, default=80, help="number of items (default 80)")
+    demo.add_argument("--users", type=int, default=220, help="number of users (default 220)")
+    demo.add_argument("--overwrite", action="store_true", help="replace an existing workspace at --out")
+    demo.set_defaults(func=run_demo)
+
 
 def run_import(args: argparse.Namespace) -> int:
     from ..config import load_config
-    from ..data.formats import ImportConfig, ImportRequest, load_dataset
-    from ..data.importer import build_workspace
+    from ..data.formats import ImportConfig, ImportRequest
+    from ..data.importer import import_dataset
 
     config = load_config(
         ImportConfig,
@@ -79,21 +82,10 @@ def run_import(args: argparse.Namespace) -> int:
         },
     )
     request = ImportRequest(reviews=args.reviews, meta=args.meta, business=args.business, config=config)
-    dataset = load_dataset(request)
-    ws = build_workspace(
-        args.out,
-        dataset.reviews,
-        dataset.items,
-        kcore=config.kcore,
-        report=dataset.report,
-        inputs=dataset.inputs,
-        source=dataset.source,
-        extra_tables=dataset.extra_tables,
-        overwrite=args.overwrite,
-    )
+    ws, source = import_dataset(request, args.out, overwrite=args.overwrite)
     counts = ws.stage_info("data")["counts"]
     print(
-        f"imported {dataset.source} into {ws.root}: {counts['interactions']:,} interactions, "
+        f"imported {source} into {ws.root}: {counts['interactions']:,} interactions, "
         f"{counts['users']:,} users, {counts['items']:,} items "
         f"({counts['bad_lines_skipped']} bad lines skipped); see `persona4rec data stats {ws.root}`"
     )
@@ -106,4 +98,19 @@ def run_stats(args: argparse.Namespace) -> int:
 
     stats = workspace_stats(Workspace.open(args.workspace))
     print(json.dumps(stats, indent=2) if args.json else format_stats(stats))
+    return 0
+
+
+def run_demo(args: argparse.Namespace) -> int:
+    from ..demo.catalogue import build_demo_workspace
+
+    ws = build_demo_workspace(
+        args.out, seed=args.seed, overwrite=args.overwrite, n_items=args.items, n_users=args.users
+    )
+    counts = ws.stage_info("data")["counts"]
+    print(
+        f"built the SYNTHETIC demo catalogue (seed {args.seed}) in {ws.root}: {counts['interactions']:,} "
+        f"interactions, {counts['users']:,} users, {counts['items']:,} items; planted truth in "
+        f"{ws.data_dir}/planted_*.parquet; see `persona4rec data stats {ws.root}`"
+    )
     return 0

@@ -2,8 +2,8 @@
 
 Each verb runs one stage (`all` runs the five in order), resumes where an earlier run stopped, and prints
 one summary line per stage. Exit codes: 0 done, 2 bad input or workspace, 3 stopped by --max-cost or an
-unreachable LLM server (finished units are kept; the same command resumes). Other modules add verbs to the
-group with `offline_group(subparsers)`.
+unreachable LLM server (finished units are kept; the same command resumes). `cli/authors.py` adds
+`offline import-authors` / `export-authors` to the same group.
 """
 
 from __future__ import annotations
@@ -13,7 +13,11 @@ import json
 import sys
 from pathlib import Path
 
+from ..data.split import HISTORY_LENGTH
+from . import verb_group
+
 GROUP = "offline"
+GROUP_HELP = "offline reasoning: summaries, aspects, personas, profiles, alignment"
 EXIT_STOPPED = 3
 VERBS = {
     "summarize": "stage 1: a 2-3 sentence summary per item (metadata, else reviews)",
@@ -25,20 +29,6 @@ VERBS = {
 }
 
 
-def offline_group(subparsers: argparse._SubParsersAction) -> argparse._SubParsersAction:
-    """The `offline` group's sub-parsers, created on first use."""
-    parser = subparsers.choices.get(GROUP)
-    if parser is None:
-        parser = subparsers.add_parser(
-            GROUP, help="offline reasoning: summaries, aspects, personas, profiles, alignment"
-        )
-        parser.set_defaults(func=lambda args: (parser.print_help(), 1)[1])
-    for action in parser._actions:
-        if isinstance(action, argparse._SubParsersAction):
-            return action
-    return parser.add_subparsers(dest="offline_command", metavar="VERB")
-
-
 def _add_llm_arguments(parser: argparse.ArgumentParser) -> None:
     try:
         from ..llm.config import add_llm_arguments
@@ -48,7 +38,7 @@ def _add_llm_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    verbs = offline_group(subparsers)
+    verbs = verb_group(subparsers, GROUP, GROUP_HELP)
     for verb, help_text in VERBS.items():
         p = verbs.add_parser(verb, help=help_text, description=help_text)
         p.add_argument("workspace", type=Path, help="workspace folder (made by `persona4rec data import`)")
@@ -81,7 +71,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
             )
             p.add_argument("--max-personas", type=int, default=7, help="at most this many personas per item (1-7)")
         if verb in ("profiles", "align", "all"):
-            p.add_argument("--history-length", type=int, default=10, help="L, the interactions in a profile")
+            p.add_argument(
+                "--history-length",
+                type=int,
+                default=HISTORY_LENGTH,
+                help=f"L, the interactions in a profile (default {HISTORY_LENGTH})",
+            )
         p.add_argument(
             "--dry-run",
             action="store_true",

@@ -40,8 +40,8 @@ def register(subparsers) -> None:
     )
     source.add_argument(
         "--workspace",
-        help="build examples from this workspace (systems multi_persona, "
-        "single_persona, summary_profile): sampled users' held-out items",
+        help="build examples from this workspace (systems multi_persona, single_persona, summary_profile): "
+        "sampled users' held-out items, explained as the app's Studies page explains them",
     )
     create.add_argument(
         "--examples-per-study",
@@ -93,7 +93,7 @@ def _study_ref(value: str) -> int | str:
 
 
 def _db_upgrade(args: argparse.Namespace) -> int:
-    from ..annotation.db import resolve_url
+    from ..annotation.engine import resolve_url
     from ..annotation.migrate import upgrade
 
     url = resolve_url(args.url)
@@ -103,7 +103,7 @@ def _db_upgrade(args: argparse.Namespace) -> int:
 
 
 def _db_current(args: argparse.Namespace) -> int:
-    from ..annotation.db import make_engine, resolve_url
+    from ..annotation.engine import make_engine, resolve_url
     from ..annotation.migrate import current_revision, head_revision
 
     url = resolve_url(args.url)
@@ -120,7 +120,7 @@ def _study_create(args: argparse.Namespace) -> int:
     from ..annotation.db import open_database
     from ..annotation.examples_io import read_examples_jsonl
     from ..annotation.study import create_study
-    from ..errors import ConfigError, InputError
+    from ..errors import ConfigError
 
     token = None
     if args.token_env:
@@ -138,9 +138,8 @@ def _study_create(args: argparse.Namespace) -> int:
             args.examples_per_study or 50,
             seed=args.seed,
             split=args.split,
+            criteria_set=args.criteria,
         )
-        if not examples:
-            raise InputError("no user of the workspace has both explanations", path=args.workspace)
     else:
         examples = read_examples_jsonl(args.examples)
     db = open_database(args.url)

@@ -1,9 +1,11 @@
-"""`persona4rec train WS`, `persona4rec index WS`, `persona4rec recommend WS --user U`."""
+"""`persona4rec train WS`: train the encoder (adapter, full or LoRA), optionally tune serving."""
 
 from __future__ import annotations
 
 import argparse
 import json
+
+from ..data.split import HISTORY_LENGTH
 
 
 def register(subparsers) -> None:
@@ -26,7 +28,7 @@ def register(subparsers) -> None:
         ("lr", float, "learning rate (default: adapter 1e-3, full 3e-5, lora 3e-4)"),
         ("temperature", float, "InfoNCE temperature (default: adapter 0.1, full 0.05)"),
         ("gamma", float, "history decay (default 0.9)"),
-        ("history-length", int, "last L interactions (default 10)"),
+        ("history-length", int, f"last L interactions (default {HISTORY_LENGTH})"),
         ("seed", int, "random seed"),
         (
             "cf-negatives",
@@ -65,41 +67,6 @@ def register(subparsers) -> None:
     train.add_argument("--json", action="store_true", help="print the result as JSON")
     train.set_defaults(func=run_train)
 
-    index = subparsers.add_parser(
-        "index",
-        help="embed personas into a FAISS index (a variant)",
-        description="Build index/<variant>/: persona vectors, FAISS flat IP index, mapping.",
-    )
-    index.add_argument("workspace")
-    index.add_argument(
-        "--variant", action="append", default=None, help="multi (default), single, summary, first-K; repeat for several"
-    )
-    index.add_argument(
-        "--encoder", default=None, help="vanilla | trained | a model path (default: trained if present, else vanilla)"
-    )
-    index.add_argument("--persona-text", default="full", choices=("full", "name-description", "description"))
-    index.add_argument("--no-progress", action="store_true")
-    index.set_defaults(func=run_index)
-
-    rec = subparsers.add_parser("recommend", help="rerank a user's candidates and explain each with a persona")
-    rec.add_argument("workspace")
-    rec.add_argument("--user", required=True)
-    rec.add_argument("--generator", default="bpr", help="candidates/<generator>.parquet (default bpr)")
-    rec.add_argument("--split", default="test", choices=("valid", "test"))
-    rec.add_argument("--variant", default=None, help="multi (default), single, summary, first-K")
-    rec.add_argument("--encoder", default=None, help="vanilla | trained | a model path")
-    rec.add_argument("--gamma", type=float, default=None, help="history decay (default: the tuned one in serving.json)")
-    rec.add_argument(
-        "--fusion-weight",
-        type=float,
-        default=None,
-        help="weight of the normalised CF score, 0 = the paper's method (default: serving.json's)",
-    )
-    rec.add_argument("--retrieve", action="store_true", help="full-catalogue retrieval instead of reranking candidates")
-    rec.add_argument("--top", type=int, default=None, help="show only the first N")
-    rec.add_argument("--json", action="store_true")
-    rec.set_defaults(func=run_recommend)
-
 
 def run_train(args: argparse.Namespace) -> int:
     from ..encoder.train import DEFAULT_MODE
@@ -126,17 +93,24 @@ def run_train(args: argparse.Namespace) -> int:
     return 0
 
 
-def _train_adapter(ws, args) -> dict:
-    from ..config import load_config
-    from ..encoder.adapter import AdapterConfig, train_adapter
-
-    overrides = {
+def _shared_overrides(args: argparse.Namespace) -> dict:
+    """The flags every mode takes; None (not given) leaves the config's value."""
+    return {
         "epochs": args.epochs,
         "batch_size": args.batch_size,
         "lr": args.lr,
         "temperature": args.temperature,
         "gamma": args.gamma,
         "history_length": args.history_length,
+    }
+
+
+def _train_adapter(ws, args) -> dict:
+    from ..config import load_config
+    from ..encoder.adapter import AdapterConfig, train_adapter
+
+    overrides = {
+        **_shared_overrides(args),
         "seed": args.seed,
         "cf_negatives": args.cf_negatives,
         "weight_decay": args.weight_decay,
@@ -165,12 +139,7 @@ def _train_full(ws, args, lora: bool) -> dict:
     from ..encoder.train import TrainConfig, train_encoder
 
     overrides = {
-        "epochs": args.epochs,
-        "batch_size": args.batch_size,
-        "lr": args.lr,
-        "temperature": args.temperature,
-        "gamma": args.gamma,
-        "history_length": args.history_length,
+        **_shared_overrides(args),
         "user_grad_depth": args.user_grad_depth,
         "max_pairs": args.max_pairs,
         "max_seq_length": args.max_seq_length,
@@ -192,100 +161,3 @@ def _train_full(ws, args, lora: bool) -> dict:
         "summary": f"trained on {result.pairs} pairs, {result.steps} steps in {result.seconds:.1f}s: "
         f"InfoNCE {result.loss_before:.4f} -> {result.loss_after:.4f}; saved {result.encoder_dir}",
     }
-
-
-def run_index(args: argparse.Namespace) -> int:
-    from ..index.persona_index import build_index
-    from ..workspace import Workspace
-
-    ws = Workspace.open(args.workspace)
-    for variant in args.variant or ["multi"]:
-        index = build_index(ws, variant, args.encoder, persona_text=args.persona_text, progress=not args.no_progress)
-        meta = index.meta
-        print(
-            f"{index.path}: {meta['count']} vectors for {meta['items']} items "
-            f"({', '.join(f'{k} {v}' for k, v in meta['sources'].items())}), encoder {meta['encoder_label']}"
-        )
-    return 0
-
-
-def run_recommend(args: argparse.Namespace) -> int:
-    from ..errors import InputError
-    from ..rerank import Reranker, load_serving_config
-    from ..workspace import Workspace
-
-    ws = Workspace.open(args.workspace)
-    config = load_serving_config(ws, args.variant, args.generator)
-    changes = {"encoder": args.encoder, "gamma": args.gamma, "fusion_weight": args.fusion_weight}
-    changes = {k: v for k, v in changes.items() if v is not None}
-    if args.fusion_weight is not None:
-        changes["ranker"] = None  # an explicit fusion weight asks for fusion, not the learned ranker
-    config = config.replace(**changes)
-    candidates = cf_scores = None
-    if not args.retrieve:
-        from ..candidates.generate import load_candidates
-
-        frame = load_candidates(ws, args.generator, args.split)
-        mine = frame[frame["user_id"] == args.user]
-        if mine.empty:
-            raise InputError(
-                f"user '{args.user}' has no {args.split} candidates in this file",
-                path=ws.candidates_dir / f"{args.generator}.parquet",
-                field="user_id",
-            )
-        candidates, cf_scores = mine["item_id"].astype(str).tolist(), mine["score"].astype(float).tolist()
-    reranker = Reranker.from_workspace(ws, config)
-    if not reranker.users.timelines.has_user(args.user):
-        raise InputError(f"unknown user '{args.user}'", path=ws.data_dir / "reviews.parquet", field="user_id")
-    if args.retrieve:
-        ranked = reranker.retrieve(args.user, args.top or 20, args.split)
-    else:
-        ranked = reranker.rerank(args.user, candidates, args.split, cf_scores)
-    ranked = ranked[: args.top] if args.top else ranked
-    if args.json:
-        print(json.dumps([as_json(r) for r in ranked], indent=2, ensure_ascii=False))
-    else:
-        print(
-            f"serving: {config.variant} index, {config.scoring()} (gamma {config.gamma}, fusion weight "
-            f"{config.fusion_weight}{', ranker ' + config.ranker if config.ranker else ''}; {config.source})"
-        )
-        print_table(ranked)
-    return 0
-
-
-def _finite(value: float) -> float | None:
-    return round(value, 6) if value not in (float("inf"), float("-inf")) and value == value else None
-
-
-def as_json(item) -> dict:
-    return {
-        "new_rank": item.new_rank,
-        "cf_rank": item.cf_rank,
-        "item_id": item.item_id,
-        "score": _finite(item.score),
-        "persona_sim": _finite(item.persona_sim),
-        "persona_key": item.persona_key,
-        "persona": item.persona.model_dump() if item.persona else None,
-        "fallback": item.fallback,
-        "persona_scores": {k: _finite(v) for k, v in item.persona_scores.items()},
-        "contributions": [
-            {"feature": f, "value": _finite(v), "contribution": _finite(c)} for f, v, c in item.contributions
-        ],
-    }
-
-
-def print_table(ranked) -> None:
-    for r in ranked:
-        cf = f"cf #{r.cf_rank}" if r.cf_rank else "retrieved"
-        print(
-            f"{r.new_rank:>3}. {r.item_id}  score {r.score:.4f}  ({cf})" + (f"  [{r.fallback}]" if r.fallback else "")
-        )
-        if r.persona:
-            print(f"     persona {r.persona_key}: {r.persona.name} (sim {r.persona_sim:.4f})")
-            print(f"       {r.persona.description}")
-            print(f"       why: {r.persona.preference_rationale}")
-        if r.contributions:
-            print("     moved by: " + ", ".join(f"{f} {v:.3g} ({c:+.3f})" for f, v, c in r.contributions))
-        others = ", ".join(f"{k} {v:.3f}" for k, v in sorted(r.persona_scores.items(), key=lambda kv: -kv[1]))
-        if others:
-            print(f"     all personas: {others}")

@@ -159,6 +159,26 @@ def build_workspace(
     return ws
 
 
+def import_dataset(request, out: str | Path, *, overwrite: bool = False) -> tuple[Workspace, str]:
+    """Read a dataset as `request` (a formats.ImportRequest) says and write it as a new workspace at `out`:
+    what `persona4rec data import` and `persona4rec build --data` do. Returns (workspace, source)."""
+    from .formats import load_dataset
+
+    dataset = load_dataset(request)
+    ws = build_workspace(
+        out,
+        dataset.reviews,
+        dataset.items,
+        kcore=request.config.kcore,
+        report=dataset.report,
+        inputs=dataset.inputs,
+        source=dataset.source,
+        extra_tables=dataset.extra_tables,
+        overwrite=overwrite,
+    )
+    return ws, dataset.source
+
+
 def load_workspace_tables(ws: Workspace | str | Path) -> tuple[Any, Any, Any]:
     """(reviews, items, split) of a workspace with the canonical dtypes (items' attributes as dicts)."""
     import pandas as pd

@@ -14,6 +14,7 @@ items: one row per item
     attributes  object       dict[str, Any] of everything else worth keeping (brand, author, city, ...)
 split: one row per interaction in reviews
     user_id, item_id  string;  split  string in {"train", "valid", "test"}
+A review (= an interaction) is named by `review_key(user_id, item_id)`, "user|item", everywhere later.
 """
 
 from __future__ import annotations
@@ -40,10 +41,10 @@ SPLIT_DTYPES: dict[str, str] = {"user_id": "string", "item_id": "string", "split
 SPLITS = ("train", "valid", "test")
 
 
-def empty_reviews():
-    import pandas as pd
-
-    return pd.DataFrame({c: pd.Series(dtype=t) for c, t in REVIEW_DTYPES.items()})
+def review_key(user_id: str, item_id: str) -> str:
+    """The key of one review / interaction ("user|item"): aspects, alignment and persona evidence are keyed by
+    it, and so is every later lookup of a user's review of an item."""
+    return f"{user_id}|{item_id}"
 
 
 def empty_items():

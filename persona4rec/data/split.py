@@ -14,6 +14,16 @@ from __future__ import annotations
 from typing import Any
 
 MIN_SPLITTABLE = 3
+# The paper's L: a user is represented by their last L interactions (the profile the offline stage reads,
+# the history the encoder embeds, the one the app shows as "in profile").
+HISTORY_LENGTH = 10
+# The splits whose interactions a held-out item of each split may see: train < valid < test in time.
+EARLIER_SPLITS = {"valid": ("train",), "test": ("train", "valid")}
+
+
+def earlier_splits(split: str) -> tuple[str, ...]:
+    """The splits a `split` target's history is made of (the whole of train for "train" itself)."""
+    return EARLIER_SPLITS.get(split, ("train",))
 
 
 def leave_one_out(reviews) -> tuple[Any, dict[str, Any]]:

@@ -1,7 +1,7 @@
 """The synthetic demo catalogue: a small, deterministic review dataset with a planted structure.
 
 A fresh clone has no dataset and no internet, so the project makes its own. Every category has a
-vocabulary of latent "reasons to like" (persona4rec/data/demo_vocabulary.py); every item carries 2-5 of
+vocabulary of latent "reasons to like" (demo/vocabulary.py); every item carries 2-5 of
 its category's reasons; every user prefers 1-3 reasons (sometimes across categories) and picks items
 that carry one of them; each review voices the reason that drew its user, in varied wording, with some
 noise picks, generic reviews and complaints mixed in. The planted truth (which reason each review

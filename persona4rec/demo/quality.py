@@ -16,8 +16,9 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
+from ..data.schema import review_key
 from ..errors import WorkspaceError
-from ..offline.records import load_personas, review_key
+from ..offline.records import load_personas
 from ..workspace import Workspace
 
 PLANTED_REVIEWS = "planted_reviews.parquet"

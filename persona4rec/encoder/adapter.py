@@ -24,20 +24,20 @@ picks the side.
 
 from __future__ import annotations
 
-import logging
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..data.schema import review_key
+from ..data.split import HISTORY_LENGTH
+from ..embedding import decay_weights, decayed_sum
 from ..errors import ConfigError, WorkspaceError
-from ..offline.records import load_alignment, review_key
+from ..metrics import mean_ndcg
+from ..offline.records import load_alignment
 from ..offline.schema import persona_key
 from ..workspace import Workspace
-from .user import decay_weights
-
-log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -53,7 +53,7 @@ class AdapterConfig:
     positive: str = "aligned"  # "aligned": the judge's persona; "item": the target's best persona
     patience: int = 10  # epochs without a better VALID NDCG@10 before stopping
     gamma: float = 0.9
-    history_length: int = 10
+    history_length: int = HISTORY_LENGTH
     generators: tuple[str, ...] = ()  # candidate files for the rank-aware negatives; () = all present
     seed: int = 13
 
@@ -277,14 +277,13 @@ class _Adapter:
         self.X = torch.from_numpy(data.interactions)
         self.Y = torch.tensor(np.asarray(data.personas))  # a copy: the index vectors are memory-mapped
         self.slots = torch.from_numpy(data.item_slots)
-        self.weights = torch.from_numpy(decay_weights(config.history_length, config.gamma))
 
     def user_vectors(self, histories):
         torch = self.torch
         pad = self.X.shape[0] - 1
         x = self.X[histories] @ self.user_w.T + self.user_b  # (B, L, d)
         x = torch.nn.functional.normalize(x, dim=-1) * (histories != pad)[..., None]
-        return torch.nn.functional.normalize((self.weights[None, :, None] * x).sum(1), dim=-1)
+        return torch.nn.functional.normalize(decayed_sum(x, self.config.gamma), dim=-1)
 
     def persona_vectors(self):
         return self.torch.nn.functional.normalize(self.Y @ self.persona_w.T + self.persona_b, dim=-1)
@@ -342,31 +341,26 @@ def valid_ndcg(data: AdapterData, weights: AdapterWeights, config: AdapterConfig
     """Mean NDCG@10 over the VALID lists of every generator, reranked by max-over-personas."""
     if not data.valid:
         return float("nan")
+    # The last row stays the zero padding row, so padded history slots add nothing to the decayed sum.
     X = np.vstack([weights.users(data.interactions[:-1]), np.zeros((1, data.dim), dtype=np.float32)])
     Y = weights.personas(data.personas)
-    w = decay_weights(config.history_length, config.gamma)
-    pad = len(X) - 1
     values = []
     for histories, cands, where in data.valid.values():
-        users = (w[None, :, None] * X[histories] * (histories != pad)[..., None]).sum(1)
-        users = _normalise(users)
+        users = _normalise(decayed_sum(X[histories], config.gamma))
         slots = data.item_slots[cands]  # (V, C, P)
         all_sims = users @ Y.T  # (V, M)
         sims = np.take_along_axis(all_sims, np.maximum(slots, 0).reshape(len(users), -1), axis=1).reshape(slots.shape)
         sims[slots < 0] = -np.inf
-        values.append(_ndcg10(sims.max(axis=2), where))
+        values.append(_ndcg_at_10(sims.max(axis=2), where))
     return float(np.mean(values))
 
 
-def _ndcg10(scores: np.ndarray, where: np.ndarray) -> float:
+def _ndcg_at_10(scores: np.ndarray, where: np.ndarray) -> float:
     """NDCG@10 of one target per row at position `where` (-1: not in the list, a miss)."""
     hit = where >= 0
-    if not hit.any():
-        return 0.0
     target = scores[hit, where[hit]]
     rank = (scores[hit] > target[:, None]).sum(axis=1) + 1  # ties resolved in the target's favour
-    gains = np.where(rank <= 10, 1.0 / np.log2(rank + 1), 0.0)
-    return float(gains.sum() / len(where))
+    return mean_ndcg(rank, 10, users=len(where))
 
 
 def fit_adapter(data: AdapterData, config: AdapterConfig, progress: bool = False) -> AdapterResult:

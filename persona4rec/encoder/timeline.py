@@ -1,21 +1,22 @@
 """Each user's interactions in time order, the history before a target, and each interaction's text.
 
 Order is (timestamp, item id), the same order the offline profiles use. The history a user embedding
-is built from never includes its target or anything later in the split protocol:
+is built from never includes its target or anything later in the split protocol (data/split.py):
     split "train" (a training interaction i): train interactions strictly before i
-    split "valid": all train interactions;  split "test": train and valid interactions
+    split "valid" or "test": the interactions of the splits before it (`earlier_splits`)
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..data.schema import review_key
+from ..data.split import EARLIER_SPLITS, HISTORY_LENGTH, earlier_splits
+from ..data.tables import item_titles
 from ..errors import ConfigError, WorkspaceError
-from ..offline.records import load_aspects, load_summaries, review_key
+from ..offline.records import load_aspects, load_summaries
 from ..workspace import Workspace
 from .texts import interaction_text
-
-HISTORY_SPLITS = {"valid": ("train",), "test": ("train", "valid")}
 
 
 @dataclass
@@ -58,17 +59,17 @@ class Timelines:
     def has_user(self, user_id: str) -> bool:
         return user_id in self.by_user
 
-    def history(self, user_id: str, split: str = "test", length: int = 10) -> list[str]:
+    def history(self, user_id: str, split: str = "test", length: int = HISTORY_LENGTH) -> list[str]:
         """Item ids of the last `length` interactions a `split` target may see, oldest first."""
-        if split not in HISTORY_SPLITS:
+        if split not in EARLIER_SPLITS:
             raise ConfigError(f"split '{split}' is not 'valid' or 'test' (training histories: history_before)")
         line = self.by_user.get(user_id)
         if line is None:
             return []
-        allowed = HISTORY_SPLITS[split]
+        allowed = earlier_splits(split)
         return [i for i, s in zip(line.items, line.splits) if s in allowed][-length:]
 
-    def history_before(self, user_id: str, item_id: str, length: int = 10) -> list[str]:
+    def history_before(self, user_id: str, item_id: str, length: int = HISTORY_LENGTH) -> list[str]:
         """For a training interaction: the user's train items strictly before it, oldest first."""
         line = self.by_user.get(user_id)
         if line is None:
@@ -89,17 +90,13 @@ class Timelines:
         line = self.by_user.get(user_id)
         if line is None:
             return set()
-        allowed = HISTORY_SPLITS.get(split, ("train",))
+        allowed = earlier_splits(split)
         return {i for i, s in zip(line.items, line.splits) if s in allowed}
 
     def history_pairs(self) -> list[tuple[str, str]]:
         """(user, item) of every interaction that can be history (train and valid), in a stable order."""
-        return [
-            (u, i)
-            for u, line in self.by_user.items()
-            for i, s in zip(line.items, line.splits)
-            if s in ("train", "valid")
-        ]
+        before_test = earlier_splits("test")  # the last target sees every split before it
+        return [(u, i) for u, line in self.by_user.items() for i, s in zip(line.items, line.splits) if s in before_test]
 
 
 def interaction_texts(ws: Workspace, pairs: list[tuple[str, str]]) -> dict[str, str]:
@@ -114,7 +111,7 @@ def interaction_texts(ws: Workspace, pairs: list[tuple[str, str]]) -> dict[str, 
     missing = {item_id for _, item_id in pairs} - set(summaries)
     if missing:
         items = pd.read_parquet(ws.data_dir / "items.parquet", columns=["item_id", "title"])
-        titles = dict(zip(items["item_id"].astype(str), items["title"].fillna("").astype(str)))
+        titles = item_titles(items)
         summaries.update({i: titles.get(i) or i for i in missing})
     texts = {}
     for user_id, item_id in pairs:

@@ -23,7 +23,6 @@ sentence-transformers directory that `load_encoder(ws.encoder_dir)` loads.
 
 from __future__ import annotations
 
-import logging
 import math
 import random
 import time
@@ -32,18 +31,16 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..config import to_dict
+from ..data.schema import review_key
+from ..data.split import HISTORY_LENGTH
+from ..embedding import decay_weights, decayed_sum
 from ..errors import ConfigError, WorkspaceError
 from ..io import atomic_dir, write_json, write_text
-from ..offline.records import load_alignment, load_personas, review_key, stage_path
+from ..offline.persona_text import DEFAULT_PERSONA_TEXT, check_persona_text_mode, persona_text
+from ..offline.records import load_alignment, load_personas, stage_path
 from ..workspace import Workspace
-from .texts import DEFAULT_PERSONA_TEXT, check_persona_text_mode, persona_text
 from .timeline import Timelines, interaction_texts
-from .user import decay_weights
 
-log = logging.getLogger(__name__)
-
-
-TRAIN_MODES = ("adapter", "full", "lora")
 DEFAULT_MODE = "adapter"  # best VALID NDCG@10 for its cost on every workspace measured (docs/RESULTS.md)
 
 
@@ -57,7 +54,7 @@ class TrainConfig:
     lr: float = 0.0  # 0 = 3e-5 for full fine-tuning, 3e-4 with LoRA
     temperature: float = 0.05  # MultipleNegativesRankingLoss' default scale 20
     gamma: float = 0.9
-    history_length: int = 10
+    history_length: int = HISTORY_LENGTH
     user_grad_depth: int = 1  # newest interactions encoded with gradient (see module doc)
     lora: bool = False
     lora_r: int = 16
@@ -194,14 +191,13 @@ class _Trainer:
         fresh_row = {k: n for n, k in enumerate(fresh_keys)}
         users = []
         for pair in batch:
-            weights = torch.from_numpy(decay_weights(len(pair.history), self.config.gamma))
             parts = []
             for n, key in enumerate(pair.history):
                 if depth and n >= len(pair.history) - depth:
                     parts.append(fresh[fresh_row[key]])
                 else:
                     parts.append(torch.from_numpy(cache[key]))
-            users.append((weights[:, None] * torch.stack(parts)).sum(0))
+            users.append(decayed_sum(torch.stack(parts), self.config.gamma))
         return torch.nn.functional.normalize(torch.stack(users), dim=-1)
 
     def loss(self, users, personas, keys: list[str]):

@@ -16,30 +16,24 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
+from ..data.schema import review_key
+from ..data.split import HISTORY_LENGTH
+from ..embedding import decay_weights, decayed_sum
 from ..errors import ConfigError
 from ..io import atomic_path, read_json, write_json, write_parquet
-from ..offline.records import review_key
 from ..workspace import Workspace
 from .selection import EncoderChoice, choose_encoder
 from .timeline import Timelines, interaction_texts
 
 log = logging.getLogger(__name__)
 DEFAULT_GAMMA = 0.9
-DEFAULT_HISTORY_LENGTH = 10
-
-
-def decay_weights(n: int, gamma: float) -> np.ndarray:
-    """Weights for n interactions given OLDEST FIRST: the newest gets gamma^0 = 1, the oldest gamma^(n-1)."""
-    if not 0.0 < gamma <= 1.0:
-        raise ConfigError(f"gamma must be in (0, 1], got {gamma}")
-    return (gamma ** np.arange(n - 1, -1, -1, dtype=np.float64)).astype(np.float32)
 
 
 def weighted_user_vector(vectors: np.ndarray, gamma: float) -> np.ndarray:
     """Decay-weighted mean of interaction vectors (oldest first), L2-normalised; zeros when empty."""
     if len(vectors) == 0:
         return np.zeros(vectors.shape[1] if vectors.ndim == 2 else 0, dtype=np.float32)
-    vec = decay_weights(len(vectors), gamma) @ vectors
+    vec = decayed_sum(vectors, gamma)
     norm = float(np.linalg.norm(vec))
     return (vec / norm).astype(np.float32) if norm > 0 else vec.astype(np.float32)
 
@@ -134,7 +128,7 @@ class UserEncoder:
         vectors: np.ndarray,
         key_rows: dict[str, int],
         gamma: float = DEFAULT_GAMMA,
-        history_length: int = DEFAULT_HISTORY_LENGTH,
+        history_length: int = HISTORY_LENGTH,
     ):
         decay_weights(1, gamma)  # validates gamma
         if history_length < 1:
@@ -149,7 +143,7 @@ class UserEncoder:
         ws: Workspace,
         encoder: str | None = None,
         gamma: float = DEFAULT_GAMMA,
-        history_length: int = DEFAULT_HISTORY_LENGTH,
+        history_length: int = HISTORY_LENGTH,
         timelines: Timelines | None = None,
         progress: bool = False,
     ) -> UserEncoder:

@@ -15,14 +15,17 @@ them because the machine may be shared.
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import platform
 import resource
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -76,16 +79,6 @@ def cycle_to(values: Sequence, n: int) -> list:
     return [values[i % len(values)] for i in range(max(n, len(values)))] if values else []
 
 
-def unit_vectors(n: int, dim: int, seed: int, chunk: int = 100_000) -> np.ndarray:
-    """n random unit vectors in float32, generated in chunks (no float64 copy of a 1.5 GB matrix)."""
-    rng = np.random.default_rng(seed)
-    out = np.empty((n, dim), dtype=np.float32)
-    for start in range(0, n, chunk):
-        block = rng.standard_normal(size=(min(chunk, n - start), dim), dtype=np.float32)
-        out[start : start + len(block)] = block / np.linalg.norm(block, axis=1, keepdims=True)
-    return out
-
-
 def index_memory(index) -> dict:
     """On-disk files of the index and the in-memory scoring tensor, in bytes."""
     files = {p.name: p.stat().st_size for p in index.path.iterdir() if p.is_file()}
@@ -133,8 +126,9 @@ def scoring_latency(table, config: LatencyConfig, label: str) -> dict:
     return out
 
 
-def retrieval_scale(config: LatencyConfig, dim: int, log=print) -> dict:
+def retrieval_scale(config: LatencyConfig, dim: int, say: Callable[[str], None] = log.info) -> dict:
     """Flat vs HNSW search latency per query and HNSW recall@k at each size (random unit vectors)."""
+    from ..index.bench import unit_vectors
     from ..index.retrieval import build_hnsw, hnsw_recall
 
     out = {}
@@ -142,9 +136,9 @@ def retrieval_scale(config: LatencyConfig, dim: int, log=print) -> dict:
         large = n > config.hnsw_large_threshold
         m = config.hnsw_large_m if large else config.hnsw_m
         efc = config.hnsw_large_ef_construction if large else config.hnsw_ef_construction
-        log(f"retrieval: {n:,} random persona vectors x {dim}, HNSW M={m} efConstruction={efc} ...")
-        vectors = unit_vectors(n, dim, seed=n)
-        queries = unit_vectors(config.retrieval_queries, dim, seed=n + 1)
+        say(f"retrieval: {n:,} random persona vectors x {dim}, HNSW M={m} efConstruction={efc} ...")
+        vectors = unit_vectors(n, dim, np.random.default_rng(n))
+        queries = unit_vectors(config.retrieval_queries, dim, np.random.default_rng(n + 1))
         t0 = time.perf_counter()
         graph = build_hnsw(vectors, m, efc, config.hnsw_ef_search)  # built with every thread
         build_s = time.perf_counter() - t0
@@ -167,7 +161,7 @@ def retrieval_scale(config: LatencyConfig, dim: int, log=print) -> dict:
             search_threads=config.threads,
         )
         out[str(n)] = result
-        log(
+        say(
             f"  flat {result['flat_ms_per_query']:.3f} ms/query, HNSW {result['hnsw_ms_per_query']:.3f} ms/query, "
             f"recall@{config.retrieval_k} {result['recall_at_k']:.3f}, build {result['hnsw_build_s']:.1f} s"
         )

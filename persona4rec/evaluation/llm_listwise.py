@@ -27,6 +27,8 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
+from ..data.split import HISTORY_LENGTH
+
 SMOLLM2_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
 SYSTEM = (
     "You are a recommender system. Rank the candidate products for the user, most likely next "
@@ -173,10 +175,13 @@ def repair_ranking(numbers: Sequence[int], n: int) -> tuple[list[int], bool]:
 
 
 def _titles(ws) -> dict[str, str]:
+    """item_id -> title, the id itself where an item has none (the prompt names every candidate)."""
     import pandas as pd
 
+    from ..data.tables import item_titles
+
     items = pd.read_parquet(ws.data_dir / "items.parquet", columns=["item_id", "title"])
-    return {str(i): (str(t) if t else str(i)) for i, t in zip(items["item_id"], items["title"].fillna(""))}
+    return {item: title or item for item, title in item_titles(items).items()}
 
 
 def run_listwise(
@@ -186,7 +191,7 @@ def run_listwise(
     *,
     base_url: str,
     model: str,
-    history_length: int = 10,
+    history_length: int = HISTORY_LENGTH,
     max_tokens: int = 200,
     timeout: float = 600.0,
 ) -> ListwiseResult:

@@ -20,22 +20,16 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import WorkspaceError
-from ..metrics import rank_metrics
-from ..rerank import FeatureInputs, Reranker, ServingConfig, padded_scores, save_serving_configs
+from ..ltr.features import padded_scores
+from ..ltr.inputs import FeatureInputs
+from ..metrics import ndcg_at
+from ..rerank import RANKERS_DIR, Reranker, ServingConfig, save_serving_configs
 from ..workspace import Workspace
 
 log = logging.getLogger(__name__)
 
 GAMMAS = (0.1, 0.3, 0.5, 0.7, 0.8, 0.9, 0.95, 1.0)  # down to ~the last interaction alone
 FUSION_WEIGHTS = tuple(round(0.1 * n, 1) for n in range(11))
-RANKERS_DIR = "rankers"
-
-
-def ndcg_at(ranked: Sequence[Sequence[str]], targets: Sequence[str | None], k: int = 10) -> float:
-    """Mean NDCG@k of one held-out target per list (0 when absent)."""
-    if not targets:
-        return 0.0
-    return rank_metrics(ranked, [t if t is not None else "" for t in targets], (k,))[f"NDCG@{k}"]
 
 
 def validation_lists(ws: Workspace, generator: str, split: str = "valid", timelines=None):

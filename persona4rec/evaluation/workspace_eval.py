@@ -36,8 +36,11 @@ class GeneratorEvaluation:
 
 
 def ranked_lists(candidates, split_name: str) -> dict[str, list[str]]:
-    rows = candidates[candidates["split"] == split_name].sort_values(["user_id", "rank"], kind="stable")
-    return {str(user): list(group["item_id"].astype(str)) for user, group in rows.groupby("user_id", sort=True)}
+    """user_id -> candidate item ids in rank order, of one split of a candidates frame."""
+    from ..candidates.generate import lists_by_user
+
+    users, lists, _ = lists_by_user(candidates, split_name)
+    return dict(zip(users, lists))
 
 
 def split_targets(split, split_name: str) -> dict[str, str]:
@@ -47,11 +50,10 @@ def split_targets(split, split_name: str) -> dict[str, str]:
 
 def evaluate_generator(ws: Workspace, generator: str, *, split: str = "test", ks=DEFAULT_KS) -> GeneratorEvaluation:
     """CF-only metrics of candidates/<generator>.parquet on `split`."""
-    from ..candidates.generate import load_candidates, read_split
+    from ..candidates.generate import candidate_lists, read_split
 
-    return evaluate_lists(
-        read_split(ws), ranked_lists(load_candidates(ws, generator), split), name=generator, split=split, ks=ks
-    )
+    users, lists, _ = candidate_lists(ws, generator, split)
+    return evaluate_lists(read_split(ws), dict(zip(users, lists)), name=generator, split=split, ks=ks)
 
 
 def evaluate_lists(

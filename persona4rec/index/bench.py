@@ -1,6 +1,7 @@
-"""Latency of the online path, measured (not asserted): max-over-personas scoring of candidate sets and
-full-catalogue retrieval, flat vs HNSW. Random unit vectors stand in for personas where only size
-matters; `benchmark_reranker` times a real Reranker on a real workspace.
+"""Latency of the online path, measured (not asserted): max-over-personas scoring of candidate sets
+(`benchmark_scoring`, random unit vectors standing in for personas where only size matters) and a real
+Reranker on a real workspace (`benchmark_reranker`). Full-catalogue retrieval, flat vs HNSW, is
+index/retrieval.py's `hnsw_recall`, run at scale by evaluation/latency.py.
 
 Timings are wall-clock, in process, warm (one untimed warm-up pass), single-threaded numpy/FAISS calls
 as configured by the environment; report the machine with them.
@@ -16,9 +17,13 @@ import numpy as np
 from .scoring import PaddedPersonaTable
 
 
-def _unit(rng, n: int, dim: int) -> np.ndarray:
-    x = rng.normal(size=(n, dim)).astype(np.float32)
-    return x / np.linalg.norm(x, axis=1, keepdims=True)
+def unit_vectors(n: int, dim: int, rng: np.random.Generator, chunk: int = 100_000) -> np.ndarray:
+    """n random unit vectors in float32, drawn in chunks (no float64 copy of a 1.5 GB matrix)."""
+    out = np.empty((n, dim), dtype=np.float32)
+    for start in range(0, n, chunk):
+        block = rng.standard_normal(size=(min(chunk, n - start), dim), dtype=np.float32)
+        out[start : start + len(block)] = block / np.linalg.norm(block, axis=1, keepdims=True)
+    return out
 
 
 def synthetic_table(
@@ -27,7 +32,7 @@ def synthetic_table(
     rng = np.random.default_rng(seed)
     counts = rng.integers(personas_per_item[0], personas_per_item[1] + 1, size=n_items)
     entry_items = [f"i{n}" for n, c in enumerate(counts) for _ in range(c)]
-    return PaddedPersonaTable.build(entry_items, _unit(rng, len(entry_items), dim))
+    return PaddedPersonaTable.build(entry_items, unit_vectors(len(entry_items), dim, rng))
 
 
 def _percentiles(samples_ms: list[float]) -> dict[str, float]:
@@ -55,7 +60,7 @@ def benchmark_scoring(
     def lists(n_users: int, size: int) -> np.ndarray:
         return np.stack([rng.choice(n_items, size=min(size, n_items), replace=False) for _ in range(n_users)])
 
-    users = _unit(rng, max(max(batch_sizes), single_requests), dim)
+    users = unit_vectors(max(max(batch_sizes), single_requests), dim, rng)
     single_rows = lists(single_requests, n_candidates)
     table.score_one(users[0], single_rows[0])  # warm-up
     samples = []
@@ -88,43 +93,6 @@ def benchmark_scoring(
             table.score_one(users[n], rows[n])
             samples.append((time.perf_counter() - t0) * 1000)
         out["by_candidates"][size] = _percentiles(samples)
-    return out
-
-
-def benchmark_retrieval(
-    sizes: Sequence[int] = (10_000, 100_000),
-    dim: int = 384,
-    queries: int = 200,
-    k: int = 20,
-    hnsw: bool = True,
-    seed: int = 0,
-    threads: int | None = 1,
-) -> dict:
-    """Per-query latency of flat inner-product search over n random persona vectors, and HNSW's latency and
-    recall@k against flat (10^6 x 384 floats is 1.5 GB and HNSW takes minutes to build on 2 cores).
-    threads: FAISS OpenMP threads (1 by default: one query at a time gains nothing from threads, and on a
-    busy machine OpenMP's spinning threads cost far more than they give)."""
-    import faiss
-
-    if threads:
-        faiss.omp_set_num_threads(threads)
-
-    from .retrieval import hnsw_recall
-
-    rng = np.random.default_rng(seed)
-    out = {}
-    for n in sizes:
-        vectors = _unit(rng, n, dim)
-        q = _unit(rng, queries, dim)
-        if hnsw:
-            out[n] = hnsw_recall(vectors, q, k=k)
-        else:
-            flat = faiss.IndexFlatIP(dim)
-            flat.add(vectors)
-            t0 = time.perf_counter()
-            for i in range(queries):
-                flat.search(q[i : i + 1], k)
-            out[n] = {"flat_ms_per_query": (time.perf_counter() - t0) * 1000 / queries, "n_vectors": n}
     return out
 
 

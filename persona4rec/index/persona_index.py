@@ -20,9 +20,9 @@ from pathlib import Path
 import numpy as np
 
 from ..encoder.selection import EncoderChoice, choose_encoder
-from ..encoder.texts import DEFAULT_PERSONA_TEXT, check_persona_text_mode
 from ..errors import WorkspaceError
 from ..io import atomic_dir, read_json, write_json
+from ..offline.persona_text import DEFAULT_PERSONA_TEXT, check_persona_text_mode
 from ..offline.records import stage_path
 from ..workspace import Workspace, utc_now
 from .scoring import PaddedPersonaTable

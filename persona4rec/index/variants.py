@@ -14,14 +14,15 @@ from __future__ import annotations
 
 import re
 
-from ..encoder.texts import persona_text
+from ..data.tables import item_titles
 from ..errors import ConfigError, WorkspaceError
+from ..offline.persona_text import persona_text
 from ..offline.records import load_personas, load_summaries, stage_path
 from ..offline.schema import persona_key
 from ..workspace import Workspace
 
 BASE_VARIANTS = ("multi", "single", "summary")
-PAPER_FIRST_K = (1, 3, 5, 7)
+PAPER_FIRST_K = (1, 3, 5, 7)  # the first-k ablation of the paper (Table 10)
 SUMMARY_PERSONA_ID = "summary"
 ENTRY_COLUMNS = [
     "item_id",
@@ -52,8 +53,7 @@ def _catalogue(ws: Workspace) -> tuple[list[str], dict[str, str]]:
     if not path.exists():
         raise WorkspaceError(f"{path} is missing; import data first (`persona4rec data import ...`)")
     items = pd.read_parquet(path, columns=["item_id", "title"])
-    ids = items["item_id"].astype(str).tolist()
-    return ids, dict(zip(ids, items["title"].fillna("").astype(str)))
+    return items["item_id"].astype(str).tolist(), item_titles(items)
 
 
 def _summary_row(item_id: str, summary: str, source: str) -> dict:

@@ -39,6 +39,7 @@ from .cache import ResponseCache, request_key
 from .config import LLMConfig
 from .pricing import Price, price_for
 from .schemas import clamp_max_length, for_openai, wire_schema
+from .usage import Usage
 
 log = logging.getLogger(__name__)
 
@@ -55,22 +56,6 @@ FEEDBACK = (
 
 
 @dataclass
-class LLMUsage:
-    calls: int = 0  # requests the server answered
-    cached_calls: int = 0  # requests answered from the response cache
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
-    cost_usd: float = 0.0
-
-    def add(self, other: LLMUsage) -> None:
-        self.calls += other.calls
-        self.cached_calls += other.cached_calls
-        self.prompt_tokens += other.prompt_tokens
-        self.completion_tokens += other.completion_tokens
-        self.cost_usd += other.cost_usd
-
-
-@dataclass
 class Request:
     messages: list[dict]
     schema: type[BaseModel]
@@ -84,7 +69,7 @@ class Completion(Generic[M]):
     value: M | None
     error: str | None = None
     raw: str | None = None
-    usage: LLMUsage = field(default_factory=LLMUsage)
+    usage: Usage = field(default_factory=Usage)
     attempts: int = 0
 
     @property
@@ -164,7 +149,7 @@ class LLMClient:
     ) -> Completion[M]:
         """Ask until the answer validates (at most 1 + validation_retries times). Raises LLMUnavailable
         and BudgetExceeded; every other problem is a failed Completion carrying the raw answer."""
-        usage = LLMUsage()
+        usage = Usage()
         messages = list(messages)
         raw, error = None, None
         attempts = 1 + self.config.validation_retries
@@ -226,12 +211,12 @@ class LLMClient:
             raise fatal
         return results
 
-    def estimate(self, prompts: Sequence[list[dict]], completion_tokens: int) -> LLMUsage:
+    def estimate(self, prompts: Sequence[list[dict]], completion_tokens: int) -> Usage:
         """Dry-run usage: one call per prompt, prompt tokens estimated from the text (chars / 4),
         `completion_tokens` per call (a typical answer size), priced with the model's price."""
         prompt_tokens = sum(estimate_tokens(m) for m in prompts)
         completion = completion_tokens * len(prompts)
-        return LLMUsage(
+        return Usage(
             calls=len(prompts),
             prompt_tokens=prompt_tokens,
             completion_tokens=completion,
@@ -241,14 +226,14 @@ class LLMClient:
     # -- one request ---------------------------------------------------------------------------
     def _ask(
         self, messages: list[dict], schema: type[BaseModel], wire: dict | None, max_tokens: int
-    ) -> tuple[str, LLMUsage]:
+    ) -> tuple[str, Usage]:
         logical = wire or wire_schema(schema)
         params = {"temperature": self.config.temperature, "max_tokens": max_tokens}
         key = request_key(self.config.model, messages, params, logical)
         if self.cache is not None:
             hit = self.cache.get(key)
             if hit is not None:
-                return hit.raw, LLMUsage(cached_calls=1)
+                return hit.raw, Usage(cached_calls=1)
         worst = self.price.cost(estimate_tokens(messages), max_tokens)
         self._reserve(worst)
         try:
@@ -262,7 +247,7 @@ class LLMClient:
             self._spent += cost
         if self.cache is not None:
             self.cache.put(key, self.config.model, raw, prompt_tokens, completion_tokens)
-        usage.add(LLMUsage(calls=1, prompt_tokens=prompt_tokens, completion_tokens=completion_tokens, cost_usd=cost))
+        usage.add(Usage(calls=1, prompt_tokens=prompt_tokens, completion_tokens=completion_tokens, cost_usd=cost))
         return raw, usage
 
     def _reserve(self, worst: float) -> None:
@@ -332,22 +317,22 @@ class LLMClient:
         delay = min(self.config.backoff_max, self.config.backoff_base * 2 ** (attempt - 1))
         return delay * random.uniform(0.5, 1.0)
 
-    def _resolve_format(self) -> tuple[str, LLMUsage]:
+    def _resolve_format(self) -> tuple[str, Usage]:
         """The structured-output protocol; in auto mode decided once, by a one-token probe where needed."""
         if self._format is not None:
-            return self._format, LLMUsage()
+            return self._format, Usage()
         with self._format_lock:
             if self._format is not None:
-                return self._format, LLMUsage()
+                return self._format, Usage()
             base = self.config.base_url or ""
             if not base or "api.openai.com" in base:
                 self._format = "json_schema"
-                return self._format, LLMUsage()
+                return self._format, Usage()
             self._format, usage = self._probe()
             log.info("%s: structured output via %s", base, self._format)
             return self._format, usage
 
-    def _probe(self) -> tuple[str, LLMUsage]:
+    def _probe(self) -> tuple[str, Usage]:
         """Send a one-token request with a json_schema response format: accepted -> json_schema;
         refused with an HTTP error (llama.cpp answers 500/422 naming the field) -> json_object."""
         import openai
@@ -374,13 +359,13 @@ class LLMClient:
                 if exc.status_code in _RETRYABLE_STATUS:
                     last = exc
                     continue
-                return "json_object", LLMUsage()
+                return "json_object", Usage()
             u = response.usage
             pt, ct = int(getattr(u, "prompt_tokens", 0) or 0), int(getattr(u, "completion_tokens", 0) or 0)
             cost = self.price.cost(pt, ct)
             with self._lock:
                 self._spent += cost
-            return "json_schema", LLMUsage(calls=1, prompt_tokens=pt, completion_tokens=ct, cost_usd=cost)
+            return "json_schema", Usage(calls=1, prompt_tokens=pt, completion_tokens=ct, cost_usd=cost)
         raise LLMUnavailable(
             f"{self.config.base_url} did not answer the format probe after "
             f"{self.config.max_retries + 1} attempt(s): {type(last).__name__}: {_short(last)}"

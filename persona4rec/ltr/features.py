@@ -19,30 +19,13 @@ Everything is vectorised over users and candidates. Conventions:
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 
 from ..errors import ConfigError
 
-FEATURES: tuple[str, ...] = (
-    "cf_score",
-    "cf_norm",
-    "cf_rank",
-    "cf_inv_rank",
-    "persona_max",
-    "persona_mean",
-    "persona_second",
-    "persona_gap",
-    "persona_count",
-    "persona_max_z",
-    "persona_max_rank",
-    "summary_sim",
-    "summary_z",
-    "item_pop_log",
-    "history_len",
-    "list_len",
-)
+# What the personas (and the item summary) say about a candidate: the CF-only ranker leaves these out.
 PERSONA_FEATURES: tuple[str, ...] = (
     "persona_max",
     "persona_mean",
@@ -53,6 +36,10 @@ PERSONA_FEATURES: tuple[str, ...] = (
     "persona_max_rank",
     "summary_sim",
     "summary_z",
+)
+# The column order of every feature matrix (a saved ranker depends on it).
+FEATURES: tuple[str, ...] = (
+    ("cf_score", "cf_norm", "cf_rank", "cf_inv_rank") + PERSONA_FEATURES + ("item_pop_log", "history_len", "list_len")
 )
 CF_FEATURES: tuple[str, ...] = tuple(f for f in FEATURES if f not in PERSONA_FEATURES)
 
@@ -214,3 +201,27 @@ def _context_columns(item_popularity, history_lengths, lengths, valid) -> dict[s
         "history_len": np.broadcast_to(np.asarray(history_lengths, dtype=np.float64)[:, None], shape),
         "list_len": np.broadcast_to(lengths.astype(np.float64)[:, None], shape),
     }
+
+
+# -- CF scores of candidate lists, as the reranker's fusion and the features read them ----------------
+
+
+def padded_scores(rows: Sequence[Sequence[float]], shape: tuple[int, int]) -> np.ndarray:
+    """Per-list scores as a (U, C) array, 0 on the padding of short lists."""
+    out = np.zeros(shape, dtype=np.float32)
+    for n, row in enumerate(rows):
+        out[n, : len(row)] = row
+    return out
+
+
+def normalised_cf(cf_scores: np.ndarray, valid: np.ndarray) -> np.ndarray:
+    """Row-wise min-max of CF scores over the real candidates (1.0 where a row's scores are all equal)."""
+    return np.where(valid, within_list_min_max(cf_scores, valid), 0.0).astype(np.float32)
+
+
+def positional_cf(lengths: Sequence[int], width: int) -> np.ndarray:
+    """CF scores from list order when none are given: 1 for the first candidate, 0 for the last."""
+    out = np.zeros((len(lengths), width), dtype=np.float32)
+    for n, length in enumerate(lengths):
+        out[n, :length] = np.linspace(1.0, 0.0, length) if length > 1 else 1.0
+    return out

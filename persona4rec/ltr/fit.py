@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import ConfigError
+from ..metrics import mean_ndcg
 from .features import FEATURES, feature_index, valid_mask
 from .model import LearnedRanker, LearnedRankerConfig
 
@@ -29,8 +30,8 @@ NDCG_K = 10
 
 
 def ndcg_at_10(scores: np.ndarray, lengths: np.ndarray, target_positions: np.ndarray) -> float:
-    """Mean over users of 1/log2(rank + 1) for a target ranked in the top 10 (0 otherwise, and 0 for a
-    target not in the list); ties go to the earlier list position, as a stable sort would order them."""
+    """Mean NDCG@10 of the targets' ranks when each list is ordered by `scores` (0 for a target not in the
+    list); ties go to the earlier list position, as a stable sort would order them."""
     scores = np.asarray(scores, dtype=np.float64)
     targets = np.asarray(target_positions, dtype=np.int64)
     if len(targets) == 0:
@@ -42,8 +43,7 @@ def ndcg_at_10(scores: np.ndarray, lengths: np.ndarray, target_positions: np.nda
     before = np.arange(scores.shape[1])[None, :] < at[:, None]
     ahead = valid & ((scores > target_score) | ((scores == target_score) & before))
     rank = ahead.sum(axis=1) + 1
-    gain = np.where(has & (rank <= NDCG_K), 1.0 / np.log2(rank + 1.0), 0.0)
-    return float(gain.mean())
+    return mean_ndcg(np.where(has, rank, 0), NDCG_K)
 
 
 def fit_ranker(

@@ -12,6 +12,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Generic, Protocol, TypeVar
 
+from ..data.schema import review_key
+from ..llm.usage import Usage
 from .schema import AspectTuple, ItemSummary, Persona, PersonaSelection, PersonaSet, ProfileEntry
 
 T = TypeVar("T")
@@ -38,7 +40,7 @@ class ReviewInput:
 
     @property
     def key(self) -> str:
-        return f"{self.user_id}|{self.item_id}"
+        return review_key(self.user_id, self.item_id)
 
 
 @dataclass
@@ -62,16 +64,7 @@ class AlignmentRequest:
 
     @property
     def key(self) -> str:
-        return f"{self.user_id}|{self.item_id}"
-
-
-@dataclass
-class Usage:
-    calls: int = 0
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
-    cached_calls: int = 0
-    cost_usd: float = 0.0
+        return review_key(self.user_id, self.item_id)
 
 
 @dataclass

@@ -24,7 +24,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .backend import AlignmentRequest, ItemInput, PersonaRequest, ReviewInput, UnitResult, Usage
+from ..embedding import decayed_sum
+from ..llm.usage import Usage
+from .backend import AlignmentRequest, ItemInput, PersonaRequest, ReviewInput, UnitResult
+from .persona_text import persona_text
 from .schema import ASPECT_SLOTS, AspectTuple, ItemSummary, Persona, PersonaSelection, PersonaSet, ProfileEntry
 from .slots import NO_EVIDENCE, PERSONA_NOUNS, slot_prototypes
 from .text import clean, quote, quoted_phrases, sentences, trim
@@ -257,7 +260,8 @@ class ExtractiveBackend:
 
     # -- alignment ---------------------------------------------------------------------------------
     def align(self, requests: Sequence[AlignmentRequest]) -> list[UnitResult[PersonaSelection]]:
-        persona_texts = [[_persona_text(p) for p in r.personas] for r in requests]
+        # The text the persona index embeds by default, so alignment compares what serving compares.
+        persona_texts = [[persona_text(p) for p in r.personas] for r in requests]
         entry_phrases = [[ph for e in r.profile for ph in _entry_phrases(e)] for r in requests]
         persona_phrases = [
             [
@@ -366,20 +370,13 @@ def _entry_phrases(entry: ProfileEntry) -> list[str]:
     return _aspect_values(entry) or [trim(entry.summary, 20)]
 
 
-def _persona_text(persona: Persona) -> str:
-    """What the index embeds for a persona: its name, description and rationale."""
-    return f"{persona.name}. {persona.description} {persona.preference_rationale}"
-
-
 def _phrase_of(phrase: str, persona: Persona) -> bool:
     return phrase in persona.description or phrase in persona.preference_rationale
 
 
 def profile_embedding(entry_vectors: np.ndarray, decay: float) -> np.ndarray:
     """Decay-weighted mean of a history (oldest first): weight decay^(l-1) for the l-th most recent."""
-    n = len(entry_vectors)
-    weights = decay ** np.arange(n - 1, -1, -1, dtype="float64")
-    return _normalise((weights[:, None] * entry_vectors).sum(axis=0, keepdims=True))[0]
+    return _normalise(decayed_sum(entry_vectors, decay)[None, :])[0]
 
 
 def cluster_reviews(vectors: np.ndarray, max_k: int, sample: int = 300, tolerance: float = 0.0) -> np.ndarray:

@@ -18,12 +18,13 @@ from collections.abc import Sequence
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..llm.cache import ResponseCache
-from ..llm.client import LLMClient, LLMUsage, Request
+from ..llm.client import LLMClient, Request
 from ..llm.config import LLMConfig
 from ..llm.prompts import load_prompt
 from ..llm.schemas import map_string_nodes, wire_schema
+from ..llm.usage import Usage
 from ..workspace import Workspace
-from .backend import AlignmentRequest, ItemInput, PersonaRequest, ReviewInput, UnitResult, Usage
+from .backend import AlignmentRequest, ItemInput, PersonaRequest, ReviewInput, UnitResult
 from .schema import MAX_PERSONAS, MIN_PERSONAS, AspectTuple, ItemSummary, Persona, PersonaSelection, PersonaSet
 
 # Characters of each input shown to the model: bounds the prompt of an unusually long review or description.
@@ -112,13 +113,13 @@ class LLMBackend:
             raise ValueError(f"unknown task '{task}' (expected one of {', '.join(builders)})")
         prompts = [builders[task](x).messages for x in inputs]
         if task == "personas":  # one-persona items answer shorter
-            usage = LLMUsage()
+            usage = Usage()
             for single in (True, False):
                 chosen = [p for p, x in zip(prompts, inputs) if (persona_bounds(x) == (1, 1)) == single]
                 typical = TYPICAL_COMPLETION_TOKENS["personas_single" if single else "personas"]
                 usage.add(self.client.estimate(chosen, typical))
-            return _usage(usage)
-        return _usage(self.client.estimate(prompts, TYPICAL_COMPLETION_TOKENS[task]))
+            return usage
+        return self.client.estimate(prompts, TYPICAL_COMPLETION_TOKENS[task])
 
     # -- requests ------------------------------------------------------------------------------
     def _request(
@@ -225,7 +226,7 @@ class LLMBackend:
     def _run(self, keys: list[str], requests: list[Request]) -> list[UnitResult]:
         completions = self.client.complete_many(requests)
         return [
-            UnitResult(key=key, value=c.value, error=c.error, raw=c.raw, usage=_usage(c.usage))
+            UnitResult(key=key, value=c.value, error=c.error, raw=c.raw, usage=c.usage)
             for key, c in zip(keys, completions)
         ]
 
@@ -302,13 +303,3 @@ def _as_persona_set(answer: PersonaAnswer, request: PersonaRequest) -> Evidenced
         p.id: [request.reviews[e - 1].key for e in dict.fromkeys(p.evidence)] for p in answer.personas if p.evidence
     }
     return EvidencedPersonaSet(personas=personas, evidence=evidence)
-
-
-def _usage(usage: LLMUsage) -> Usage:
-    return Usage(
-        calls=usage.calls,
-        prompt_tokens=usage.prompt_tokens,
-        completion_tokens=usage.completion_tokens,
-        cached_calls=usage.cached_calls,
-        cost_usd=usage.cost_usd,
-    )

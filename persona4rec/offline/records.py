@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
+from ..data.schema import review_key
 from ..io import JsonlLog
 from ..workspace import Workspace
 from .schema import AlignmentRecord, AspectRecord, FailureRecord, PersonaRecord, ProfileRecord, SummaryRecord
@@ -23,11 +24,6 @@ STAGE_FILES = {
     "alignment": "alignment.jsonl",
 }
 FAILURES_FILE = "failures.jsonl"
-
-
-def review_key(user_id: str, item_id: str) -> str:
-    """The key of one review / interaction in aspects, alignment and persona evidence."""
-    return f"{user_id}|{item_id}"
 
 
 def stage_path(ws: Workspace, stage: str) -> Path:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
+from ..data.schema import review_key
 from ..workspace import Workspace
 from .records import STAGE_FILES, load_alignment, load_failures, load_personas, read_raw, stage_path
 from .schema import MAX_PERSONAS
@@ -60,8 +61,9 @@ def _alignment_check(ws: Workspace, split, personas: dict | None) -> dict[str, A
         return None
     aligned = load_alignment(ws)
     train = split[split["split"] == "train"]
-    keys = {f"{u}|{i}" for u, i in zip(train["user_id"], train["item_id"])}
-    with_personas = {k for k in keys if personas is None or k.split("|", 1)[1] in personas}
+    item_of = {review_key(u, i): i for u, i in zip(train["user_id"], train["item_id"])}
+    keys = set(item_of)
+    with_personas = {k for k, item_id in item_of.items() if personas is None or item_id in personas}
     valid_ids = sum(
         1
         for r in aligned.values()

@@ -1,4 +1,5 @@
-"""Small, deterministic text helpers the extractive backend builds on: clean, split, trim, quote."""
+"""Small, deterministic text helpers: clean, split, trim and quote (the extractive backend builds on them),
+and the one-line snippet every view and study shows of a review."""
 
 from __future__ import annotations
 
@@ -44,3 +45,16 @@ def quote(text: str, max_words: int = 20) -> str:
 
 def quoted_phrases(text: str) -> list[str]:
     return [m.strip() for m in _QUOTED.findall(text or "") if m.strip()]
+
+
+def as_text(value: object) -> str:
+    """A table cell as text: "" for a missing value (None, NaN, pandas' NA), not "None" / "nan"."""
+    if value is None or (isinstance(value, float) and value != value) or type(value).__name__ == "NAType":
+        return ""
+    return str(value)
+
+
+def snippet(value: object, limit: int = 160) -> str:
+    """One line of at most `limit` characters (whitespace collapsed), with an ellipsis when cut."""
+    text = " ".join(as_text(value).split())
+    return text if len(text) <= limit else text[: max(0, limit - 1)].rstrip() + "…"

@@ -6,7 +6,7 @@
     explore     a user's history and their reranked candidates with the winning personas
     items       an item's summary, personas and the review aspects each persona grew from
     compare     single- vs multi-persona rankings; the evaluation reports as tables
-    studies     study examples (two systems' explanations for the same recommendation) from a workspace
+    studies     the study systems a workspace offers, building its examples (annotation/examples.py), history
     charts      plotly figures
     session     the Streamlit side: cached loaders and the chosen workspace (imports streamlit)
 

@@ -10,7 +10,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..offline.records import load_aspects, load_personas, load_summaries, review_key
+from ..data.schema import review_key
+from ..offline.records import load_aspects, load_personas, load_summaries
 from ..offline.schema import AspectRecord, PersonaRecord, SummaryRecord
 from ..workspace import Workspace
 from .workspaces import Readiness, is_synthetic
@@ -72,19 +73,22 @@ class Catalogue:
 
 
 def load_catalogue(ws: Workspace) -> Catalogue:
+    """The workspace as the app shows it. Reviews are joined with their split by data.tables.load_tables, as
+    every other reader joins them: an interaction without a split row is an error there (WorkspaceError
+    naming it), not shown as "train" history the user vector never saw (the encoder's timelines skip it)."""
     import pandas as pd
 
     from ..authors.interop import unreviewed_items
-    from ..data.importer import load_workspace_tables
+    from ..data.tables import load_tables
 
     readiness = Readiness.of(ws)
-    reviews, items, split = load_workspace_tables(ws)
+    tables = load_tables(ws)
+    items = tables.items
     extra = unreviewed_items(ws)
     if extra is not None:  # an authors' sample: items with personas or summaries but no review in it
         items = pd.concat([items, extra[~extra["item_id"].isin(items["item_id"])]], ignore_index=True)
-    interactions = reviews.merge(split, on=["user_id", "item_id"], how="left")
-    interactions["split"] = interactions["split"].fillna("train")
-    interactions = interactions.sort_values(["user_id", "timestamp", "item_id"], kind="stable").reset_index(drop=True)
+    interactions = tables.reviews.sort_values(["user_id", "timestamp", "item_id"], kind="stable")
+    interactions = interactions.reset_index(drop=True)
     return Catalogue(
         root=ws.root,
         name=ws.name,

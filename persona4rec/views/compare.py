@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..evaluation.report import read_metrics
+from ..offline.persona_text import persona_explanation
 from ..workspace import Workspace
 from .catalogue import Catalogue
 from .explore import movement
@@ -18,11 +18,10 @@ if TYPE_CHECKING:
 
 
 def explanation_text(ranked: RankedItem | None) -> str:
-    """The explanation a reranked item carries: its persona's name, description and rationale."""
+    """The explanation a reranked item carries: its winning persona as a person reads it ("" for none)."""
     if ranked is None or ranked.persona is None:
         return ""
-    p = ranked.persona
-    return f"{p.name}: {p.description} Why: {p.preference_rationale}"
+    return persona_explanation(ranked.persona)
 
 
 def side_by_side(
@@ -56,11 +55,6 @@ def side_by_side(
     return pd.DataFrame(rows)
 
 
-def read_metrics(ws: Workspace) -> dict[str, Any]:
-    path = ws.reports_dir / "metrics.json"
-    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
-
-
 def _is_metric_block(value: Any) -> bool:
     """A dict of numbers with at least one cut-off metric (HR@10, NDCG@5, ...): one table row."""
     return (
@@ -90,10 +84,3 @@ def metric_tables(ws: Workspace) -> tuple[pd.DataFrame, pd.DataFrame]:
     overall = [r for r in rows if "segment" not in r["where"]]
     segments = [r for r in rows if "segment" in r["where"]]
     return pd.DataFrame(overall), pd.DataFrame(segments)
-
-
-def report_files(ws: Workspace) -> list[Path]:
-    """The report and its figures as written by the evaluation (for download)."""
-    if not ws.reports_dir.is_dir():
-        return []
-    return sorted(p for p in ws.reports_dir.rglob("*") if p.is_file() and not p.name.startswith("."))

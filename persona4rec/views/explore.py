@@ -6,30 +6,28 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from ..data.split import HISTORY_LENGTH, earlier_splits
 from ..offline.schema import PersonaRecord
+from ..offline.text import snippet
 from .catalogue import Catalogue
-from .text import snippet
 
 if TYPE_CHECKING:
     import pandas as pd
 
     from ..rerank import RankedItem
 
-HISTORY_SPLITS = {"valid": ("train",), "test": ("train", "valid")}
-PROFILE_LENGTH = 10  # the paper's L: the last L interactions make the user vector
-
 
 def _date(ms) -> str:
     return dt.datetime.fromtimestamp(int(ms) / 1000, tz=dt.UTC).strftime("%Y-%m-%d")
 
 
-def user_history(cat: Catalogue, user_id: str, split: str = "test", length: int = PROFILE_LENGTH) -> pd.DataFrame:
+def user_history(cat: Catalogue, user_id: str, split: str = "test", length: int = HISTORY_LENGTH) -> pd.DataFrame:
     """The interactions a `split` target may see, oldest first, with review snippet and extracted aspects;
     `in_profile` marks the last `length`, the ones the user vector is built from."""
     import pandas as pd
 
     frame = cat.interactions
-    rows = frame[(frame["user_id"] == user_id) & (frame["split"].isin(HISTORY_SPLITS.get(split, ("train",))))]
+    rows = frame[(frame["user_id"] == user_id) & (frame["split"].isin(earlier_splits(split)))]
     out = []
     for n, row in enumerate(rows.itertuples(index=False)):
         aspects = cat.aspects_of(user_id, row.item_id)
@@ -135,13 +133,3 @@ def persona_scores(cat: Catalogue, ranked: RankedItem, variant: str = "multi") -
         )
     frame = pd.DataFrame(rows, columns=["persona_key", "persona_id", "name", "similarity", "winner"])
     return frame.sort_values("similarity", ascending=False, kind="stable").reset_index(drop=True)
-
-
-def candidates_for(candidates: pd.DataFrame, user_id: str, split: str = "test") -> tuple[list[str], list[float]]:
-    """(item ids in CF order, CF scores) of one user's first-stage list from a candidates table."""
-    rows = candidates[(candidates["user_id"] == user_id) & (candidates["split"] == split)].sort_values("rank")
-    return rows["item_id"].astype(str).tolist(), rows["score"].astype(float).tolist()
-
-
-def users_with_candidates(candidates: pd.DataFrame, split: str = "test") -> list[str]:
-    return sorted(candidates.loc[candidates["split"] == split, "user_id"].astype(str).unique().tolist())

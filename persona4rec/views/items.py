@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from ..offline.records import review_key
+from ..data.schema import review_key
 from ..offline.schema import Persona
+from ..offline.text import snippet
 from .catalogue import Catalogue
-from .text import snippet
 
 if TYPE_CHECKING:
     import pandas as pd

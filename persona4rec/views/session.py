@@ -14,14 +14,13 @@ from typing import TYPE_CHECKING
 
 import streamlit as st
 
+from ..errors import WorkspaceError
 from ..workspace import Workspace
 from . import workspaces
 from .catalogue import Catalogue, catalogue_stamp, load_catalogue
 from .text import md
 
 if TYPE_CHECKING:
-    import pandas as pd
-
     from ..annotation.db import Database
     from ..rerank import Reranker
 
@@ -123,18 +122,25 @@ def _catalogue(root: str, stamp: tuple[int, ...]) -> Catalogue:
 
 
 def catalogue(ws: Workspace) -> Catalogue:
-    return _catalogue(str(ws.root), catalogue_stamp(ws))
+    """The workspace's catalogue; a workspace whose tables cannot be read is said, and the page stops."""
+    try:
+        return _catalogue(str(ws.root), catalogue_stamp(ws))
+    except WorkspaceError as exc:
+        st.error(md(str(exc)))
+        st.stop()
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
-def _candidates(root: str, generator: str, stamp: int) -> pd.DataFrame:
-    from ..candidates.generate import load_candidates
+def _candidates(root: str, generator: str, split: str, stamp: int) -> dict[str, tuple[list[str], list[float]]]:
+    from ..candidates.generate import candidate_lists
 
-    return load_candidates(Workspace(root), generator)
+    users, lists, scores = candidate_lists(Workspace(root), generator, split)
+    return dict(zip(users, zip(lists, scores)))
 
 
-def candidates(ws: Workspace, generator: str) -> pd.DataFrame:
-    return _candidates(str(ws.root), generator, _mtime(ws.candidates_dir / f"{generator}.parquet"))
+def candidates(ws: Workspace, generator: str, split: str = "test") -> dict[str, tuple[list[str], list[float]]]:
+    """Each user's first-stage `split` list: user -> (item ids in CF order, CF scores), users sorted."""
+    return _candidates(str(ws.root), generator, split, _mtime(ws.candidates_dir / f"{generator}.parquet"))
 
 
 @st.cache_resource(show_spinner="Loading the encoder and the persona index (built first if missing)…", max_entries=8)
@@ -165,6 +171,6 @@ def _database(url: str) -> Database:
 
 def database() -> Database:
     """The study database (PERSONA4REC_DB_URL, else db/persona4rec.sqlite), migrated, one per process."""
-    from ..annotation.db import resolve_url
+    from ..annotation.engine import resolve_url
 
     return _database(resolve_url())

@@ -23,12 +23,6 @@ def md(value: object) -> str:
     return escaped.replace("\r\n", "\n").replace("\n", "  \n")
 
 
-def snippet(value: object, limit: int = 160) -> str:
-    """One line of at most `limit` characters (whitespace collapsed), with an ellipsis when cut."""
-    text = " ".join(("" if value is None else str(value)).split())
-    return text if len(text) <= limit else text[: max(0, limit - 1)].rstrip() + "…"
-
-
 def chart_text(value: object) -> str:
     """Text for a plotly label: plotly renders a subset of HTML tags (<b>, <a href=...>) in labels, so
     markup is turned into entities, which plotly shows as the literal characters."""

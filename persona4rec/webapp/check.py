@@ -101,7 +101,7 @@ def _compare(at) -> str:
 
 def _create_study(at) -> str:
     if not any(getattr(t, "key", None) == "study_name" for t in at.text_input):
-        return "study creation not offered: " + (_notes(at) or "the workspace lacks personas or candidates")
+        return "study creation not offered: " + (_notes(at) or "the workspace lacks personas")
     at.text_input(key="study_name").input("app-check")
     at.number_input(key="study_examples").set_value(2)
     at.number_input(key="study_annotators").set_value(1)

@@ -58,10 +58,7 @@ def app_url(port: int = DEFAULT_PORT, address: str = "127.0.0.1") -> str:
 def run_app(
     workspace: str | Path | None = None, port: int = DEFAULT_PORT, address: str = "127.0.0.1", headless: bool = True
 ) -> int:
-    """Run the app in the foreground until interrupted; prints its URL first."""
+    """Run the app in the foreground until interrupted (the CLI prints its URL first)."""
     if workspace is not None and not is_workspace(workspace):
         raise WorkspaceError(f"{workspace}: not a workspace (no manifest.json)")
-    print(
-        f"Persona4Rec app: {app_url(port, address)}" + (f"  (workspace {workspace})" if workspace else ""), flush=True
-    )
     return subprocess.call(app_command(workspace, port, address, headless), cwd=app_path().parent)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from alembic import context
 
-from persona4rec.annotation.db import make_engine, write_engine
+from persona4rec.annotation.engine import make_engine, write_engine
 from persona4rec.annotation.models import Base
 
 config = context.config

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -43,6 +43,18 @@ class FileReport:
         return {"path": str(self.path), "records": self.records, "bad_lines": self.bad.report(), **self.notes}
 
 
+def parsed_rows(path: Path, parse: Callable[[Fields], Any], report: FileReport, allow_literal: bool) -> Iterator[Any]:
+    """Each record of `path` through `parse`; a bad line is counted in `report` (or stops the read, as
+    report.bad says) and skipped."""
+    for line_no, record in iter_records(path, report.bad, allow_literal=allow_literal):
+        try:
+            row = parse(Fields(record, report.path, line_no))
+        except BadRecord as err:
+            report.bad.handle(err)
+            continue
+        yield row
+
+
 def read_reviews(
     path: Path, parse: Callable[[Fields], ReviewRow | None], *, skip_bad_lines: bool, allow_literal: bool = False
 ) -> tuple[Any, FileReport]:
@@ -52,12 +64,7 @@ def read_reviews(
     report = FileReport(Path(path), BadLines(skip_bad_lines))
     rows: list[ReviewRow] = []
     filtered = 0
-    for line_no, record in iter_records(path, report.bad, allow_literal=allow_literal):
-        try:
-            row = parse(Fields(record, report.path, line_no))
-        except BadRecord as err:
-            report.bad.handle(err)
-            continue
+    for row in parsed_rows(path, parse, report, allow_literal):
         if row is None:
             filtered += 1
             continue
@@ -89,12 +96,7 @@ def read_items(
     report = FileReport(Path(path), BadLines(skip_bad_lines))
     rows: dict[str, ItemRow] = {}
     duplicates = unreviewed = 0
-    for line_no, record in iter_records(path, report.bad, allow_literal=allow_literal):
-        try:
-            row = parse(Fields(record, report.path, line_no))
-        except BadRecord as err:
-            report.bad.handle(err)
-            continue
+    for row in parsed_rows(path, parse, report, allow_literal):
         item_id = row["item_id"]
         if keep is not None and item_id not in keep:
             unreviewed += 1
