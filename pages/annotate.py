@@ -13,8 +13,10 @@ from persona4rec.annotation import (
     identify_annotator,
     list_studies,
     next_assignment,
+    redeem_invitation,
     submit_ratings,
 )
+from persona4rec.annotation.invitations import QUERY_PARAMETER as INVITE_PARAMETER
 from persona4rec.errors import InputError
 from persona4rec.views import session
 from persona4rec.views.studies import history_frame
@@ -26,13 +28,31 @@ NEXT = "next"
 session.page_setup()
 st.title("Annotate")
 db = session.database()
-studies = {s.id: s for s in list_studies(db)}
-if not studies:
-    st.info("There is no study yet. Create one on the Studies and results page.")
-    st.stop()
-study_id = st.selectbox("Study", list(studies), key="annotate_study", format_func=lambda i: studies[i].name)
-study = studies[study_id]
-me_key = f"annotator:{study.id}"
+invite = st.query_params.get(INVITE_PARAMETER)
+if invite is not None:
+    # A personal link: it alone says who this is and which study; a bad one shows nothing else.
+    try:
+        invited = redeem_invitation(db, invite)
+    except AccessDenied as exc:
+        st.error(md(str(exc)))
+        st.stop()
+    study = invited.study
+    me_key = f"annotator:{study.id}"
+    st.session_state[me_key] = invited.annotator
+else:
+    if session.access() == session.VISITOR:
+        st.warning("Open the personal link you were sent to annotate.")
+        st.stop()
+    studies = {s.id: s for s in list_studies(db)}
+    if not studies:
+        st.info("There is no study yet. Create one on the Studies and results page.")
+        st.stop()
+    study_id = st.selectbox("Study", list(studies), key="annotate_study", format_func=lambda i: studies[i].name)
+    study = studies[study_id]
+    me_key = f"annotator:{study.id}"
+    if study.invite_only:
+        st.warning("This study is by invitation only: open the personal link you were sent.")
+        st.stop()
 
 if st.session_state.get(me_key) is None:
     with st.form("identify"):
@@ -50,7 +70,7 @@ me = st.session_state[me_key]
 progress = annotator_progress(db, study.id, me.id)
 top = st.columns([3, 1])
 top[0].caption(f"Annotating as {md(me.name)}: {progress.done} done, {progress.pending} open.")
-if top[1].button("Switch annotator", key="annotate_switch"):
+if invite is None and top[1].button("Switch annotator", key="annotate_switch"):
     st.session_state[me_key] = None
     st.rerun()
 flash = st.session_state.pop("annotate_flash", None)

@@ -6,6 +6,7 @@ from persona4rec.views import charts, explore, session
 from persona4rec.views.text import md
 
 session.page_setup()
+session.require_owner()
 st.title("Explore a user")
 ws = session.require_workspace()
 cat = session.catalogue(ws)

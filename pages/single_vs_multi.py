@@ -6,6 +6,7 @@ from persona4rec.views import charts, compare, session
 from persona4rec.views.text import md
 
 session.page_setup()
+session.require_owner()
 st.title("Single vs multi-persona")
 ws = session.require_workspace()
 cat = session.catalogue(ws)

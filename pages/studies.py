@@ -1,18 +1,18 @@
 """Studies and results: create a pairwise study from the workspace; per-criterion results, agreement,
 progress, and every rating as CSV or JSON."""
 
-import json
-
 import streamlit as st
 
 from persona4rec.annotation import (
     CRITERIA_SETS,
     KNOWN_SYSTEMS,
     create_study,
+    invite_annotators,
+    invited_annotators,
     list_studies,
-    rating_records,
-    ratings_frame,
+    ratings_text,
     results_frame,
+    revoke_invitation,
     study_progress,
     study_results,
 )
@@ -22,9 +22,10 @@ from persona4rec.views import charts, session, studies
 from persona4rec.views.text import md
 
 session.page_setup()
+session.require_owner()
 st.title("Studies and results")
 db = session.database()
-results_tab, create_tab = st.tabs(["Results", "Create a study"])
+results_tab, create_tab, invite_tab = st.tabs(["Results", "Create a study", "Invite annotators"])
 
 with create_tab:
     ws = session.current_workspace()
@@ -155,17 +156,49 @@ with results_tab:
             hide_index=True,
             width="stretch",
         )
-        ratings = ratings_frame(db, study_id)
         left, right = st.columns(2)
         left.download_button(
             "Ratings as CSV",
-            ratings.to_csv(index=False).encode("utf-8"),
+            ratings_text(db, study_id, "csv")[0].encode("utf-8"),
             file_name=f"study-{study_id}-ratings.csv",
             mime="text/csv",
         )
         right.download_button(
             "Ratings as JSON",
-            json.dumps(rating_records(db, study_id), default=str, indent=1).encode("utf-8"),
+            ratings_text(db, study_id, "json")[0].encode("utf-8"),
             file_name=f"study-{study_id}-ratings.json",
             mime="application/json",
         )
+
+with invite_tab:
+    all_studies = {s.id: s for s in list_studies(db)}
+    if not all_studies:
+        st.info("Create a study first.")
+    else:
+        chosen = st.selectbox("Study", list(all_studies), key="invite_study", format_func=lambda i: all_studies[i].name)
+        st.caption(
+            "Each annotator gets a personal link: it opens only their Annotate page, with no system names and "
+            "no results. Only a salted hash of each link is stored, so copy the links now. Inviting someone "
+            "again replaces their link; once a study has invitations, nobody can annotate it without one."
+        )
+        with st.form("invite"):
+            names = st.text_input("Annotators (comma-separated)", key="invite_names")
+            base_url = st.text_input("App address", value=studies.app_base_url(st.context.url), key="invite_base")
+            if st.form_submit_button("Make links"):
+                try:
+                    issued = invite_annotators(db, chosen, [n for n in names.split(",") if n.strip()])
+                    st.code("\n".join(f"{i.annotator} {i.url(base_url)}" for i in issued), language=None)
+                except Persona4RecError as exc:
+                    st.error(md(str(exc)))
+        invited = invited_annotators(db, chosen)
+        if invited:
+            st.dataframe(
+                [{"annotator": name, "link": "revoked" if revoked else "active"} for name, revoked in invited],
+                hide_index=True,
+            )
+            active = [name for name, revoked in invited if not revoked]
+            if active:
+                who = st.selectbox("Revoke the link of", active, key="invite_revoke_who")
+                if st.button("Revoke", key="invite_revoke"):
+                    revoke_invitation(db, chosen, who)
+                    st.rerun()

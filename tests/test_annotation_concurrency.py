@@ -1,8 +1,10 @@
-"""Many threads and several processes rate one SQLite study at once, double-clicking every submit: the
-final rows are exact (none lost, none duplicated) and no "database is locked" surfaces.
+"""Many threads and several processes rate one study at once, double-clicking every submit, on SQLite and on
+a real PostgreSQL server: the final rows are exact (none lost, none duplicated) and no "database is locked"
+(or serialization failure) surfaces.
 
-Run with `-s` to see the figures (threads, processes, submissions, rows, seconds). The worker processes
-are spawned and import only SQLAlchemy and persona4rec.annotation (no torch)."""
+Run with `-s` to see the figures (threads, processes, submissions, rows, seconds); they are also recorded as
+the test's `concurrency` property (in a --junitxml report). The worker processes are spawned and import
+only SQLAlchemy and persona4rec.annotation (no torch)."""
 
 from __future__ import annotations
 
@@ -83,12 +85,12 @@ def _process_main(url: str, study: str, names: list[str], gate: str) -> list[dic
 
 
 @pytest.mark.slow
-def test_concurrent_double_submits_from_threads_and_processes_store_exactly_once(tmp_path):
+def test_concurrent_double_submits_from_threads_and_processes_store_exactly_once(db_urls, tmp_path, record_property):
     from persona4rec.annotation.db import open_database
     from persona4rec.annotation.models import Assignment, Rating, RatingHistory, Submission
     from persona4rec.annotation.study import ExampleInput, create_study
 
-    url = f"sqlite:///{tmp_path / 'concurrent.sqlite'}"
+    url = db_urls.new("concurrent")
     db = open_database(url)
     create_study(
         db,
@@ -150,11 +152,13 @@ def test_concurrent_double_submits_from_threads_and_processes_store_exactly_once
     assert stored == final  # no lost update: the last answer is the one kept
     db.dispose()
 
-    print(
-        f"\nconcurrency: {MAIN_THREADS} threads in the test process + {PROCESSES} spawned processes x "
-        f"{THREADS_PER_PROCESS} threads ({MAIN_THREADS + PROCESSES * THREADS_PER_PROCESS} annotators, "
+    figures = (
+        f"concurrency on {db_urls.backend}: {MAIN_THREADS} threads in the test process + {PROCESSES} spawned "
+        f"processes x {THREADS_PER_PROCESS} threads ({MAIN_THREADS + PROCESSES * THREADS_PER_PROCESS} annotators, "
         f"each submit double-clicked from 2 threads); {submissions} submit calls "
         f"({assignments + revisions} distinct, {revisions} revisions) -> {n_ratings} rating rows, "
         f"{n_history} history rows, {n_submissions} submission rows, exact; assignments per process "
         f"{per_process_assignments}; {seconds:.1f} s"
     )
+    record_property("concurrency", figures)
+    print("\n" + figures)

@@ -1,5 +1,6 @@
 """The annotation database: migrations build exactly the models' schema; SQLite runs in WAL with a busy
-timeout, foreign keys and write transactions that take the write lock up front."""
+timeout, foreign keys and write transactions that take the write lock up front. The backend-neutral tests
+run on SQLite and on a real PostgreSQL server (conftest.py: db_urls)."""
 
 from __future__ import annotations
 
@@ -12,25 +13,43 @@ from sqlalchemy import inspect, text
 from sqlalchemy.exc import IntegrityError
 
 from persona4rec.annotation.db import Database, open_database
-from persona4rec.annotation.engine import DEFAULT_URL, resolve_url
+from persona4rec.annotation.engine import DEFAULT_URL, PG_WRITE_LOCK_KEY, resolve_url
 from persona4rec.annotation.migrate import current_revision, downgrade, head_revision, upgrade
 from persona4rec.annotation.models import Base
 from persona4rec.errors import WorkspaceError
 
 
-@pytest.fixture(scope="module")
-def migrated(tmp_path_factory):
-    path = tmp_path_factory.mktemp("annotation_db") / "nested" / "studies.sqlite"
-    url = f"sqlite:///{path}"
+def _migrated(url: str):
     assert upgrade(url) == head_revision()
-    db = Database(url)
+    return Database(url)
+
+
+@pytest.fixture(scope="module")
+def migrated(module_db_urls):
+    """A migrated database on each backend; `path` is its file on SQLite (in a folder not yet made), else None."""
+    if module_db_urls.is_sqlite:
+        path = module_db_urls.folder / "nested" / "studies.sqlite"
+        url = f"sqlite:///{path}"
+    else:
+        path, url = None, module_db_urls.new()
+    db = _migrated(url)
+    yield db, path
+    db.dispose()
+
+
+@pytest.fixture(scope="module")
+def sqlite_migrated(tmp_path_factory):
+    """For the SQLite-only tests: a migrated SQLite file."""
+    path = tmp_path_factory.mktemp("annotation_db") / "nested" / "studies.sqlite"
+    db = _migrated(f"sqlite:///{path}")
     yield db, path
     db.dispose()
 
 
 def test_upgrade_of_an_empty_database_matches_the_models(migrated):
     db, path = migrated
-    assert path.is_file()  # the folder was created too
+    if path is not None:
+        assert path.is_file()  # the folder was created too
     with db.engine.connect() as connection:
         diff = compare_metadata(MigrationContext.configure(connection), Base.metadata)
     assert diff == []
@@ -48,8 +67,8 @@ def test_upgrade_of_an_empty_database_matches_the_models(migrated):
     } <= tables
 
 
-def test_upgrade_is_idempotent_and_downgrade_then_upgrade_round_trips(tmp_path):
-    url = f"sqlite:///{tmp_path / 'x.sqlite'}"
+def test_upgrade_is_idempotent_and_downgrade_then_upgrade_round_trips(db_url):
+    url = db_url
     assert upgrade(url) == upgrade(url) == head_revision()
     assert downgrade(url, "base") is None
     db = Database(url)
@@ -58,8 +77,8 @@ def test_upgrade_is_idempotent_and_downgrade_then_upgrade_round_trips(tmp_path):
     db.dispose()
 
 
-def test_sqlite_connections_use_wal_busy_timeout_and_foreign_keys(migrated):
-    db, _ = migrated
+def test_sqlite_connections_use_wal_busy_timeout_and_foreign_keys(sqlite_migrated):
+    db, _ = sqlite_migrated
     with db.engine.connect() as connection:
         assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert connection.exec_driver_sql("PRAGMA busy_timeout").scalar() == 30000
@@ -79,8 +98,8 @@ def test_foreign_keys_are_enforced(migrated):
             )
 
 
-def test_write_sessions_take_the_write_lock_before_their_first_statement(migrated):
-    db, path = migrated
+def test_write_sessions_take_the_write_lock_before_their_first_statement(sqlite_migrated):
+    db, path = sqlite_migrated
     other = sqlite3.connect(path, timeout=0, isolation_level=None)
     try:
         with db.write() as session:
@@ -97,8 +116,32 @@ def test_write_sessions_take_the_write_lock_before_their_first_statement(migrate
         other.close()
 
 
-def test_open_database_upgrades_or_refuses_a_stale_schema(tmp_path):
-    url = f"sqlite:///{tmp_path / 'fresh.sqlite'}"
+@pytest.mark.postgres
+def test_postgres_write_sessions_take_the_write_lock_before_their_first_statement(postgres_server):
+    url = postgres_server.create_database()
+    db = Database(url)
+    try:
+        with db.engine.connect() as other:
+
+            def lock_is_free() -> bool:
+                free = other.exec_driver_sql(f"SELECT pg_try_advisory_xact_lock({PG_WRITE_LOCK_KEY})").scalar()
+                other.rollback()
+                return free
+
+            with db.write() as session:
+                session.execute(text("SELECT 1"))  # a read only; the lock must already be held
+                assert not lock_is_free()
+            assert lock_is_free()  # released at commit
+            with db.read() as session:  # read sessions take no lock
+                session.execute(text("SELECT 1"))
+                assert lock_is_free()
+    finally:
+        db.dispose()
+        postgres_server.drop_database(url)
+
+
+def test_open_database_upgrades_or_refuses_a_stale_schema(db_url):
+    url = db_url
     with pytest.raises(WorkspaceError, match="db upgrade"):
         open_database(url, migrate=False)
     db = open_database(url)

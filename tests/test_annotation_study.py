@@ -1,5 +1,5 @@
-"""Study logic on a real SQLite file: creation, access tokens, queues, left/right order, idempotent
-submits, revisions with history, progress, export and the CLI verbs."""
+"""Study logic on a real database, SQLite and PostgreSQL (conftest.py: db_urls): creation, access tokens,
+queues, left/right order, idempotent submits, revisions with history, progress, export and the CLI verbs."""
 
 from __future__ import annotations
 
@@ -39,8 +39,8 @@ SCRIPT = '<script>alert("x")</script> & <b>bold</b>'
 
 
 @pytest.fixture(scope="module")
-def db(tmp_path_factory):
-    database = open_database(f"sqlite:///{tmp_path_factory.mktemp('study') / 'studies.sqlite'}")
+def db(module_db_urls):
+    database = open_database(module_db_urls.new("studies"))
     yield database
     database.dispose()
 
@@ -229,7 +229,7 @@ def test_left_right_order_is_seeded_recorded_and_mapped_back_to_systems(db):
         assert r["outcome"] == ("system_a" if r["left_is_a"] else "system_b")
 
 
-def test_orders_and_queues_replay_in_a_fresh_database(db, tmp_path):
+def test_orders_and_queues_replay_in_a_fresh_database(db, db_urls):
     def run(database, study_name, names):
         study = create_study(
             database, study_name, "explanation", "sys_one", "sys_two", examples(6), seed=9, annotators_per_example=2
@@ -243,7 +243,7 @@ def test_orders_and_queues_replay_in_a_fresh_database(db, tmp_path):
         return seen
 
     identify_annotator(db, "order", "someone-registered-first")  # shifts annotator ids in `db` only
-    fresh = open_database(f"sqlite:///{tmp_path / 'fresh.sqlite'}")
+    fresh = open_database(db_urls.new("fresh"))
     assert run(db, "replay", ["rp-1", "rp-2"]) == run(fresh, "replay", ["rp-1", "rp-2"])
     fresh.dispose()
 
@@ -370,8 +370,8 @@ def test_export_csv_and_json_carry_every_rating_and_match_the_results(db, tmp_pa
         export_ratings(db, "export", tmp_path / "r.xlsx")
 
 
-def test_cli_verbs_upgrade_create_list_results_export(tmp_path, capsys, monkeypatch):
-    url = f"sqlite:///{tmp_path / 'cli.sqlite'}"
+def test_cli_verbs_upgrade_create_list_results_export(db_url, tmp_path, capsys, monkeypatch):
+    url = db_url
     assert cli_main(["db", "upgrade", "--url", url]) == 0
     lines = [
         json.dumps(

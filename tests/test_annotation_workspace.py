@@ -184,7 +184,7 @@ def test_bad_requests_name_the_field(ws):
 
 
 @pytest.mark.slow
-def test_multi_vs_single_persona_examples_feed_a_study(ws, tmp_path):
+def test_multi_vs_single_persona_examples_feed_a_study(ws, db_url):
     pytest.importorskip("persona4rec.rerank", reason="the reranker is not in this checkout yet")
     from persona4rec.annotation.db import open_database
 
@@ -194,7 +194,7 @@ def test_multi_vs_single_persona_examples_feed_a_study(ws, tmp_path):
     for e in examples:
         assert e.explanation_a.split(":")[0] in names[e.item_id]  # a persona of the item
         assert e.explanation_b.split(":")[0] == PERSONAS[e.item_id][0][1]  # the single persona
-    db = open_database(f"sqlite:///{tmp_path / 'ws.sqlite'}")
+    db = open_database(db_url)
     study = create_study(db, "multi-vs-single", "explanation", "multi_persona", "single_persona", examples)
     shown = next_assignment(db, study, identify_annotator(db, study, "w-ann").id)
     source = next(e for e in examples if (e.user_id, e.item_id) == (shown.user_id, shown.item_id))
@@ -202,10 +202,10 @@ def test_multi_vs_single_persona_examples_feed_a_study(ws, tmp_path):
     db.dispose()
 
 
-def test_cli_study_from_a_workspace_refuses_a_system_without_explainer(ws, tmp_path, capsys):
+def test_cli_study_from_a_workspace_refuses_a_system_without_explainer(ws, db_url, capsys):
     from persona4rec.cli import main as cli_main
 
-    url = f"sqlite:///{tmp_path / 'cli.sqlite'}"
+    url = db_url
     assert (
         cli_main(
             [
@@ -229,11 +229,11 @@ def test_cli_study_from_a_workspace_refuses_a_system_without_explainer(ws, tmp_p
 
 
 @pytest.mark.slow
-def test_cli_creates_a_study_from_a_workspace(ws, tmp_path, capsys):
+def test_cli_creates_a_study_from_a_workspace(ws, db_url, capsys):
     pytest.importorskip("persona4rec.rerank", reason="the reranker is not in this checkout yet")
     from persona4rec.cli import main as cli_main
 
-    url = f"sqlite:///{tmp_path / 'cli.sqlite'}"
+    url = db_url
     assert (
         cli_main(
             [
@@ -296,11 +296,11 @@ def _stored_examples(url: str, study_name: str) -> list:
         pytest.param("explanation", "multi_persona", "single_persona", id="winning-personas", marks=pytest.mark.slow),
     ],
 )
-def test_cli_and_app_build_the_same_examples_for_the_same_seed(ws, tmp_path, criteria, system_a, system_b):
+def test_cli_and_app_build_the_same_examples_for_the_same_seed(ws, db_url, criteria, system_a, system_b):
     from persona4rec.cli import main as cli_main
     from persona4rec.views.studies import study_examples
 
-    url = f"sqlite:///{tmp_path / 'same.sqlite'}"
+    url = db_url
     command = ["study", "create", "--url", url, "--name", "cli", "--workspace", str(ws.root), "--criteria", criteria]
     command += ["--system-a", system_a, "--system-b", system_b, "--examples-per-study", "3", "--seed", "5"]
     assert cli_main(command) == 0

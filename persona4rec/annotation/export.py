@@ -3,8 +3,8 @@
 One record per rating row: study, example (id, position, user, item), annotator, criterion, the order the
 two explanations were shown in (which system was left/"A" and right/"B"), the choice as shown, the system
 it maps to, the outcome in study terms (system_a / system_b / tie), the comment, the revision number,
-the submission id and when it was first stored and last changed (UTC, ISO 8601). Text is exported as
-stored, unescaped.
+the submission id and when it was first stored and last changed (UTC, ISO 8601). JSON holds text as
+stored; CSV prefixes a cell that a spreadsheet would run as a formula (=, +, -, @) with an apostrophe.
 """
 
 from __future__ import annotations
@@ -159,42 +159,66 @@ def ratings_frame(db: Database, study: int | str):
     return pd.DataFrame(rating_records(db, study), columns=list(EXPORT_COLUMNS))
 
 
+# A cell a spreadsheet would evaluate as a formula (CSV injection): = + - @, and tab / carriage return, which
+# some spreadsheets skip before looking for one. Such text gets a leading apostrophe in CSV (not in JSON).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+EXPORT_FORMATS = ("csv", "json")
+
+
+def spreadsheet_safe(value: Any) -> Any:
+    """`value` as a CSV cell no spreadsheet runs: text that starts like a formula is prefixed with '."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def ratings_text(db: Database, study: int | str, fmt: str) -> tuple[str, int]:
+    """(every rating of the study as CSV or JSON text, the number of ratings): what `study export` writes
+    and what the owner's page offers for download. JSON is {"study": {...}, "ratings": [records]}, text as
+    stored; CSV neutralises cells that a spreadsheet would run as formulas."""
+    import io
+
+    from .study import get_study
+
+    records = rating_records(db, study)
+    if fmt == "csv":
+        buffer = io.StringIO(newline="")
+        writer = csv.DictWriter(buffer, fieldnames=list(EXPORT_COLUMNS))
+        writer.writeheader()
+        writer.writerows({key: spreadsheet_safe(value) for key, value in r.items()} for r in records)
+        return buffer.getvalue(), len(records)
+    info = get_study(db, study)
+    document = {
+        "study": {
+            "id": info.id,
+            "name": info.name,
+            "criteria_set": info.criteria_set,
+            "criteria": [c.key for c in info.criteria],
+            "system_a": info.system_a,
+            "system_b": info.system_b,
+            "examples": info.examples_per_study,
+            "annotators_per_example": info.annotators_per_example,
+            "seed": info.seed,
+        },
+        "ratings": records,
+    }
+    return json.dumps(document, indent=2, ensure_ascii=False, default=str) + "\n", len(records)
+
+
 def export_ratings(db: Database, study: int | str, path: str | Path, fmt: str | None = None) -> int:
-    """Write every rating of the study to `path` as CSV or JSON (fmt, or from the suffix); returns the
-    number of ratings written. JSON is {"study": {...}, "ratings": [records]}."""
+    """Write every rating of the study to `path` as CSV or JSON (fmt, or from the suffix), atomically;
+    returns the number of ratings written (see ratings_text)."""
     path = Path(path)
     fmt = (fmt or path.suffix.lstrip(".")).lower()
-    if fmt not in ("csv", "json"):
+    if fmt not in EXPORT_FORMATS:
         raise InputError(
             "export format must be csv or json (give --format or a .csv/.json name)", path=path, field="format"
         )
-    records = rating_records(db, study)
+    text, count = ratings_text(db, study, fmt)
     with atomic_path(path) as tmp:
-        if fmt == "csv":
-            with open(tmp, "w", encoding="utf-8", newline="") as fh:
-                writer = csv.DictWriter(fh, fieldnames=list(EXPORT_COLUMNS))
-                writer.writeheader()
-                writer.writerows(records)
-        else:
-            from .study import get_study
-
-            info = get_study(db, study)
-            document = {
-                "study": {
-                    "id": info.id,
-                    "name": info.name,
-                    "criteria_set": info.criteria_set,
-                    "criteria": [c.key for c in info.criteria],
-                    "system_a": info.system_a,
-                    "system_b": info.system_b,
-                    "examples": info.examples_per_study,
-                    "annotators_per_example": info.annotators_per_example,
-                    "seed": info.seed,
-                },
-                "ratings": records,
-            }
-            tmp.write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    return len(records)
+        with open(tmp, "w", encoding="utf-8", newline="") as fh:
+            fh.write(text)
+    return count
 
 
 def progress_frame(progress) -> Any:

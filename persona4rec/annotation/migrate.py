@@ -2,7 +2,8 @@
 
 The scripts live inside the package (persona4rec/annotation/migrations/versions) so an installed package
 can migrate its own database; no alembic.ini is needed. Upgrading runs in one `BEGIN IMMEDIATE`
-transaction on SQLite, so two processes upgrading the same file at once queue instead of colliding.
+transaction on SQLite (one transaction holding the write lock on PostgreSQL, see engine.py), so two
+processes upgrading the same database at once queue instead of colliding.
 Adding a migration after changing models.py is described in db/README.md.
 """
 

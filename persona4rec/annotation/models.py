@@ -7,6 +7,8 @@ An *assignment* puts one example in one annotator's queue; the left/right order 
 or "tie" per criterion; each answer is one *rating* row (unique per example x annotator x criterion) that
 also records the system it maps back to. A later, different answer updates the row and moves the old value
 to *rating_history*. *submissions* remembers every submit's id so a resent (double-clicked) submit is a no-op.
+An *invitation* is one annotator's personal link into one study; a study with any is invite-only. An *owner*
+account may create studies, invite annotators and read results.
 
 The schema is created only by the migrations in `migrations/versions`; a test checks they match these models.
 """
@@ -29,6 +31,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.sql.expression import false
 
 # Explicit constraint names so migrations (and SQLite batch mode) can refer to them.
 NAMING_CONVENTION = {
@@ -75,6 +78,8 @@ class Study(Base):
     annotators_per_example: Mapped[int] = mapped_column(Integer, default=3)
     # sha256 hex of the study's access token; NULL when the study is open to anyone with a name.
     access_token_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    # Set by the first invitation: from then on only a valid personal invitation lets anyone annotate.
+    invite_only: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     seed: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
 
@@ -110,6 +115,35 @@ class Annotator(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200), unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class Invitation(Base):
+    """A personal link into one study for one annotator. Only a salted scrypt hash of its secret is kept;
+    the link itself (id and secret) is shown once, when it is made."""
+
+    __tablename__ = "invitations"
+    __table_args__ = (UniqueConstraint("study_id", "annotator_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    study_id: Mapped[int] = mapped_column(ForeignKey("studies.id", ondelete="CASCADE"), index=True)
+    annotator_id: Mapped[int] = mapped_column(ForeignKey("annotators.id"))
+    secret_hash: Mapped[str] = mapped_column(String(128))  # hex of scrypt(secret, salt)
+    salt: Mapped[str] = mapped_column(String(64))  # hex
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
+
+
+class Owner(Base):
+    """An owner account (`persona4rec admin create`): creates studies, invites, sees results. Only a salted
+    scrypt hash of its secret is kept."""
+
+    __tablename__ = "owners"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    secret_hash: Mapped[str] = mapped_column(String(128))
+    salt: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
 
 

@@ -45,7 +45,8 @@ MAX_NAME_LENGTH = 200
 
 
 class AccessDenied(Persona4RecError):
-    """The study needs an access token and the one given is missing or wrong."""
+    """The study refuses this visitor: a missing or wrong access token, or an invitation that is malformed,
+    unknown or revoked (or none, for an invite-only study)."""
 
 
 # ---------------------------------------------------------------------------------------------- records
@@ -77,6 +78,7 @@ class StudyInfo:
     seed: int
     requires_token: bool
     created_at: dt.datetime
+    invite_only: bool = False  # annotators enter only through personal invitations (invitations.py)
 
 
 @dataclass(frozen=True)
@@ -211,6 +213,7 @@ def _study_info(study: Study) -> StudyInfo:
         seed=study.seed,
         requires_token=study.access_token_hash is not None,
         created_at=study.created_at,
+        invite_only=bool(study.invite_only),
     )
 
 
@@ -355,8 +358,12 @@ def check_access(db: Database, study: int | str | StudyInfo, access_token: str |
 def identify_annotator(
     db: Database, study: int | str | StudyInfo, name: str, access_token: str | None = None
 ) -> AnnotatorInfo:
-    """The annotator called `name` (registered on first use), after checking the study's access token."""
+    """The annotator called `name` (registered on first use), after checking the study's access token.
+    An invite-only study refuses: its annotators are who their personal invitation says."""
     check_access(db, study, access_token)
+    with db.read() as session:
+        if _load_study(session, study).invite_only:
+            raise AccessDenied("this study is by invitation only: open the personal link you were sent")
     name = _clean_name(name, "annotator")
 
     def work(session: Session) -> AnnotatorInfo:

@@ -1,4 +1,5 @@
-"""CLI verbs: `persona4rec db upgrade|current` and `persona4rec study create|list|export|results`."""
+"""CLI verbs: `persona4rec db upgrade|current`, `persona4rec study create|list|invite|revoke|export|results` and
+`persona4rec admin create`."""
 
 from __future__ import annotations
 
@@ -74,6 +75,39 @@ def register(subparsers) -> None:
     export.add_argument("--out", required=True, help="output file (.csv or .json)")
     export.add_argument("--format", choices=["csv", "json"], help="default: from the --out suffix")
     export.set_defaults(func=_study_export)
+
+    admin = subparsers.add_parser("admin", help="owner accounts: who may create studies, invite and see results")
+    admin.set_defaults(func=lambda args: (admin.print_help(), 1)[1])
+    admin_verbs = admin.add_subparsers(dest="admin_command", metavar="VERB")
+    owner = admin_verbs.add_parser(
+        "create",
+        help="create an owner account and print its secret once (only a salted hash is stored)",
+        description="Create an owner account. Its secret is printed once, on standard output: the owner signs in "
+        "to the app with it. With an owner account (or PERSONA4REC_ADMIN_TOKEN) the app leaves open mode: "
+        "visitors see only a sign-in page, invited annotators only their Annotate page.",
+    )
+    owner.add_argument("name", help="the owner's name")
+    owner.add_argument("--url", help=URL_HELP)
+    owner.set_defaults(func=_admin_create)
+
+    invite = verbs.add_parser(
+        "invite",
+        help="make one personal link per annotator (prints NAME URL); the study becomes invite-only",
+        description="Print one line per annotator, `NAME URL`, where the URL opens the app's Annotate page "
+        "with that annotator's personal token. Only a salted hash of each token is stored; inviting someone "
+        "again replaces their link. Once a study has invitations, nobody can annotate it without one.",
+    )
+    invite.add_argument("study", help="study name or id")
+    invite.add_argument("--annotators", required=True, help="comma-separated names, e.g. alice,bob")
+    invite.add_argument("--base-url", default=None, help="the app's address (default http://localhost:8501)")
+    invite.add_argument("--url", help=URL_HELP)
+    invite.set_defaults(func=_study_invite)
+
+    revoke = verbs.add_parser("revoke", help="close an annotator's invitation link (their ratings stay)")
+    revoke.add_argument("study", help="study name or id")
+    revoke.add_argument("--annotator", required=True, help="the invited annotator's name")
+    revoke.add_argument("--url", help=URL_HELP)
+    revoke.set_defaults(func=_study_revoke)
 
     results = verbs.add_parser("results", help="per-criterion win/tie/loss rates, sign test, agreement")
     results.add_argument("--url", help=URL_HELP)
@@ -179,6 +213,36 @@ def _study_list(args: argparse.Namespace) -> int:
             f"{progress.complete_examples}/{progress.examples} examples complete\t"
             f"{len(progress.annotators)} annotators"
         )
+    return 0
+
+
+def _admin_create(args: argparse.Namespace) -> int:
+    from ..annotation.db import open_database
+    from ..annotation.owners import create_owner
+
+    account = create_owner(open_database(args.url), args.name)
+    print(f"owner {account.name}: secret {account.token}")
+    print("keep it safe: it is shown only now and is what signs in to the app's owner pages")
+    return 0
+
+
+def _study_invite(args: argparse.Namespace) -> int:
+    from ..annotation.db import open_database
+    from ..annotation.invitations import DEFAULT_BASE_URL, invite_annotators
+
+    db = open_database(args.url)
+    names = [name for name in args.annotators.split(",") if name.strip()]
+    for issued in invite_annotators(db, _study_ref(args.study), names):
+        print(f"{issued.annotator} {issued.url(args.base_url or DEFAULT_BASE_URL)}")
+    return 0
+
+
+def _study_revoke(args: argparse.Namespace) -> int:
+    from ..annotation.db import open_database
+    from ..annotation.invitations import revoke_invitation
+
+    revoke_invitation(open_database(args.url), _study_ref(args.study), args.annotator)
+    print(f"revoked {args.annotator}'s invitation to {args.study}")
     return 0
 
 

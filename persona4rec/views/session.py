@@ -174,3 +174,39 @@ def database() -> Database:
     from ..annotation.engine import resolve_url
 
     return _database(resolve_url())
+
+
+# -- who is looking ---------------------------------------------------------------------------------
+
+OWNER_KEY = "_persona4rec_owner"
+OPEN, OWNER, VISITOR = "open", "owner", "visitor"
+
+
+def access() -> str:
+    """OPEN when no owner secret is configured (every page open), OWNER after a sign-in in this session,
+    else VISITOR (the sign-in page only; annotators come in through their invitation links)."""
+    from ..annotation.owners import owner_secret_configured
+
+    if not owner_secret_configured(database()):
+        return OPEN
+    return OWNER if st.session_state.get(OWNER_KEY) else VISITOR
+
+
+def sign_in(secret: str) -> bool:
+    """Check a typed owner secret (never stored or logged); True signs this session in."""
+    from ..annotation.owners import is_owner
+
+    if is_owner(database(), secret):
+        st.session_state[OWNER_KEY] = True
+    return bool(st.session_state.get(OWNER_KEY))
+
+
+def sign_out() -> None:
+    st.session_state.pop(OWNER_KEY, None)
+
+
+def require_owner() -> None:
+    """First lines of an owner page: a visitor who reached it anyway (a deep link) sees nothing of it."""
+    if access() == VISITOR:
+        st.warning("This page is for the study's owner: sign in first. Annotators: open your personal link.")
+        st.stop()

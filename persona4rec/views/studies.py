@@ -69,3 +69,13 @@ def history_frame(history: Sequence[dict]) -> pd.DataFrame:
     import pandas as pd
 
     return pd.DataFrame(list(history))
+
+
+def app_base_url(page_url: str | None) -> str:
+    """The app's address (scheme and host) from the URL of the page being shown, for invitation links."""
+    from urllib.parse import urlparse
+
+    from ..annotation.invitations import DEFAULT_BASE_URL
+
+    parts = urlparse(page_url or "")
+    return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else DEFAULT_BASE_URL
