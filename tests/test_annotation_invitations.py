@@ -72,7 +72,7 @@ def test_an_invitation_identifies_its_annotator_and_only_a_hash_is_stored(db, st
     alice, bob = invite_annotators(db, study, ["alice", "bob"])
     assert (alice.annotator, bob.annotator) == ("alice", "bob") and alice.token != bob.token
     assert alice.url("http://host:9000/") == invitation_url(alice.token, "http://host:9000")
-    assert alice.url("http://host:9000").startswith("http://host:9000/annotate?invite=")
+    assert alice.url("http://host:9000").startswith("http://host:9000/?invite=")
     assert token_of(alice.url()) == alice.token
     invited = redeem_invitation(db, alice.token)
     assert invited.annotator.name == "alice" and invited.study.id == study.id and invited.study.invite_only
@@ -137,7 +137,7 @@ def test_cli_invite_prints_name_and_url_per_annotator_and_revoke_closes_one(db, 
     lines = capsys.readouterr().out.splitlines()
     assert [line.split(" ")[0] for line in lines] == ["alice", "bob"]
     tokens = {line.split(" ")[0]: token_of(line.split(" ")[1]) for line in lines}
-    assert all(line.split(" ")[1].startswith("http://h:1/annotate?invite=") for line in lines)
+    assert all(line.split(" ")[1].startswith("http://h:1/?invite=") for line in lines)
     assert redeem_invitation(db, tokens["bob"]).annotator.name == "bob"
     assert main(["study", "revoke", "blind", "--annotator", "bob", "--url", url]) == 0
     with pytest.raises(AccessDenied, match="revoked"):

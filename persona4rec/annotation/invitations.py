@@ -25,7 +25,6 @@ from .tokens import new_secret, parse_token, secret_matches
 
 QUERY_PARAMETER = "invite"
 DEFAULT_BASE_URL = "http://localhost:8501"
-ANNOTATE_PATH = "annotate"  # the Annotate page's URL path in the app (pages/annotate.py)
 
 
 @dataclass(frozen=True)
@@ -48,8 +47,9 @@ class Invited:
 
 
 def invitation_url(token: str, base_url: str = DEFAULT_BASE_URL) -> str:
-    """The link an annotator opens: the app's Annotate page with the token as `?invite=`."""
-    return f"{base_url.rstrip('/')}/{ANNOTATE_PATH}?{urlencode({QUERY_PARAMETER: token})}"
+    """The link an annotator opens: the app's address with the token as `?invite=` (app.py then serves the
+    Annotate page alone, as the app's only page)."""
+    return f"{base_url.rstrip('/')}/?{urlencode({QUERY_PARAMETER: token})}"
 
 
 def _new_secret(invitation: Invitation) -> str:
