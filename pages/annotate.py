@@ -1,5 +1,6 @@
 """Annotate: the pairwise study. Identify, get the next example, judge A vs B on every criterion, submit."""
 
+import time
 import uuid
 
 import streamlit as st
@@ -68,6 +69,14 @@ if st.session_state.get(me_key) is None:
 
 me = st.session_state[me_key]
 progress = annotator_progress(db, study.id, me.id)
+read_key = f"guidelines_read:{study.id}:{me.id}"
+if study.guidelines.strip() and progress.done == 0 and not st.session_state.get(read_key):
+    st.subheader("Before you start")
+    st.text(study.guidelines)  # the owner's text, shown as text: no markup runs
+    if st.button("I have read the guidelines", key="annotate_guidelines_read"):
+        st.session_state[read_key] = True
+        st.rerun()
+    st.stop()
 top = st.columns([3, 1])
 top[0].caption(f"Annotating as {md(me.name)}: {progress.done} done, {progress.pending} open.")
 if invite is None and top[1].button("Switch annotator", key="annotate_switch"):
@@ -106,6 +115,8 @@ with right, st.container(border=True):
 
 submission_key = f"submission:{view.assignment_id}"
 st.session_state.setdefault(submission_key, uuid.uuid4().hex)
+shown_key = f"shown_at:{view.assignment_id}"  # when this example appeared: the time spent on it
+st.session_state.setdefault(shown_key, time.monotonic())
 with st.form(f"rate:{view.assignment_id}"):
     answers = {}
     for criterion in view.criteria:
@@ -126,7 +137,13 @@ with st.form(f"rate:{view.assignment_id}"):
             st.error("Please answer every criterion: " + ", ".join(unanswered) + ".")
         else:
             result = submit_ratings(
-                db, view.assignment_id, answers, comment, st.session_state[submission_key], annotator_id=me.id
+                db,
+                view.assignment_id,
+                answers,
+                comment,
+                st.session_state[submission_key],
+                annotator_id=me.id,
+                seconds_spent=time.monotonic() - st.session_state.pop(shown_key),
             )
             # A new id for a later revision; a resent click of this one stores nothing twice.
             st.session_state[submission_key] = uuid.uuid4().hex

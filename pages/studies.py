@@ -66,6 +66,10 @@ with create_tab:
             token = st.text_input(
                 "Access token (optional; annotators must give it)", type="password", key="study_token"
             )
+            guidelines = st.text_area(
+                "Guidelines for annotators (optional; shown as plain text before their first example)",
+                key="study_guidelines",
+            )
             if "online_llm" not in systems:
                 st.caption(
                     "online_llm (a rationale written by the LLM at request time) is offered once an LLM "
@@ -96,6 +100,7 @@ with create_tab:
                         annotators_per_example=int(per_example),
                         seed=int(seed),
                         access_token=token or None,
+                        guidelines=guidelines,
                     )
                     st.success(f"Created study {md(info.name)} with {len(examples)} examples.")
                     if online is not None:
@@ -150,6 +155,7 @@ with results_tab:
                     "done": a.done,
                     "pending": a.pending,
                     "ratings": a.ratings,
+                    "median seconds per example": a.median_seconds,
                 }
                 for a in progress.annotators
             ],

@@ -23,6 +23,7 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     DateTime,
+    Float,
     ForeignKey,
     Integer,
     MetaData,
@@ -80,6 +81,8 @@ class Study(Base):
     access_token_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
     # Set by the first invitation: from then on only a valid personal invitation lets anyone annotate.
     invite_only: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # What annotators read before their first example, written by the owner (shown as text, never markup).
+    guidelines: Mapped[str] = mapped_column(Text, default="", server_default="")
     seed: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
 
@@ -167,6 +170,8 @@ class Assignment(Base):
     status: Mapped[str] = mapped_column(String(10), default="pending")
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     completed_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
+    # Seconds the example was on screen before its submits (summed over revisions); NULL when not measured.
+    seconds_spent: Mapped[float | None] = mapped_column(Float, nullable=True)
 
     example: Mapped[Example] = relationship()
     annotator: Mapped[Annotator] = relationship()

@@ -17,6 +17,7 @@ import datetime as dt
 import hashlib
 import hmac
 import random
+import statistics
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -79,6 +80,7 @@ class StudyInfo:
     requires_token: bool
     created_at: dt.datetime
     invite_only: bool = False  # annotators enter only through personal invitations (invitations.py)
+    guidelines: str = ""  # shown to each annotator before their first example
 
 
 @dataclass(frozen=True)
@@ -137,6 +139,7 @@ class AnnotatorProgress:
     done: int
     pending: int
     ratings: int
+    median_seconds: float | None = None  # per done example, where the time was measured
 
 
 @dataclass(frozen=True)
@@ -214,6 +217,7 @@ def _study_info(study: Study) -> StudyInfo:
         requires_token=study.access_token_hash is not None,
         created_at=study.created_at,
         invite_only=bool(study.invite_only),
+        guidelines=study.guidelines or "",
     )
 
 
@@ -255,6 +259,7 @@ def create_study(
     access_token: str | None = None,
     examples_per_study: int | None = None,
     system_descriptions: Mapping[str, str] | None = None,
+    guidelines: str = "",
 ) -> StudyInfo:
     """Create a study over `examples` (a seeded sample of `examples_per_study` of them when fewer are
     wanted). Explanation texts are stored exactly as given. `access_token`, when set, is required from
@@ -290,6 +295,7 @@ def create_study(
             examples_per_study=len(chosen),
             annotators_per_example=annotators_per_example,
             access_token_hash=hash_token(access_token) if access_token else None,
+            guidelines=str(guidelines or ""),
             seed=seed,
             created_at=utcnow(),
         )
@@ -572,12 +578,15 @@ def submit_ratings(
     submission_id: str | None = None,
     *,
     annotator_id: int | None = None,
+    seconds_spent: float | None = None,
 ) -> SubmitResult:
     """Store all of an assignment's answers in one transaction.
 
     Idempotent: a resent `submission_id` (a double-clicked submit) stores nothing and answers "duplicate";
     the same answers under a new id store nothing ("unchanged"). Different answers to an already rated
     assignment update the rating rows, and each old value goes to rating_history ("revised").
+    `seconds_spent` (how long the example was on screen before this submit) is added to the assignment's
+    time unless the submit is a duplicate.
     """
     submission_id = str(submission_id) if submission_id else uuid.uuid4().hex
     comment = "" if comment is None else str(comment)
@@ -641,6 +650,8 @@ def submit_ratings(
         outcome = "unchanged" if not changed else ("stored" if not existing else "revised")
         if assignment.status != "done":
             assignment.status, assignment.completed_at = "done", now
+        if seconds_spent is not None and seconds_spent >= 0:
+            assignment.seconds_spent = (assignment.seconds_spent or 0.0) + float(seconds_spent)
         session.add(
             Submission(submission_id=submission_id, assignment_id=assignment.id, outcome=outcome, received_at=now)
         )
@@ -704,8 +715,23 @@ def study_progress(db: Database, study: int | str | StudyInfo) -> StudyProgress:
             .where(Assignment.study_id == found.id, Assignment.status == "done")
             .group_by(Assignment.example_id)
         ).all()
+        seconds: dict[int, list[float]] = {}
+        for aid, spent in session.execute(
+            select(Assignment.annotator_id, Assignment.seconds_spent).where(
+                Assignment.study_id == found.id, Assignment.status == "done", Assignment.seconds_spent.is_not(None)
+            )
+        ):
+            seconds.setdefault(aid, []).append(float(spent))
         annotators = tuple(
-            AnnotatorProgress(aid, name, assigned, int(done or 0), assigned - int(done or 0), ratings.get(aid, 0))
+            AnnotatorProgress(
+                aid,
+                name,
+                assigned,
+                int(done or 0),
+                assigned - int(done or 0),
+                ratings.get(aid, 0),
+                statistics.median(seconds[aid]) if aid in seconds else None,
+            )
             for aid, name, assigned, done in per_annotator
         )
         return StudyProgress(

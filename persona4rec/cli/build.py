@@ -80,7 +80,14 @@ def run_build(args: argparse.Namespace) -> int:
 
 
 def run_demo(args: argparse.Namespace) -> int:
+    from ..annotation.owners import ADMIN_TOKEN_ENV, admin_token
+    from ..demo.study import ensure_demo_study
+    from ..workspace import Workspace
+
     report = _build(args, args.out)
+    study = ensure_demo_study(Workspace.open(report.workspace))
+    guard = f"owner secret: the value of {ADMIN_TOKEN_ENV}" if admin_token() else "open mode (no owner secret set)"
+    print(f"study {study.name!r} is open for annotation ({study.examples_per_study} examples); {guard}")
     if args.no_app:
         return 0
     from .app import launch

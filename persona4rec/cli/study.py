@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+from pathlib import Path
 
 URL_HELP = "SQLAlchemy database URL (default: PERSONA4REC_DB_URL, else sqlite:///db/persona4rec.sqlite)"
 
@@ -56,6 +57,9 @@ def register(subparsers) -> None:
         help="with --workspace: whose held-out items to explain (default: test)",
     )
     create.add_argument("--annotators-per-example", type=int, default=3)
+    create.add_argument(
+        "--guidelines-file", type=Path, help="text file of guidelines shown to annotators before their first example"
+    )
     create.add_argument("--seed", type=int, default=0)
     create.add_argument(
         "--token-env",
@@ -188,6 +192,7 @@ def _study_create(args: argparse.Namespace) -> int:
         seed=args.seed,
         access_token=token,
         examples_per_study=args.examples_per_study,
+        guidelines=_guidelines(args.guidelines_file),
     )
     print(
         f"study {info.name!r} (id {info.id}): {info.examples_per_study} examples x "
@@ -195,6 +200,17 @@ def _study_create(args: argparse.Namespace) -> int:
         f"{info.system_a} vs {info.system_b}{', access token required' if info.requires_token else ''}"
     )
     return 0
+
+
+def _guidelines(path: Path | None) -> str:
+    from ..errors import InputError
+
+    if path is None:
+        return ""
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"cannot read the guidelines: {exc}", path=path) from None
 
 
 def _study_list(args: argparse.Namespace) -> int:
