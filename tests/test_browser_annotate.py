@@ -4,6 +4,7 @@ submits; the rows are then read straight from the SQLite file."""
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
 import socket
@@ -70,19 +71,19 @@ def study_db(tmp_path_factory):
     return ws, path
 
 
-@pytest.fixture(scope="module")
-def server(study_db, tmp_path_factory):
-    """`streamlit run app.py` as `persona4rec app` starts it, on a free port of 127.0.0.1."""
+@contextlib.contextmanager
+def running_app(ws, db_path: Path, log: Path, **extra_env: str):
+    """`streamlit run app.py` as `persona4rec app` starts it, on a free port of 127.0.0.1, with the study
+    database at `db_path` and `extra_env` in its environment (never on its command line); yields its URL."""
     from persona4rec.webapp.launch import app_command
 
-    ws, db_path = study_db
     port = free_port()
-    log = tmp_path_factory.mktemp("server") / "streamlit.log"
     env = {
         **os.environ,
         "PERSONA4REC_WORKSPACE": str(ws.root),
         "PERSONA4REC_DB_URL": f"sqlite:///{db_path}",
         "PERSONA4REC_HOME": str(ws.root.parent),
+        **extra_env,
     }
     with open(log, "w") as out:
         proc = subprocess.Popen(app_command(ws.root, port), cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT)
@@ -96,6 +97,13 @@ def server(study_db, tmp_path_factory):
             proc.wait(timeout=15)
         except subprocess.TimeoutExpired:
             proc.kill()
+
+
+@pytest.fixture(scope="module")
+def server(study_db, tmp_path_factory):
+    ws, db_path = study_db
+    with running_app(ws, db_path, tmp_path_factory.mktemp("server") / "streamlit.log") as base:
+        yield base
 
 
 def test_annotate_in_a_real_browser(server, study_db):

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import os
 import sqlite3
-import subprocess
 import sys
 from pathlib import Path
 from urllib.parse import urlparse
@@ -21,7 +20,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 from app_fixture import shared_app_workspace  # noqa: E402
-from test_browser_annotate import CHROMIUM, CHROMIUM_ARGS, PAGE_TIMEOUT_MS, REPO, free_port, wait_healthy  # noqa: E402
+from test_browser_annotate import CHROMIUM, CHROMIUM_ARGS, PAGE_TIMEOUT_MS, running_app  # noqa: E402
 
 pytestmark = pytest.mark.browser
 
@@ -35,31 +34,11 @@ def server(tmp_path_factory):
     if not CHROMIUM.exists():
         pytest.skip(f"{CHROMIUM} is absent (install Debian's chromium: scripts/install_system_deps.sh)")
     pytest.importorskip("playwright.sync_api", reason="playwright is not installed (extra 'browser')")
-    from persona4rec.webapp.launch import app_command
-
     ws = shared_app_workspace(tmp_path_factory)
     db_path = tmp_path_factory.mktemp("roles") / "studies.sqlite"
-    port = free_port()
     log = tmp_path_factory.mktemp("roles-server") / "streamlit.log"
-    env = {
-        **os.environ,
-        "PERSONA4REC_WORKSPACE": str(ws.root),
-        "PERSONA4REC_DB_URL": f"sqlite:///{db_path}",
-        "PERSONA4REC_HOME": str(ws.root.parent),
-        "PERSONA4REC_ADMIN_TOKEN": ADMIN,  # in the environment, never on the command line
-    }
-    with open(log, "w") as out:
-        proc = subprocess.Popen(app_command(ws.root, port), cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        wait_healthy(base, proc, log)
+    with running_app(ws, db_path, log, PERSONA4REC_ADMIN_TOKEN=ADMIN) as base:
         yield base, db_path
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
 
 
 def sign_in_and_open_studies(page, base: str) -> None:
