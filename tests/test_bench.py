@@ -130,7 +130,7 @@ def test_cf_rows_equal_the_candidate_files(bench):
 def test_pure_method_row_is_reproducible_from_the_reranker(bench):
     """The 'paper' row equals an independent rerank with the tuned gamma (nothing tuned on test)."""
     from persona4rec.candidates.generate import candidate_lists, read_split
-    from persona4rec.evaluation.workspace_eval import split_targets
+    from persona4rec.data.split import split_targets
     from persona4rec.rerank import Reranker, ServingConfig
 
     ws = bench["ws"]

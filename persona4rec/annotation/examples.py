@@ -28,7 +28,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from ..data.split import EARLIER_SPLITS
+from ..data.split import EARLIER_SPLITS, split_targets
 from ..errors import InputError
 from ..workspace import Workspace
 from .criteria import criteria_for
@@ -63,8 +63,7 @@ class HeldOut:
 
         tables = load_tables(ws)
         titles = tables.titles()
-        held_out = tables.reviews[tables.reviews["split"] == split]
-        targets = dict(zip(held_out["user_id"].astype(str), held_out["item_id"].astype(str)))
+        targets = split_targets(tables.reviews, split)
         return cls(split, targets, shown_histories(tables.reviews, titles, split, history_length), titles)
 
     def sampled_users(self, seed: int) -> list[str]:

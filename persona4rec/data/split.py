@@ -50,3 +50,10 @@ def leave_one_out(reviews) -> tuple[Any, dict[str, Any]]:
         "test": int(counts.get("test", 0)),
         "users_train_only": int((users_sizes < MIN_SPLITTABLE).sum()),
     }
+
+
+def split_targets(frame, split: str) -> dict[str, str]:
+    """user_id -> their held-out item of `split`, from any frame with user_id, item_id and split columns
+    (the split table, or reviews joined with it)."""
+    rows = frame[frame["split"] == split]
+    return dict(zip(rows["user_id"].astype(str), rows["item_id"].astype(str)))

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from ..data.split import split_targets
 from ..metrics import DEFAULT_KS, per_user_metrics, summarize
 from ..workspace import Workspace
 from .segments import segment_metrics, segments_from_train
@@ -41,11 +42,6 @@ def ranked_lists(candidates, split_name: str) -> dict[str, list[str]]:
 
     users, lists, _ = lists_by_user(candidates, split_name)
     return dict(zip(users, lists))
-
-
-def split_targets(split, split_name: str) -> dict[str, str]:
-    rows = split[split["split"] == split_name]
-    return dict(zip(rows["user_id"].astype(str), rows["item_id"].astype(str)))
 
 
 def evaluate_generator(ws: Workspace, generator: str, *, split: str = "test", ks=DEFAULT_KS) -> GeneratorEvaluation:

@@ -196,9 +196,10 @@ def sign_in(secret: str) -> bool:
     """Check a typed owner secret (never stored or logged); True signs this session in."""
     from ..annotation.owners import is_owner
 
-    if is_owner(database(), secret):
+    signed_in = is_owner(database(), secret)
+    if signed_in:
         st.session_state[OWNER_KEY] = True
-    return bool(st.session_state.get(OWNER_KEY))
+    return signed_in
 
 
 def sign_out() -> None:

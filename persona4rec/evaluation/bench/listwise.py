@@ -11,9 +11,9 @@ def llm_baseline(
 ) -> dict:
     """Run the listwise baseline on the first llm_users test users; accuracy on those users beside CF and
     Persona4Rec for context (a handful of users: not a quality estimate)."""
+    from ...data.split import split_targets
     from ...metrics import rank_metrics
     from ..llm_listwise import local_llama_server, local_server_unavailable, run_listwise
-    from ..workspace_eval import split_targets
 
     if not config.llm or config.llm_users < 1:
         return {"status": "not run", "reason": "disabled (--llm-users 0)"}
