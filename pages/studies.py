@@ -1,4 +1,5 @@
-"""Studies and results: create a pairwise study from the workspace; per-criterion results, agreement,
+"""Studies and results: create a pairwise study of two or more systems from the workspace (attention checks,
+crowd workers); per-criterion and per-pair results, the Bradley-Terry ranking, annotator quality and
 progress, and every rating as CSV or JSON."""
 
 import streamlit as st
@@ -11,11 +12,10 @@ from persona4rec.annotation import (
     invited_annotators,
     list_studies,
     ratings_text,
-    results_frame,
     revoke_invitation,
     study_progress,
-    study_results,
 )
+from persona4rec.annotation.crowd import crowd_url
 from persona4rec.annotation.online import OnlineExplainer
 from persona4rec.errors import Persona4RecError
 from persona4rec.views import charts, session, studies
@@ -46,16 +46,17 @@ with create_tab:
         systems = studies.available_systems(session.catalogue(ws))
         with st.form("create_study"):
             name = st.text_input("Study name", key="study_name")
-            a, b = st.columns(2)
-            system_a = a.selectbox(
-                "System A", systems, index=0, key="study_system_a", format_func=lambda s: f"{s}: {KNOWN_SYSTEMS[s]}"
-            )
-            system_b = b.selectbox(
-                "System B", systems, index=1, key="study_system_b", format_func=lambda s: f"{s}: {KNOWN_SYSTEMS[s]}"
+            chosen_systems = st.multiselect(
+                "Systems to compare (two or more; the first two are system A and B)",
+                systems,
+                default=systems[:2],
+                key="study_systems",
+                format_func=lambda s: f"{s}: {KNOWN_SYSTEMS[s]}",
             )
             st.caption(
-                "Each example is a sampled test user's held-out item (what they chose next), explained by both "
-                "systems; the same seed gives the same examples as `persona4rec study create --workspace`."
+                "Each example is a sampled test user's held-out item (what they chose next), explained by two of "
+                "the systems; with more than two, every pair gets the same number of examples. The same seed "
+                "gives the same examples as `persona4rec study create --workspace`."
             )
             c1, c2, c3 = st.columns(3)
             n_examples = c1.number_input("Examples", min_value=1, max_value=500, value=20, key="study_examples")
@@ -70,6 +71,23 @@ with create_tab:
                 "Guidelines for annotators (optional; shown as plain text before their first example)",
                 key="study_guidelines",
             )
+            q1, q2 = st.columns(2)
+            check_share = q1.slider(
+                "Attention checks (share of each queue; an explanation written for another item beside the real one)",
+                0.0,
+                0.5,
+                0.0,
+                0.05,
+                key="study_check_share",
+            )
+            pass_mark = q2.slider("Check pass mark", 0.0, 1.0, 0.75, 0.05, key="study_check_pass_mark")
+            c4, c5 = st.columns(2)
+            worker_param = c4.text_input(
+                "Crowd worker id URL parameter (optional, e.g. PROLIFIC_PID)", key="study_worker_param"
+            )
+            completion_code = c5.text_input(
+                "Completion code for crowd workers (optional)", type="password", key="study_completion_code"
+            )
             if "online_llm" not in systems:
                 st.caption(
                     "online_llm (a rationale written by the LLM at request time) is offered once an LLM "
@@ -77,12 +95,11 @@ with create_tab:
                 )
             if st.form_submit_button("Create study"):
                 try:
-                    online = OnlineExplainer(ws) if "online_llm" in (system_a, system_b) else None
+                    online = OnlineExplainer(ws) if "online_llm" in chosen_systems else None
                     bar = st.progress(0.0, text="Building examples…")
                     examples = studies.study_examples(
                         ws,
-                        system_a,
-                        system_b,
+                        chosen_systems,
                         int(n_examples),
                         seed=int(seed),
                         criteria_set=criteria_set,
@@ -94,15 +111,23 @@ with create_tab:
                         db,
                         name,
                         criteria_set,
-                        system_a,
-                        system_b,
+                        chosen_systems[0],
+                        chosen_systems[1],
                         examples,
+                        systems=chosen_systems,
                         annotators_per_example=int(per_example),
                         seed=int(seed),
                         access_token=token or None,
                         guidelines=guidelines,
+                        check_share=float(check_share),
+                        check_pass_mark=float(pass_mark),
+                        worker_id_param=worker_param.strip() or None,
+                        completion_code=completion_code.strip() or None,
                     )
                     st.success(f"Created study {md(info.name)} with {len(examples)} examples.")
+                    if info.worker_id_param:
+                        st.markdown("Crowd link (the platform fills in each worker's id):")
+                        st.code(crowd_url(info, studies.app_base_url(st.context.url)), language=None)
                     if online is not None:
                         st.caption(
                             f"Online rationales by {md(online.name)}; {len(online.failures)} invalid answers skipped."
@@ -120,8 +145,9 @@ with results_tab:
         )
         info = known[study_id]
         st.caption(
-            f"{md(info.system_a)} (A) vs {md(info.system_b)} (B) · {info.criteria_set} criteria · "
+            f"{' vs '.join(md(x) for x in info.systems)} · {info.criteria_set} criteria · "
             f"{info.examples_per_study} examples × {info.annotators_per_example} annotators · seed {info.seed}"
+            + (f" · attention checks {info.check_share:.0%} of each queue" if info.check_share else "")
         )
         progress = study_progress(db, study_id)
         st.progress(
@@ -129,39 +155,47 @@ with results_tab:
             text=f"{progress.done} of {progress.needed} judgements done; "
             f"{progress.complete_examples} of {progress.examples} examples complete",
         )
-        table = results_frame(study_results(db, study_id))
-        st.subheader("Per criterion")
+        if info.worker_id_param:
+            st.caption("Crowd link: " + crowd_url(info, studies.app_base_url(st.context.url)))
+        without_flagged = st.toggle(
+            "Leave out annotators flagged by attention checks", key="results_without_flagged", value=False
+        )
+        report = studies.study_report(db, study_id, exclude_flagged=without_flagged)
+        if report.flagged:
+            st.warning(
+                f"{report.flagged} annotator(s) flagged: check score below the pass mark "
+                f"{info.check_pass_mark:.0%}" + (" (left out below)." if without_flagged else " (included below).")
+            )
+        numbers = {
+            c: st.column_config.NumberColumn(format="%.3f")
+            for c in report.criteria.columns
+            if report.criteria[c].dtype.kind == "f"
+        }
+        st.subheader(f"Per criterion: {md(info.system_a)} (A) vs {md(info.system_b)} (B)")
         st.caption(
             "win = A preferred, loss = B preferred; 95% Wilson intervals; sign test (ties dropped) "
-            "two-sided p; agreement over examples with two or more ratings."
+            "two-sided p and Holm-corrected p over the criteria"
+            + (" and pairs" if len(info.systems) > 2 else "")
+            + "; agreement over examples with two or more ratings; attention checks never count."
         )
-        st.dataframe(
-            table,
-            hide_index=True,
-            width="stretch",
-            key="results_table",
-            column_config={
-                c: st.column_config.NumberColumn(format="%.3f") for c in table.columns if table[c].dtype.kind == "f"
-            },
+        st.dataframe(report.criteria, hide_index=True, width="stretch", key="results_table", column_config=numbers)
+        if report.criteria["n"].sum() > 0:
+            st.plotly_chart(charts.win_rate_chart(report.criteria, info.system_a, info.system_b), key="results_chart")
+        if len(info.systems) > 2:
+            st.subheader("Every pair")
+            st.dataframe(report.pairs, hide_index=True, width="stretch", key="results_pairs", column_config=numbers)
+        st.subheader("Ranking (Bradley-Terry)")
+        st.caption(
+            "Strength on a log-odds scale, mean zero; a tie is half a win each way; 95% bootstrap intervals "
+            "over examples."
         )
-        if table["n"].sum() > 0:
-            st.plotly_chart(charts.win_rate_chart(table, info.system_a, info.system_b), key="results_chart")
+        st.dataframe(report.ranking, hide_index=True, width="stretch", key="results_ranking")
         st.subheader("Annotators")
-        st.dataframe(
-            [
-                {
-                    "annotator": a.annotator,
-                    "assigned": a.assigned,
-                    "done": a.done,
-                    "pending": a.pending,
-                    "ratings": a.ratings,
-                    "median seconds per example": a.median_seconds,
-                }
-                for a in progress.annotators
-            ],
-            hide_index=True,
-            width="stretch",
+        st.caption(
+            "Check score: share of attention checks passed. Agreement: share of ratings that match the "
+            "majority of the other annotators of the same example and criterion (where they have one)."
         )
+        st.dataframe(report.annotators, hide_index=True, width="stretch", key="results_annotators")
         left, right = st.columns(2)
         left.download_button(
             "Ratings as CSV",

@@ -266,7 +266,7 @@ def _stored_examples(url: str, study_name: str) -> list:
     from sqlalchemy import select
 
     from persona4rec.annotation.db import open_database
-    from persona4rec.annotation.models import Example, Study
+    from persona4rec.annotation.models import Example, Study, System
     from persona4rec.annotation.study import ExampleInput
 
     db = open_database(url)
@@ -282,6 +282,8 @@ def _stored_examples(url: str, study_name: str) -> list:
                 history=r.history,
                 item_title=r.item_title,
                 workspace=r.workspace,
+                system_a=session.get(System, r.system_a_id).name,
+                system_b=session.get(System, r.system_b_id).name,
             )
             for r in rows
         ]
@@ -310,7 +312,7 @@ def test_cli_and_app_build_the_same_examples_for_the_same_seed(ws, db_url, crite
 
         return Reranker.from_workspace(ws, variant, generator=None)
 
-    app = study_examples(ws, system_a, system_b, 3, seed=5, criteria_set=criteria, load_reranker=app_reranker)
+    app = study_examples(ws, [system_a, system_b], 3, seed=5, criteria_set=criteria, load_reranker=app_reranker)
     assert len(app) == 3
     assert _stored_examples(url, "cli") == app  # same users, items, explanations, history, in the same order
     if criteria == "persona":  # the whole persona set, one line per persona

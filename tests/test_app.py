@@ -312,14 +312,14 @@ def test_persona_quality_examples_show_whole_persona_sets(app_workspace):
     cat = load_catalogue(app_workspace)
     assert available_systems(cat, llm=False) == ["multi_persona", "single_persona", "summary_profile"]
     assert available_systems(cat, llm=True)[-1] == "online_llm"
-    examples = study_examples(app_workspace, "multi_persona", "single_persona", 3, seed=7, criteria_set="persona")
+    examples = study_examples(app_workspace, ["multi_persona", "single_persona"], 3, seed=7, criteria_set="persona")
     assert len(examples) == 3 and len({e.user_id for e in examples}) == 3
     for e in examples:
         record = cat.personas[e.item_id]
         assert e.explanation_a.count("\n") == len(record.personas) - 1  # one line per persona
         assert e.explanation_b.startswith(cat.personas_single[e.item_id].personas[0].name)
         assert e.history and {"title", "rating", "review"} <= set(e.history[0])
-    again = study_examples(app_workspace, "multi_persona", "single_persona", 3, seed=7, criteria_set="persona")
+    again = study_examples(app_workspace, ["multi_persona", "single_persona"], 3, seed=7, criteria_set="persona")
     assert again == examples  # seeded: the same study from the same seed
 
 
@@ -351,7 +351,7 @@ def test_online_llm_rationales_from_a_real_local_server(app_workspace, tmp_path)
             max_tokens=160,
         )
         online = OnlineExplainer(app_workspace, config)
-        examples = study_examples(app_workspace, "multi_persona", "online_llm", 2, online=online)
+        examples = study_examples(app_workspace, ["multi_persona", "online_llm"], 2, online=online)
     finally:
         server.kill()
     assert examples and all(e.explanation_b.strip() for e in examples)

@@ -61,7 +61,7 @@ def study_db(tmp_path_factory):
     ws = shared_app_workspace(tmp_path_factory)
     path = tmp_path_factory.mktemp("browser") / "studies.sqlite"
     db = open_database(f"sqlite:///{path}")
-    examples = study_examples(ws, "multi_persona", "single_persona", 2)
+    examples = study_examples(ws, ["multi_persona", "single_persona"], 2)
     # Explanations are stored as given (any JSONL can carry markup): the page must show it as text.
     examples = [dataclasses.replace(e, explanation_a=f"{e.explanation_a} {MARKUP_REVIEW}") for e in examples]
     create_study(

@@ -24,7 +24,7 @@ skipped and the next sampled user is tried, so every example has two real explan
 from __future__ import annotations
 
 import random
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -32,6 +32,7 @@ from ..data.split import EARLIER_SPLITS, split_targets
 from ..errors import InputError
 from ..workspace import Workspace
 from .criteria import criteria_for
+from .design import SystemsExample
 from .history import HISTORY_SHOWN, shown_histories
 from .study import ExampleInput
 
@@ -180,32 +181,69 @@ def build_examples(
     """Up to `n` examples, users sampled with `seed`; explanation_a comes from system_a and explanation_b
     from system_b (see the module docstring). `progress(done, n)` is called after each example.
     InputError when no sampled user has both explanations."""
+    if system_a == system_b:
+        raise InputError("system A and system B must differ", field="system_b")
+    explained = build_system_examples(
+        ws,
+        [system_a, system_b],
+        n,
+        seed=seed,
+        split=split,
+        criteria_set=criteria_set,
+        history_length=history_length,
+        explainers=explainers,
+        load_reranker=load_reranker,
+        online=online,
+        progress=progress,
+    )
+    return [
+        ExampleInput(
+            user_id=e.user_id,
+            item_id=e.item_id,
+            explanation_a=e.explanations[system_a],
+            explanation_b=e.explanations[system_b],
+            history=e.history,
+            item_title=e.item_title,
+            workspace=e.workspace,
+        )
+        for e in explained
+    ]
+
+
+def build_system_examples(
+    ws: Workspace,
+    systems: Sequence[str],
+    n: int,
+    *,
+    seed: int = 0,
+    split: str = "test",
+    criteria_set: str = "explanation",
+    history_length: int = HISTORY_SHOWN,
+    explainers: Mapping[str, Explainer] | None = None,
+    load_reranker: RerankerLoader | None = None,
+    online: OnlineExplainer | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> list[SystemsExample]:
+    """Up to `n` sampled users' held-out items, each explained by every one of `systems` (a study of more
+    than two systems pairs them with design.paired_examples). A user is skipped when any system has
+    nothing to say. InputError when no sampled user is explained by all of them."""
     given = dict(explainers or {})
-    _check_request(system_a, system_b, n, split, criteria_set, given, online)
+    _check_request(systems, n, split, criteria_set, given, online)
     held_out = HeldOut.load(ws, split, history_length)
-
-    def explainer(system: str) -> Explainer:
-        if system in given:
-            return given[system]
-        if system == ONLINE_LLM:
-            return online_llm_explainer(ws, online, held_out)
-        return built_in_explainer(ws, system, split, criteria_set=criteria_set, load_reranker=load_reranker)
-
-    explain_a, explain_b = explainer(system_a), explainer(system_b)
-    examples: list[ExampleInput] = []
+    explain = _explainers(ws, systems, held_out, given, criteria_set, load_reranker, online)
+    examples: list[SystemsExample] = []
     for user_id in held_out.sampled_users(seed):
         if len(examples) == n:
             break
         item_id = held_out.targets[user_id]
-        text_a, text_b = explain_a(user_id, item_id), explain_b(user_id, item_id)
-        if not text_a.strip() or not text_b.strip():
+        texts = {system: fn(user_id, item_id) for system, fn in explain.items()}
+        if not all(text.strip() for text in texts.values()):
             continue
         examples.append(
-            ExampleInput(
+            SystemsExample(
                 user_id=user_id,
                 item_id=item_id,
-                explanation_a=text_a,
-                explanation_b=text_b,
+                explanations=texts,
                 history=held_out.histories[user_id],
                 item_title=held_out.titles.get(item_id, ""),
                 workspace=ws.name,
@@ -215,22 +253,78 @@ def build_examples(
             progress(len(examples), n)
     if not examples:
         raise InputError(
-            f"no user with a held-out {split} item and a history has an explanation from both {system_a} and "
-            f"{system_b}",
+            f"no user with a held-out {split} item and a history has an explanation from every one of "
+            f"{', '.join(systems)}",
             path=ws.root,
         )
     return examples
 
 
-def _check_request(system_a, system_b, n, split, criteria_set, given, online) -> None:
+def complete_from_workspace(
+    ws: Workspace,
+    examples: Sequence[SystemsExample],
+    systems: Sequence[str],
+    *,
+    split: str = "test",
+    criteria_set: str = "explanation",
+    history_length: int = HISTORY_SHOWN,
+    load_reranker: RerankerLoader | None = None,
+    online: OnlineExplainer | None = None,
+) -> list[SystemsExample]:
+    """A team's own explanations (examples_io.read_system_explanations) joined with ours: each example
+    gains the explanations of the built-in `systems` it lacks, for its own user and item, and the user's
+    shown history and the item's title from the workspace."""
+    held_out = HeldOut.load(ws, split, history_length)
+    wanted = [s for s in systems if any(s not in e.explanations for e in examples)]
+    if wanted:
+        _check_request(wanted, 1, split, criteria_set, {}, online)
+    explain = _explainers(ws, wanted, held_out, {}, criteria_set, load_reranker, online)
+    out = []
+    for e in examples:
+        texts = dict(e.explanations)
+        for system, fn in explain.items():
+            texts.setdefault(system, fn(e.user_id, e.item_id))
+        out.append(
+            SystemsExample(
+                user_id=e.user_id,
+                item_id=e.item_id,
+                explanations=texts,
+                history=e.history or held_out.histories.get(e.user_id, []),
+                item_title=e.item_title or held_out.titles.get(e.item_id, ""),
+                workspace=e.workspace or ws.name,
+            )
+        )
+    return out
+
+
+def _explainers(
+    ws: Workspace,
+    systems: Sequence[str],
+    held_out: HeldOut,
+    given: Mapping[str, Explainer],
+    criteria_set: str,
+    load_reranker: RerankerLoader | None,
+    online: OnlineExplainer | None,
+) -> dict[str, Explainer]:
+    def explainer(system: str) -> Explainer:
+        if system in given:
+            return given[system]
+        if system == ONLINE_LLM:
+            return online_llm_explainer(ws, online, held_out)
+        return built_in_explainer(ws, system, held_out.split, criteria_set=criteria_set, load_reranker=load_reranker)
+
+    return {system: explainer(system) for system in systems}
+
+
+def _check_request(systems, n, split, criteria_set, given, online) -> None:
     """Every way a request can be wrong, before anything is loaded; InputError names the field."""
     if split not in EARLIER_SPLITS:
         raise InputError(f"split must be one of {', '.join(EARLIER_SPLITS)}", field="split")
     if n < 1:
         raise InputError("must be at least 1", field="n")
-    if system_a == system_b:
-        raise InputError("system A and system B must differ", field="system_b")
+    if len(set(systems)) != len(systems):
+        raise InputError("a system is listed twice", field="systems")
     criteria_for(criteria_set)
-    for system in (system_a, system_b):
+    for system in systems:
         if system not in given and system not in BUILT_IN and not (system == ONLINE_LLM and online is not None):
             raise _no_explainer(system)

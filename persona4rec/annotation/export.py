@@ -1,8 +1,9 @@
 """Every rating of a study as records, a DataFrame, CSV or JSON (written atomically).
 
-One record per rating row: study, example (id, position, user, item), annotator, criterion, the order the
-two explanations were shown in (which system was left/"A" and right/"B"), the choice as shown, the system
-it maps to, the outcome in study terms (system_a / system_b / tie), the comment, the revision number,
+One record per rating row: study, example (id, position, user, item, whether it is an attention check, and
+its pair of systems: system_a, system_b), annotator, criterion, the order the two explanations were shown in
+(which system was left/"A" and right/"B"), the choice as shown, the system it maps to, the outcome in the
+example's terms (system_a / system_b / tie), the comment, the revision number,
 the submission id and when it was first stored and last changed (UTC, ISO 8601). JSON holds text as
 stored; CSV prefixes a cell that a spreadsheet would run as a formula (=, +, -, @) with an apostrophe.
 """
@@ -30,6 +31,9 @@ EXPORT_COLUMNS = (
     "example_position",
     "user_id",
     "item_id",
+    "is_check",
+    "system_a",
+    "system_b",
     "annotator",
     "annotator_id",
     "assignment_id",
@@ -86,6 +90,7 @@ def rating_records(db: Database, study: int | str) -> list[dict[str, Any]]:
                 Example.system_a_id,
                 system_a.name,
                 system_b.name,
+                Example.is_check,
             )
             .join(Example, Example.id == Rating.example_id)
             .join(Study, Study.id == Example.study_id)
@@ -122,6 +127,7 @@ def rating_records(db: Database, study: int | str) -> list[dict[str, Any]]:
         system_a_id,
         name_a,
         name_b,
+        is_check,
     ) in rows:
         records.append(
             {
@@ -132,6 +138,9 @@ def rating_records(db: Database, study: int | str) -> list[dict[str, Any]]:
                 "example_position": position,
                 "user_id": user_id,
                 "item_id": item_id,
+                "is_check": bool(is_check),
+                "system_a": name_a,
+                "system_b": name_b,
                 "annotator": annotator,
                 "annotator_id": annotator_id,
                 "assignment_id": assignment_id,
@@ -196,6 +205,8 @@ def ratings_text(db: Database, study: int | str, fmt: str) -> tuple[str, int]:
             "criteria": [c.key for c in info.criteria],
             "system_a": info.system_a,
             "system_b": info.system_b,
+            "systems": list(info.systems),
+            "check_share": info.check_share,
             "examples": info.examples_per_study,
             "annotators_per_example": info.annotators_per_example,
             "seed": info.seed,

@@ -1,7 +1,10 @@
 """SQLAlchemy 2 models of the pairwise human-rating study.
 
-Vocabulary. A *study* compares two *systems* (system A and system B, e.g. multi- vs single-persona
-rationales) on one criteria set. Each *example* is one recommendation with both systems' explanations.
+Vocabulary. A *study* compares two or more *systems* (e.g. multi- vs single-persona rationales) on one
+criteria set; its systems are listed in *study_systems* (system A and system B are the first two). Each
+*example* is one recommendation with the explanations of one pair of systems (the example's system A and
+B; with more than two systems the pairs are balanced, annotation/design.py). A *check* example is an
+attention check with a known answer: its explanation_a is the right one (annotation/checks.py).
 An *assignment* puts one example in one annotator's queue; the left/right order it is shown in is drawn
 (seeded) when the assignment is made and stored in `left_is_a`. Annotators answer "A" (left), "B" (right)
 or "tie" per criterion; each answer is one *rating* row (unique per example x annotator x criterion) that
@@ -83,12 +86,35 @@ class Study(Base):
     invite_only: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     # What annotators read before their first example, written by the owner (shown as text, never markup).
     guidelines: Mapped[str] = mapped_column(Text, default="", server_default="")
+    # Attention checks: the share of each annotator's queue that is check examples, and the share of checks
+    # an annotator must pass not to be flagged.
+    check_share: Mapped[float] = mapped_column(Float, default=0.0, server_default="0")
+    check_pass_mark: Mapped[float] = mapped_column(Float, default=0.75, server_default="0.75")
+    # Crowdsourcing: the URL parameter carrying an external worker id (e.g. PROLIFIC_PID), and the code shown
+    # to a worker whose queue is done. NULL: the study takes no crowd workers.
+    worker_id_param: Mapped[str | None] = mapped_column(String(50), nullable=True)
+    completion_code: Mapped[str | None] = mapped_column(String(100), nullable=True)
     seed: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
 
     system_a: Mapped[System] = relationship(foreign_keys=[system_a_id])
     system_b: Mapped[System] = relationship(foreign_keys=[system_b_id])
     examples: Mapped[list[Example]] = relationship(back_populates="study", order_by="Example.position")
+    systems: Mapped[list[StudySystem]] = relationship(order_by="StudySystem.position")
+
+
+class StudySystem(Base):
+    """One of a study's compared systems, in the order the owner gave them."""
+
+    __tablename__ = "study_systems"
+    __table_args__ = (UniqueConstraint("study_id", "system_id"), UniqueConstraint("study_id", "position"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    study_id: Mapped[int] = mapped_column(ForeignKey("studies.id", ondelete="CASCADE"), index=True)
+    system_id: Mapped[int] = mapped_column(ForeignKey("systems.id"))
+    position: Mapped[int] = mapped_column(Integer)
+
+    system: Mapped[System] = relationship()
 
 
 class Example(Base):
@@ -109,6 +135,9 @@ class Example(Base):
     system_a_id: Mapped[int] = mapped_column(ForeignKey("systems.id"))
     system_b_id: Mapped[int] = mapped_column(ForeignKey("systems.id"))
     workspace: Mapped[str] = mapped_column(String(500), default="")
+    # An attention check: explanation_a is the known right answer (system_b is the decoy), and its ratings
+    # score the annotator instead of entering the results.
+    is_check: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     study: Mapped[Study] = relationship(back_populates="examples")
 
@@ -119,6 +148,8 @@ class Annotator(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200), unique=True)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    # A crowd worker's id as the crowdsourcing platform sent it (the name is "PARAM:id"); NULL otherwise.
+    external_id: Mapped[str | None] = mapped_column(String(200), nullable=True)
 
 
 class Invitation(Base):

@@ -10,6 +10,13 @@ system B won, or tie (or, with unit="example", each example's majority outcome i
   and Fleiss' kappa (in the form that allows a different number of raters per example; with a constant
   number it is the textbook formula). Both are NaN where undefined (no pairable ratings, or every rating
   in one category, so chance agreement is already perfect).
+
+A study makes several tests at once (one per criterion, and per pair of systems when it compares more than
+two), so every sign test p-value also comes Holm-corrected over the family it belongs to: the criteria of
+a two-system study, or every (pair, criterion) of a larger one. Holm controls the family-wise error rate
+with no assumption about how the tests depend on each other (they share annotators and examples).
+Attention-check examples never enter these results (checks.py); `exclude_flagged` also drops every rating
+of the annotators flagged by their check score (quality.py).
 """
 
 from __future__ import annotations
@@ -17,7 +24,7 @@ from __future__ import annotations
 import math
 from collections import Counter, defaultdict
 from collections.abc import Hashable, Iterable, Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 OUTCOMES = ("system_a", "system_b", "tie")
@@ -108,9 +115,40 @@ class CriterionResult:
     agreement_examples: int  # examples with >= 2 ratings, the ones agreement is computed on
     krippendorff_alpha: float
     fleiss_kappa: float
+    sign_test_p_holm: float = math.nan  # sign_test_p, Holm-corrected over the study's family of tests
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+def holm(pvalues: Sequence[float]) -> list[float]:
+    """Holm-Bonferroni adjusted p-values, in the order given: the i-th smallest is multiplied by (m - i),
+    made monotone and capped at 1. NaN (no test) stays NaN and does not count towards m."""
+    tested = sorted((p, i) for i, p in enumerate(pvalues) if not math.isnan(p))
+    m = len(tested)
+    adjusted = [math.nan] * len(pvalues)
+    running = 0.0
+    for rank, (p, i) in enumerate(tested):
+        running = max(running, min(1.0, (m - rank) * p))
+        adjusted[i] = running
+    return adjusted
+
+
+def _with_holm(results: Sequence[CriterionResult]) -> list[CriterionResult]:
+    corrected = holm([r.sign_test_p for r in results])
+    return [replace(r, sign_test_p_holm=p) for r, p in zip(results, corrected)]
+
+
+@dataclass(frozen=True)
+class PairResult:
+    """One pair of a study's systems on one criterion: `result` counts `system_a` winning as a win."""
+
+    system_a: str
+    system_b: str
+    result: CriterionResult
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"system_a": self.system_a, "system_b": self.system_b, **self.result.as_dict()}
 
 
 def majority(outcomes: Sequence[str]) -> str:
@@ -167,21 +205,89 @@ def criterion_result(
 def criteria_results(
     ratings: Sequence[Mapping[str, Any]], criteria: Sequence[Any], confidence: float = 0.95, unit: str = "rating"
 ) -> list[CriterionResult]:
-    """One CriterionResult per criterion (objects with .key and .name), in the criteria's order."""
+    """One CriterionResult per criterion (objects with .key and .name), in the criteria's order, with the
+    sign tests Holm-corrected over the criteria."""
     by_criterion: dict[str, list[Mapping[str, Any]]] = defaultdict(list)
     for r in ratings:
         by_criterion[r["criterion"]].append(r)
-    return [criterion_result(c.key, c.name, by_criterion.get(c.key, []), confidence, unit) for c in criteria]
+    return _with_holm(
+        [criterion_result(c.key, c.name, by_criterion.get(c.key, []), confidence, unit) for c in criteria]
+    )
 
 
-def study_results(db, study, confidence: float = 0.95, unit: str = "rating") -> list[CriterionResult]:
-    """The per-criterion results of a study in the database (db: annotation.db.Database; study: id,
-    name or StudyInfo); unit as in criterion_result."""
+def oriented(rating: Mapping[str, Any], system_a: str, system_b: str) -> dict[str, Any] | None:
+    """The rating with its outcome stated for the pair (system_a, system_b), whichever way round its example
+    held them; None when the example compared another pair."""
+    if (rating["system_a"], rating["system_b"]) == (system_a, system_b):
+        return dict(rating)
+    if (rating["system_a"], rating["system_b"]) == (system_b, system_a):
+        flipped = {"system_a": "system_b", "system_b": "system_a", "tie": "tie"}[rating["outcome"]]
+        return {**rating, "outcome": flipped, "system_a": system_a, "system_b": system_b}
+    return None
+
+
+def pairwise_results(
+    ratings: Sequence[Mapping[str, Any]],
+    criteria: Sequence[Any],
+    systems: Sequence[str],
+    confidence: float = 0.95,
+    unit: str = "rating",
+) -> list[PairResult]:
+    """Every pair of `systems` on every criterion (pairs in design.system_pairs order, criteria within),
+    from rating records carrying their example's `system_a` / `system_b`; sign tests Holm-corrected over
+    all pairs and criteria together."""
+    from .design import system_pairs
+
+    out: list[PairResult] = []
+    for a, b in system_pairs(systems):
+        mine = [o for o in (oriented(r, a, b) for r in ratings) if o is not None]
+        by_criterion: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        for r in mine:
+            by_criterion[r["criterion"]].append(r)
+        out += [
+            PairResult(a, b, criterion_result(c.key, c.name, by_criterion.get(c.key, []), confidence, unit))
+            for c in criteria
+        ]
+    corrected = holm([p.result.sign_test_p for p in out])
+    return [replace(p, result=replace(p.result, sign_test_p_holm=q)) for p, q in zip(out, corrected)]
+
+
+def result_ratings(db, study, exclude_flagged: bool = False) -> list[dict[str, Any]]:
+    """The rating records results are computed on: attention checks left out, and with `exclude_flagged`
+    the ratings of annotators flagged by their check score too."""
     from .export import rating_records
+    from .quality import flagged_annotators
+
+    records = [r for r in rating_records(db, study) if not r["is_check"]]
+    if exclude_flagged:
+        flagged = flagged_annotators(db, study)
+        records = [r for r in records if r["annotator_id"] not in flagged]
+    return records
+
+
+def study_results(
+    db, study, confidence: float = 0.95, unit: str = "rating", exclude_flagged: bool = False
+) -> list[CriterionResult]:
+    """The per-criterion results of system A against system B of a study in the database (db:
+    annotation.db.Database; study: id, name or StudyInfo); unit as in criterion_result. For a study of more
+    than two systems this is its first pair; study_pair_results gives every pair."""
     from .study import get_study
 
     info = get_study(db, study.id if hasattr(study, "id") else study)
-    return criteria_results(rating_records(db, info.id), info.criteria, confidence, unit)
+    ratings = result_ratings(db, info.id, exclude_flagged)
+    pair = [o for o in (oriented(r, info.system_a, info.system_b) for r in ratings) if o is not None]
+    return criteria_results(pair, info.criteria, confidence, unit)
+
+
+def study_pair_results(
+    db, study, confidence: float = 0.95, unit: str = "rating", exclude_flagged: bool = False
+) -> list[PairResult]:
+    """pairwise_results of every pair of the study's systems."""
+    from .study import get_study
+
+    info = get_study(db, study.id if hasattr(study, "id") else study)
+    ratings = result_ratings(db, info.id, exclude_flagged)
+    return pairwise_results(ratings, info.criteria, info.systems, confidence, unit)
 
 
 def results_frame(results: Sequence[CriterionResult]):
@@ -190,7 +296,7 @@ def results_frame(results: Sequence[CriterionResult]):
 
     rows = []
     for r in results:
-        row = r.as_dict()
+        row = r.as_dict()  # a PairResult's row starts with its two systems
         for name in ("win_ci", "tie_ci", "loss_ci"):
             row[f"{name}_low"], row[f"{name}_high"] = row.pop(name)
         rows.append(row)

@@ -9,6 +9,9 @@ example chosen is one they have not seen that still has fewer than `annotators_p
 preferring the example closest to complete (so finished examples, the ones agreement can be computed on,
 accumulate early), ties broken by a per-annotator seeded order. The left/right order of the two
 explanations is drawn from (study seed, annotator name, example position) and recorded on the assignment.
+A study with attention checks (`check_share` > 0) gives each annotator a check example, in their own
+seeded order and without the per-example cap, whenever their queue has fewer checks than that share;
+the queue ends when no real example is left for them.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ import datetime as dt
 import hashlib
 import hmac
 import random
+import re
 import statistics
 import uuid
 from collections.abc import Callable, Mapping, Sequence
@@ -30,7 +34,18 @@ from sqlalchemy.orm import Session
 from ..errors import InputError, Persona4RecError
 from .criteria import CHOICES, Criterion, criteria_for
 from .db import Database
-from .models import Annotator, Assignment, Example, Rating, RatingHistory, Study, Submission, System, utcnow
+from .models import (
+    Annotator,
+    Assignment,
+    Example,
+    Rating,
+    RatingHistory,
+    Study,
+    StudySystem,
+    Submission,
+    System,
+    utcnow,
+)
 
 T = TypeVar("T")
 
@@ -64,6 +79,11 @@ class ExampleInput:
     history: list[dict[str, Any]] = field(default_factory=list)  # shown as given, e.g. title/rating/text
     item_title: str = ""
     workspace: str = ""
+    # This example's pair when the study compares more than two systems (design.balanced_pairs); "" means
+    # the study's system A and B.
+    system_a: str = ""
+    system_b: str = ""
+    is_check: bool = False  # an attention check: explanation_a is the right answer (checks.py)
 
 
 @dataclass(frozen=True)
@@ -81,12 +101,18 @@ class StudyInfo:
     created_at: dt.datetime
     invite_only: bool = False  # annotators enter only through personal invitations (invitations.py)
     guidelines: str = ""  # shown to each annotator before their first example
+    systems: tuple[str, ...] = ()  # every compared system, system A and B first
+    check_share: float = 0.0  # share of each annotator's queue that is attention checks
+    check_pass_mark: float = 0.75  # share of checks an annotator must pass not to be flagged
+    worker_id_param: str | None = None  # URL parameter with a crowd worker's id (e.g. PROLIFIC_PID)
+    completion_code: str | None = None  # shown to a crowd worker whose queue is done
 
 
 @dataclass(frozen=True)
 class AnnotatorInfo:
     id: int
     name: str
+    external_id: str | None = None  # a crowd worker's platform id
 
 
 @dataclass(frozen=True)
@@ -218,6 +244,11 @@ def _study_info(study: Study) -> StudyInfo:
         created_at=study.created_at,
         invite_only=bool(study.invite_only),
         guidelines=study.guidelines or "",
+        systems=tuple(s.system.name for s in study.systems) or (study.system_a.name, study.system_b.name),
+        check_share=float(study.check_share or 0.0),
+        check_pass_mark=float(0.75 if study.check_pass_mark is None else study.check_pass_mark),
+        worker_id_param=study.worker_id_param,
+        completion_code=study.completion_code,
     )
 
 
@@ -233,14 +264,34 @@ def _load_study(session: Session, study: int | str | StudyInfo) -> Study:
     return found
 
 
-def _validate_example(example: ExampleInput, line: int) -> ExampleInput:
+def _validate_example(example: ExampleInput, line: int, systems: Sequence[str]) -> ExampleInput:
     for name in ("user_id", "item_id", "explanation_a", "explanation_b"):
         value = getattr(example, name)
         if not isinstance(value, str) or not value.strip():
             raise InputError(f"must be a non-empty string, got {value!r}", line=line, field=name)
     if not isinstance(example.history, list) or not all(isinstance(h, dict) for h in example.history):
         raise InputError("must be a list of objects", line=line, field="history")
+    pair = (example.system_a or systems[0], example.system_b or systems[1])
+    for name, system in zip(("system_a", "system_b"), pair):
+        if system not in systems:
+            raise InputError(f"{system!r} is not one of the study's systems", line=line, field=name)
+    if pair[0] == pair[1]:
+        raise InputError("an example's two systems must differ", line=line, field="system_b")
     return example
+
+
+def _check_settings(check_share: float, check_pass_mark: float, worker_id_param, completion_code) -> None:
+    if not 0.0 <= check_share < 1.0:
+        raise InputError("must be at least 0 and below 1", field="check_share")
+    if not 0.0 <= check_pass_mark <= 1.0:
+        raise InputError("must be between 0 and 1", field="check_pass_mark")
+    if worker_id_param is not None and not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]{0,49}", worker_id_param):
+        raise InputError(
+            "must be a URL parameter name: a letter, then letters, digits or _ (e.g. PROLIFIC_PID)",
+            field="worker_id_param",
+        )
+    if completion_code is not None and not (0 < len(completion_code.strip()) <= 100):
+        raise InputError("must be 1 to 100 characters", field="completion_code")
 
 
 # ---------------------------------------------------------------------------------------------- studies
@@ -260,18 +311,39 @@ def create_study(
     examples_per_study: int | None = None,
     system_descriptions: Mapping[str, str] | None = None,
     guidelines: str = "",
+    systems: Sequence[str] | None = None,
+    check_share: float = 0.0,
+    check_pass_mark: float = 0.75,
+    worker_id_param: str | None = None,
+    completion_code: str | None = None,
 ) -> StudyInfo:
     """Create a study over `examples` (a seeded sample of `examples_per_study` of them when fewer are
     wanted). Explanation texts are stored exactly as given. `access_token`, when set, is required from
-    every annotator (only its sha256 is stored)."""
+    every annotator (only its sha256 is stored).
+
+    `systems` lists every compared system when there are more than two (system_a and system_b first; each
+    example then names its own pair, see design.paired_examples). `check_share` > 0 adds attention checks
+    built from the examples (checks.attention_checks); an annotator passing fewer than `check_pass_mark`
+    of theirs is flagged. `worker_id_param` lets crowd workers in by the id the platform puts in the URL,
+    and `completion_code` is shown to them when their queue is done."""
+    from .checks import DECOY_SYSTEM, attention_checks, checks_needed
+
     name = _clean_name(name, "name")
     system_a, system_b = _clean_name(system_a, "system_a"), _clean_name(system_b, "system_b")
+    compared = [system_a, system_b] + [
+        s for s in (_clean_name(x, "systems") for x in systems or ()) if s not in (system_a, system_b)
+    ]
     criteria_for(criteria_set)
     if system_a == system_b:
         raise InputError("system A and system B must differ", field="system_b")
+    if DECOY_SYSTEM in compared:
+        raise InputError(f"{DECOY_SYSTEM!r} is reserved for attention checks", field="systems")
     if annotators_per_example < 1:
         raise InputError("must be at least 1", field="annotators_per_example")
-    chosen = [_validate_example(e, i + 1) for i, e in enumerate(examples)]
+    worker_id_param = worker_id_param.strip() if worker_id_param else None
+    completion_code = completion_code.strip() if completion_code else None
+    _check_settings(check_share, check_pass_mark, worker_id_param, completion_code)
+    chosen = [_validate_example(e, i + 1, compared) for i, e in enumerate(examples)]
     if not chosen:
         raise InputError("a study needs at least one example", field="examples")
     if examples_per_study is not None:
@@ -280,27 +352,36 @@ def create_study(
         if examples_per_study < len(chosen):
             keep = sorted(random.Random(seed).sample(range(len(chosen)), examples_per_study))
             chosen = [chosen[i] for i in keep]
+    real = len(chosen)
+    if check_share > 0:
+        chosen += attention_checks(chosen, checks_needed(real, check_share), seed)
     descriptions = dict(system_descriptions or {})
 
     def work(session: Session) -> StudyInfo:
         if session.scalar(select(Study.id).where(Study.name == name)) is not None:
             raise InputError(f"a study named {name!r} already exists", field="name")
-        sys_a = _system(session, system_a, descriptions.get(system_a))
-        sys_b = _system(session, system_b, descriptions.get(system_b))
+        ids = {s: _system(session, s, descriptions.get(s)).id for s in compared}
+        if check_share > 0:
+            ids[DECOY_SYSTEM] = _system(session, DECOY_SYSTEM, None).id
         study = Study(
             name=name,
             criteria_set=criteria_set,
-            system_a_id=sys_a.id,
-            system_b_id=sys_b.id,
-            examples_per_study=len(chosen),
+            system_a_id=ids[system_a],
+            system_b_id=ids[system_b],
+            examples_per_study=real,
             annotators_per_example=annotators_per_example,
             access_token_hash=hash_token(access_token) if access_token else None,
             guidelines=str(guidelines or ""),
+            check_share=float(check_share),
+            check_pass_mark=float(check_pass_mark),
+            worker_id_param=worker_id_param,
+            completion_code=completion_code,
             seed=seed,
             created_at=utcnow(),
         )
         session.add(study)
         session.flush()
+        session.add_all(StudySystem(study_id=study.id, system_id=ids[s], position=i) for i, s in enumerate(compared))
         session.add_all(
             Example(
                 study_id=study.id,
@@ -311,9 +392,10 @@ def create_study(
                 history=list(e.history),
                 explanation_a=e.explanation_a,
                 explanation_b=e.explanation_b,
-                system_a_id=sys_a.id,
-                system_b_id=sys_b.id,
+                system_a_id=ids[e.system_a or system_a],
+                system_b_id=ids[e.system_b or system_b],
                 workspace=e.workspace or "",
+                is_check=bool(e.is_check),
             )
             for i, e in enumerate(chosen)
         )
@@ -416,6 +498,8 @@ def _view(session: Session, assignment: Assignment) -> AssignmentView:
 
 
 def _allocate(session: Session, study: Study, annotator_id: int) -> Assignment | None:
+    """A new assignment for the annotator (module docstring: the policy), or None when no real example is
+    left for them."""
     taken = (
         select(Assignment.example_id, func.count().label("n"))
         .where(Assignment.study_id == study.id)
@@ -423,19 +507,22 @@ def _allocate(session: Session, study: Study, annotator_id: int) -> Assignment |
         .subquery()
     )
     mine = select(Assignment.example_id).where(Assignment.study_id == study.id, Assignment.annotator_id == annotator_id)
-    rows = session.execute(
-        select(Example.id, Example.position, func.coalesce(taken.c.n, 0))
+    unseen = session.execute(
+        select(Example.id, Example.position, Example.is_check, func.coalesce(taken.c.n, 0))
         .outerjoin(taken, taken.c.example_id == Example.id)
-        .where(
-            Example.study_id == study.id,
-            Example.id.not_in(mine),
-            func.coalesce(taken.c.n, 0) < study.annotators_per_example,
-        )
+        .where(Example.study_id == study.id, Example.id.not_in(mine))
     ).all()
-    if not rows:
+    real = [r for r in unseen if not r[2] and r[3] < study.annotators_per_example]
+    if not real:
         return None
     name = session.get(Annotator, annotator_id).name
-    example_id, position_in_study, _ = min(rows, key=lambda r: (-r[2], _seeded_unit(study.seed, "queue", name, r[1])))
+    checks = [r for r in unseen if r[2]]
+    if checks and _check_due(session, study, annotator_id):
+        example_id, position_in_study = min(checks, key=lambda r: _seeded_unit(study.seed, "check", name, r[1]))[:2]
+    else:
+        example_id, position_in_study = min(real, key=lambda r: (-r[3], _seeded_unit(study.seed, "queue", name, r[1])))[
+            :2
+        ]
     # max + 1, not count: released assignments leave gaps in a queue
     position = session.scalar(
         select(func.coalesce(func.max(Assignment.queue_position) + 1, 0)).where(
@@ -454,6 +541,19 @@ def _allocate(session: Session, study: Study, annotator_id: int) -> Assignment |
     session.add(assignment)
     session.flush()
     return assignment
+
+
+def _check_due(session: Session, study: Study, annotator_id: int) -> bool:
+    """Whether the annotator's next example should be a check: their queue, with it, would otherwise hold
+    fewer checks than the study's share (rounded), so checks are spread through the queue."""
+    if not study.check_share:
+        return False
+    total, checks = session.execute(
+        select(func.count(Assignment.id), func.coalesce(func.sum(case((Example.is_check, 1), else_=0)), 0))
+        .join(Example, Example.id == Assignment.example_id)
+        .where(Assignment.study_id == study.id, Assignment.annotator_id == annotator_id)
+    ).one()
+    return int(checks) < int(study.check_share * (total + 1) + 0.5)
 
 
 def next_assignment(db: Database, study: int | str | StudyInfo, annotator_id: int) -> AssignmentView | None:
@@ -686,10 +786,13 @@ def rating_history(db: Database, assignment_id: int) -> list[dict[str, Any]]:
 
 
 def study_progress(db: Database, study: int | str | StudyInfo) -> StudyProgress:
-    """How far the study is: per annotator (assigned, done, pending, rating rows) and overall."""
+    """How far the study is: per annotator (assigned, done, pending, rating rows; attention checks included,
+    they are the annotator's work) and overall (real examples only: checks are not part of what is needed)."""
     with db.read() as session:
         found = _load_study(session, study)
-        n_examples = session.scalar(select(func.count()).select_from(Example).where(Example.study_id == found.id))
+        n_examples = session.scalar(
+            select(func.count()).select_from(Example).where(Example.study_id == found.id, ~Example.is_check)
+        )
         per_annotator = session.execute(
             select(
                 Annotator.id,
@@ -712,7 +815,8 @@ def study_progress(db: Database, study: int | str | StudyInfo) -> StudyProgress:
         )
         done_per_example = session.execute(
             select(Assignment.example_id, func.count())
-            .where(Assignment.study_id == found.id, Assignment.status == "done")
+            .join(Example, Example.id == Assignment.example_id)
+            .where(Assignment.study_id == found.id, Assignment.status == "done", ~Example.is_check)
             .group_by(Assignment.example_id)
         ).all()
         seconds: dict[int, list[float]] = {}
@@ -739,7 +843,7 @@ def study_progress(db: Database, study: int | str | StudyInfo) -> StudyProgress:
             examples=n_examples,
             annotators_per_example=found.annotators_per_example,
             needed=n_examples * found.annotators_per_example,
-            done=sum(a.done for a in annotators),
+            done=sum(n for _, n in done_per_example),
             complete_examples=sum(1 for _, n in done_per_example if n >= found.annotators_per_example),
             annotators=annotators,
         )

@@ -1,13 +1,14 @@
-"""The Studies page's side of study examples: which systems this workspace can offer, building the examples
-with the library's one builder (annotation/examples.py, the same as `persona4rec study create --workspace`),
-and an example's stored history as a table."""
+"""The Studies page's side of studies: which systems this workspace can offer, building the examples with the
+library's one builder (annotation/examples.py, the same as `persona4rec study create --workspace`), an
+example's stored history as a table, and the owner's report of a study's results (study_report)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
-from ..annotation.examples import PERSONA_VARIANTS, SYSTEMS, RerankerLoader, build_examples
+from ..annotation.examples import PERSONA_VARIANTS, SYSTEMS, RerankerLoader
 from ..annotation.study import ExampleInput
 from ..errors import InputError
 from ..workspace import Workspace
@@ -37,8 +38,7 @@ def available_systems(cat: Catalogue, llm: bool | None = None) -> list[str]:
 
 def study_examples(
     ws: Workspace,
-    system_a: str,
-    system_b: str,
+    systems: Sequence[str],
     n: int,
     *,
     seed: int = 0,
@@ -47,14 +47,19 @@ def study_examples(
     online: OnlineExplainer | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> list[ExampleInput]:
-    """The page's examples: the library builder on the test split, for one of the systems the page offers."""
-    for system in (system_a, system_b):
+    """The page's examples: the library builder on the test split, for systems the page offers; with more
+    than two systems each example gets its pair from the balanced design (annotation/design.py)."""
+    from ..annotation.design import paired_examples
+    from ..annotation.examples import build_system_examples
+
+    for system in systems:
         if system not in APP_SYSTEMS:
             raise InputError(f"the app builds examples for {', '.join(APP_SYSTEMS)}, not {system!r}", field="system")
-    return build_examples(
+    if len(systems) < 2:
+        raise InputError("choose at least two systems", field="systems")
+    explained = build_system_examples(
         ws,
-        system_a,
-        system_b,
+        list(systems),
         n,
         seed=seed,
         criteria_set=criteria_set,
@@ -62,6 +67,7 @@ def study_examples(
         online=online,
         progress=progress,
     )
+    return paired_examples(explained, list(systems), seed)[0]
 
 
 def history_frame(history: Sequence[dict]) -> pd.DataFrame:
@@ -79,3 +85,54 @@ def app_base_url(page_url: str | None) -> str:
 
     parts = urlparse(page_url or "")
     return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else DEFAULT_BASE_URL
+
+
+@dataclass(frozen=True)
+class StudyReport:
+    """What the owner's results tab shows for one study (frames ready to lay out)."""
+
+    criteria: pd.DataFrame  # system A vs B per criterion (a two-system study's whole result)
+    pairs: pd.DataFrame  # every pair x criterion, Holm-corrected (more than two systems)
+    ranking: pd.DataFrame  # Bradley-Terry strength per criterion and system, with intervals
+    annotators: pd.DataFrame  # progress, time, check score, flag, agreement with the majority
+    flagged: int  # annotators flagged by their attention checks
+
+
+def study_report(db: Any, study_id: int, exclude_flagged: bool = False) -> StudyReport:
+    """The owner's report of a study: results (without the flagged annotators if asked), quality, progress."""
+    import pandas as pd
+
+    from ..annotation.quality import study_quality
+    from ..annotation.ranking import study_ranking
+    from ..annotation.stats import results_frame, study_pair_results, study_results
+    from ..annotation.study import get_study, study_progress
+
+    info = get_study(db, study_id)
+    many = len(info.systems) > 2
+    pairs = study_pair_results(db, study_id, exclude_flagged=exclude_flagged) if many else []
+    ranking = study_ranking(db, study_id, exclude_flagged=exclude_flagged)
+    quality = {q.annotator_id: q for q in study_quality(db, study_id)}
+    rows = []
+    for a in study_progress(db, study_id).annotators:
+        q = quality.get(a.annotator_id)
+        rows.append(
+            {
+                "annotator": a.annotator,
+                "assigned": a.assigned,
+                "done": a.done,
+                "pending": a.pending,
+                "median seconds per example": a.median_seconds,
+                "checks rated": q.checks_rated if q else 0,
+                "check score": q.check_score if q else float("nan"),
+                "flagged": bool(q and q.flagged),
+                "agreement with majority": q.agreement_with_majority if q else float("nan"),
+                "compared": q.compared if q else 0,
+            }
+        )
+    return StudyReport(
+        criteria=results_frame(study_results(db, study_id, exclude_flagged=exclude_flagged)),
+        pairs=results_frame(pairs),
+        ranking=pd.DataFrame([s.as_dict() for s in ranking]),
+        annotators=pd.DataFrame(rows),
+        flagged=sum(1 for q in quality.values() if q.flagged),
+    )
