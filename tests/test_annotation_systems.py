@@ -115,6 +115,12 @@ def _ratings(pairs_and_outcomes):
     ]
 
 
+def test_equal_strengths_share_a_rank():
+    ratings = _ratings([("ours", "theirs", "tie")] * 3)
+    ranking = rank_systems(ratings, EXPLANATION_CRITERIA[:1], SYSTEMS[:2], bootstrap=5)
+    assert [s.rank for s in ranking] == [1, 1]
+
+
 def test_rank_systems_orders_by_strength_with_intervals_around_it():
     outcomes = [("ours", "theirs", "system_a")] * 8 + [("theirs", "ours", "system_a")] * 2
     outcomes += [("theirs", "baseline", "system_a")] * 8 + [("baseline", "theirs", "system_a")] * 2

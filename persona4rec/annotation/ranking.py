@@ -24,7 +24,7 @@ DEFAULT_BOOTSTRAP = 200
 class SystemStrength:
     criterion: str
     system: str
-    rank: int  # 1 = strongest
+    rank: int  # 1 = strongest; equal strengths share a rank
     strength: float  # Bradley-Terry theta, mean zero over the study's systems
     ci_low: float
     ci_high: float
@@ -91,11 +91,22 @@ def rank_systems(
         order = sorted(range(len(systems)), key=lambda i: -strengths[i])
         out += [
             SystemStrength(
-                criterion.key, systems[i], rank + 1, strengths[i], float(low[i]), float(high[i]), involved[systems[i]]
+                criterion.key,
+                systems[i],
+                _rank(strengths, i),
+                strengths[i],
+                float(low[i]),
+                float(high[i]),
+                involved[systems[i]],
             )
-            for rank, i in enumerate(order)
+            for i in order
         ]
     return out
+
+
+def _rank(strengths: Sequence[float], i: int) -> int:
+    """1 + the number of systems clearly stronger than system i (equal strengths share a rank)."""
+    return 1 + sum(1 for s in strengths if s > strengths[i] + 1e-9)
 
 
 def study_ranking(db, study, exclude_flagged: bool = False, **options) -> list[SystemStrength]:
