@@ -181,6 +181,8 @@ def build_examples(
     """Up to `n` examples, users sampled with `seed`; explanation_a comes from system_a and explanation_b
     from system_b (see the module docstring). `progress(done, n)` is called after each example.
     InputError when no sampled user has both explanations."""
+    from .design import paired_examples
+
     if system_a == system_b:
         raise InputError("system A and system B must differ", field="system_b")
     explained = build_system_examples(
@@ -196,18 +198,7 @@ def build_examples(
         online=online,
         progress=progress,
     )
-    return [
-        ExampleInput(
-            user_id=e.user_id,
-            item_id=e.item_id,
-            explanation_a=e.explanations[system_a],
-            explanation_b=e.explanations[system_b],
-            history=e.history,
-            item_title=e.item_title,
-            workspace=e.workspace,
-        )
-        for e in explained
-    ]
+    return paired_examples(explained, [system_a, system_b], seed)[0]
 
 
 def build_system_examples(
