@@ -165,7 +165,11 @@ def test_a_crowd_worker_is_who_the_platform_says_and_gets_the_code_only_when_don
     assert link == "http://host:8501/?crowd=crowd&PROLIFIC_PID={{%PROLIFIC_PID%}}"
     found, worker = crowd_study(db, {"crowd": "crowd", "PROLIFIC_PID": "5f1a9c"})
     assert (found.id, worker) == (study.id, "5f1a9c")
-    for query in ({"crowd": "crowd"}, {"crowd": "crowd", "PROLIFIC_PID": "x y"}, {"crowd": "nope", "PROLIFIC_PID": "a"}):
+    for query in (
+        {"crowd": "crowd"},
+        {"crowd": "crowd", "PROLIFIC_PID": "x y"},
+        {"crowd": "nope", "PROLIFIC_PID": "a"},
+    ):
         with pytest.raises(AccessDenied):
             crowd_study(db, query)
     me = identify_worker(db, found, worker)
