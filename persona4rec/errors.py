@@ -10,13 +10,21 @@ class Persona4RecError(Exception):
 
 
 class InputError(Persona4RecError):
-    """Bad input data: says which file, which line (1-based) and which field, when known."""
+    """Bad input data: says which file, which line (1-based) and which field, when known. Files without
+    lines (Parquet) name the 1-based data row instead."""
 
     def __init__(
-        self, message: str, *, path: str | Path | None = None, line: int | None = None, field: str | None = None
+        self,
+        message: str,
+        *,
+        path: str | Path | None = None,
+        line: int | None = None,
+        field: str | None = None,
+        row: int | None = None,
     ):
         self.path = str(path) if path is not None else None
         self.line = line
+        self.row = row
         self.field = field
         self.reason = message
         where = []
@@ -24,6 +32,8 @@ class InputError(Persona4RecError):
             where.append(self.path)
         if line is not None:
             where.append(f"line {line}")
+        if row is not None:
+            where.append(f"row {row}")
         if field:
             where.append(f"field '{field}'")
         super().__init__(f"{': '.join([', '.join(where)] if where else [])}{': ' if where else ''}{message}")

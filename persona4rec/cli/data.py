@@ -22,11 +22,46 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "import",
         help="read a review dataset (+ metadata) into a new workspace",
         description="Load, clean, k-core and split a review dataset into a workspace. "
-        "Formats: amazon2014, amazon2018, amazon2023, yelp (auto-detected).",
+        "Formats: amazon2014, amazon2018, amazon2023, yelp (detected from the records), table (any CSV, TSV, "
+        "JSON-lines or Parquet table, gzip or plain, through --map; .csv/.tsv/.parquet files are read as tables) "
+        "and recbole (RecBole atomic files: .inter, with the .item beside it).",
     )
-    imp.add_argument("reviews", type=Path, help="reviews file (JSON lines, gzip or plain); Yelp: review.json")
-    imp.add_argument("--meta", type=Path, help="item metadata file (JSON or Python-literal lines)")
-    imp.add_argument("--format", default=None, help="auto (default), amazon2014, amazon2018, amazon2023, yelp, ...")
+    imp.add_argument(
+        "reviews",
+        type=Path,
+        help="reviews file (JSON lines, gzip or plain; a table; a RecBole .inter); Yelp: review.json",
+    )
+    imp.add_argument("--meta", type=Path, help="item metadata file (JSON or Python-literal lines; a table; a .item)")
+    imp.add_argument(
+        "--format", default=None, help="auto (default), amazon2014, amazon2018, amazon2023, yelp, table, recbole, ..."
+    )
+    imp.add_argument(
+        "--map",
+        dest="column_map",
+        metavar="KEY=COL,...",
+        help="table/recbole: which column holds what, e.g. user_id=uid,item_id=sku,rating=stars,timestamp=ts"
+        "[,title=COL,text=COL]; an unmapped key reads the column of its own name",
+    )
+    imp.add_argument(
+        "--meta-map",
+        dest="meta_column_map",
+        metavar="KEY=COL,...",
+        help="table/recbole: the --meta file's columns, item_id=COL,title=COL,description=COL,categories=COL,"
+        "brand=COL; other columns become item attributes",
+    )
+    imp.add_argument(
+        "--time-unit",
+        choices=("auto", "s", "ms", "iso"),
+        default=None,
+        help="table/recbole: timestamps in Unix seconds, milliseconds or ISO 8601 (default auto: detected from "
+        "the column's first values)",
+    )
+    imp.add_argument(
+        "--rating-scale",
+        metavar="LOW,HIGH",
+        help="table/recbole: ratings outside LOW..HIGH are bad values (default: any number; the Amazon and "
+        "Yelp formats always check 1,5)",
+    )
     imp.add_argument("--business", type=Path, help="Yelp business.json")
     imp.add_argument("--city", help="Yelp: keep businesses in this city (e.g. Philadelphia)")
     imp.add_argument("--category", help="Yelp: keep businesses with this category (e.g. Restaurants)")
@@ -79,6 +114,10 @@ def run_import(args: argparse.Namespace) -> int:
             "skip_bad_lines": args.skip_bad_lines,
             "city": args.city,
             "category": args.category,
+            "column_map": args.column_map,
+            "meta_column_map": args.meta_column_map,
+            "time_unit": args.time_unit,
+            "rating_scale": args.rating_scale,
         },
     )
     request = ImportRequest(reviews=args.reviews, meta=args.meta, business=args.business, config=config)

@@ -1,60 +1,138 @@
 """Cleaning real review data: markup, Unicode, duplicates, empty reviews. Everything done is counted.
 
-- Text fields (review title/text, item title/description, categories, string attributes): HTML tags and
-  entities removed (script/style blocks with their content), Unicode NFKC-normalised, control characters
-  dropped, whitespace collapsed.
+- Text fields (review title/text, item title/description, categories, string attributes): markup removed
+  by an HTML parser (the stdlib's `html.parser`: a tag needs a letter right after '<', so prose such as
+  "size < 10 and > 5" stays; script/style blocks go with their content; a tag cut off at the end of a field,
+  `<span class="a-size-medium"` with no '>', is markup too, as HTML5 reads it), entities decoded, mojibake
+  repaired (ftfy: "CafÃ©" -> "Café"), Unicode NFKC-normalised, control characters dropped, whitespace
+  collapsed. (Lone surrogates, which no encoding can write, are replaced while reading: data.reading.)
 - An item title that was only markup is replaced from the description's first sentence, then the brand
   (or author/store), then the features/details/main category; never left as markup. A title that was
   simply absent stays "" (metadata coverage reports it honestly).
 - Duplicate (user, item) pairs: the latest review by timestamp is kept; on a timestamp tie the one later
   in the file wins. Deterministic for a given input order.
 - Reviews with neither title nor text stay as interactions, flagged `textless`.
+
+`plain_text` is the same cleaning without the counting: the one cleaner the offline stages use too.
 """
 
 from __future__ import annotations
 
-import html
 import re
 import unicodedata
 from collections import Counter
+from html.parser import HTMLParser
 from typing import Any
 
-_BLOCKS = re.compile(r"<(script|style)\b[^>]*>.*?</\1\s*>", re.IGNORECASE | re.DOTALL)
-_COMMENTS = re.compile(r"<!--.*?-->", re.DOTALL)
-# A tag must start with a letter (or /letter) right after '<', so "a < b > c" in prose is left alone.
-_TAGS = re.compile(r"</?[A-Za-z][A-Za-z0-9:-]*(?:\s[^<>]*)?/?>")
 # Control characters become spaces and runs of whitespace one space, in a single pass.
 _SPACE_OR_CONTROL = re.compile(r"[\s\x00-\x08\x0e-\x1f\x7f-\x9f]+")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s")
+# What the parser still holds at the end of the input when a tag, end tag, comment or declaration was
+# never closed (anything else it holds is text).
+_UNTERMINATED = re.compile(r"<(?:[A-Za-z!?]|/[A-Za-z])")
+_ESCAPED_LT = re.compile(r"&(?:lt;?|#0*60;?|#x0*3c;?)", re.IGNORECASE)
+_TAG_START = re.compile(r"<(?:[A-Za-z!?]|/[A-Za-z])")
+_SKIPPED_CONTENT = {"script", "style"}
 MAX_TITLE_CHARS = 100
 
 
-def _strip_markup(text: str) -> str:
-    text = _TAGS.sub(" ", _COMMENTS.sub(" ", _BLOCKS.sub(" ", text)))
-    # Entities are decoded after tag removal; escaped markup (&lt;b&gt;) then shows up as tags: remove again.
-    unescaped = html.unescape(text)
-    if unescaped != text:
-        unescaped = _TAGS.sub(" ", _BLOCKS.sub(" ", unescaped))
-    return unescaped
+class _TextOnly(HTMLParser):
+    """Collects the text of an HTML fragment: each tag becomes `separator`, comments and declarations
+    vanish, script/style content is dropped, entities are decoded."""
+
+    def __init__(self, separator: str):
+        super().__init__(convert_charrefs=True)
+        self.separator = separator
+        self.parts: list[str] = []
+        self.skipping: str | None = None
+
+    def handle_starttag(self, tag: str, attrs) -> None:
+        if tag in _SKIPPED_CONTENT:
+            self.skipping = tag
+        self.parts.append(self.separator)
+
+    def handle_startendtag(self, tag: str, attrs) -> None:
+        self.parts.append(self.separator)
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == self.skipping:
+            self.skipping = None
+        self.parts.append(self.separator)
+
+    def handle_data(self, data: str) -> None:
+        if self.skipping is None:
+            self.parts.append(data)
+
+    def text(self, markup: str) -> str:
+        self.feed(markup)
+        # The parser keeps an unclosed tag buffered, waiting for more input, and close() would hand it back
+        # as text; at the end of a field it is a cut-off tag, which HTML5 drops.
+        if _UNTERMINATED.match(self.rawdata):
+            self.rawdata = ""
+        self.close()
+        return "".join(self.parts)
+
+
+def strip_markup(text: str, separator: str = " ") -> str:
+    """`text` without HTML markup, entities decoded; each tag becomes `separator`."""
+    if "<" not in text and "&" not in text:
+        return text
+    stripped = _TextOnly(separator).text(text)
+    if _ESCAPED_LT.search(text) and _TAG_START.search(stripped):
+        # Escaped markup (&lt;b&gt;) shows up as tags once decoded: those are markup too.
+        stripped = _TextOnly(separator).text(stripped)
+    return stripped
+
+
+def _repair_mojibake(text: str) -> str:
+    if text.isascii():
+        return text
+    import ftfy
+
+    return ftfy.fix_encoding(text)
+
+
+def _cleaned(text: str, note=None) -> str:
+    """The whole cleaning of one string; `note(kind)` hears each kind of change made."""
+    stripped = strip_markup(text)
+    if stripped != text:
+        note and note("html")
+    repaired = _repair_mojibake(stripped)
+    if repaired != stripped:
+        note and note("mojibake")
+    normalised = unicodedata.normalize("NFKC", repaired)
+    if normalised != repaired:
+        note and note("unicode")
+    return _SPACE_OR_CONTROL.sub(" ", normalised).strip()
+
+
+def plain_text(text: Any) -> str:
+    """One clean line of text: markup, entities, mojibake, Unicode and whitespace as the importer cleans them
+    ("" for a non-string). Clean text comes back unchanged."""
+    if not isinstance(text, str) or not text:
+        return ""
+    return _cleaned(text)
 
 
 class TextCleaner:
-    """Cleans strings and counts, per field, how many had markup removed or Unicode normalised."""
+    """Cleans strings and counts, per field, how many had markup removed, mojibake repaired or Unicode
+    normalised."""
 
     def __init__(self) -> None:
-        self.html: Counter[str] = Counter()
-        self.unicode: Counter[str] = Counter()
+        self.counts: dict[str, Counter[str]] = {k: Counter() for k in ("html", "mojibake", "unicode")}
+
+    @property
+    def html(self) -> Counter[str]:
+        return self.counts["html"]
+
+    @property
+    def unicode(self) -> Counter[str]:
+        return self.counts["unicode"]
 
     def clean(self, text: Any, field: str) -> str:
         if not isinstance(text, str) or not text:
             return ""
-        stripped = _strip_markup(text) if ("<" in text or "&" in text) else text
-        if stripped != text:
-            self.html[field] += 1
-        normalised = unicodedata.normalize("NFKC", stripped)
-        if normalised != stripped:
-            self.unicode[field] += 1
-        return _SPACE_OR_CONTROL.sub(" ", normalised).strip()
+        return _cleaned(text, lambda kind: self.counts[kind].update((field,)))
 
     def clean_value(self, value: Any, field: str) -> Any:
         """Clean strings inside attribute values (lists and maps too); other values pass unchanged."""
@@ -69,6 +147,7 @@ class TextCleaner:
     def report(self) -> dict[str, Any]:
         return {
             "html_stripped": dict(sorted(self.html.items())),
+            "mojibake_repaired": dict(sorted(self.counts["mojibake"].items())),
             "unicode_normalised": dict(sorted(self.unicode.items())),
         }
 

@@ -2,7 +2,9 @@
 
 Every record comes with its 1-based line number so that any problem can be reported as
 "file, line N, field 'x': what is wrong". Lines are read as bytes and decoded one at a time, so an
-undecodable byte sequence is pinned to its line (and, with skip mode, costs only that line).
+undecodable byte sequence is pinned to its line (and, with skip mode, costs only that line). An escape
+can still spell a lone surrogate (JSON "\\ud800"), a code point no encoding writes (Parquet would fail
+on it): it becomes U+FFFD, surrogate pairs (Python-literal escapes) are joined, and the line is counted.
 
 `BadLines` is the single place that decides what a bad line does: in strict mode it raises the error,
 in skip mode (`--skip-bad-lines`) it counts it by reason and keeps a few examples for the import report.
@@ -13,6 +15,7 @@ from __future__ import annotations
 import ast
 import gzip
 import json
+import re
 import zlib
 from collections import Counter
 from collections.abc import Iterator
@@ -32,6 +35,8 @@ WRONG_TYPE = "wrong_type"
 BAD_VALUE = "bad_value"
 TRUNCATED = "truncated_file"
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
 
 class BadRecord(InputError):
     """An InputError that also says which kind of problem it is (for counting skipped lines)."""
@@ -44,8 +49,9 @@ class BadRecord(InputError):
         path: str | Path | None = None,
         line: int | None = None,
         field: str | None = None,
+        row: int | None = None,
     ):
-        super().__init__(message, path=path, line=line, field=field)
+        super().__init__(message, path=path, line=line, field=field, row=row)
         self.kind = kind
 
 
@@ -56,6 +62,7 @@ class BadLines:
         self.skip = skip
         self.counts: Counter[str] = Counter()
         self.examples: list[str] = []
+        self.surrogate_lines = 0  # lines read after replacing lone surrogates (not bad: repaired)
 
     def handle(self, error: BadRecord) -> None:
         if not self.skip:
@@ -69,10 +76,38 @@ class BadLines:
         return sum(self.counts.values())
 
     def report(self) -> dict[str, Any]:
-        return {"skipped": self.total, "by_reason": dict(sorted(self.counts.items())), "examples": self.examples}
+        return {
+            "skipped": self.total,
+            "by_reason": dict(sorted(self.counts.items())),
+            "examples": self.examples,
+            "surrogate_lines_repaired": self.surrogate_lines,
+        }
 
 
-def _open_binary(path: Path):
+def _holds_surrogates(value: Any) -> bool:
+    if isinstance(value, str):
+        return _SURROGATE.search(value) is not None
+    if isinstance(value, dict):
+        return any(_holds_surrogates(k) or _holds_surrogates(v) for k, v in value.items())
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return any(_holds_surrogates(v) for v in value)
+    return False
+
+
+def _without_surrogates(value: Any) -> Any:
+    """`value` with every string in it (keys too) holding no surrogates: pairs joined, lone ones U+FFFD."""
+    if isinstance(value, str):
+        if _SURROGATE.search(value) is None:
+            return value
+        return value.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+    if isinstance(value, dict):
+        return {_without_surrogates(k): _without_surrogates(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return type(value)(_without_surrogates(v) for v in value)
+    return value
+
+
+def open_binary(path: Path):
     try:
         with open(path, "rb") as fh:
             magic = fh.read(2)
@@ -83,14 +118,14 @@ def _open_binary(path: Path):
     return gzip.open(path, "rb") if magic == GZIP_MAGIC else open(path, "rb")
 
 
-def _raw_lines(path: Path, bad: BadLines, progress: bool) -> Iterator[tuple[int, bytes]]:
+def raw_lines(path: Path, bad: BadLines, progress: bool) -> Iterator[tuple[int, bytes]]:
     """Yield (line number, raw bytes) of each line; a truncated/corrupt gzip stops here with an error."""
     from tqdm import tqdm
 
     line_no = 0
     # disable=None: the bar shows on a terminal only, never in logs, pipes or tests.
     with (
-        _open_binary(path) as fh,
+        open_binary(path) as fh,
         tqdm(desc=path.name, unit=" lines", disable=None if progress else True, mininterval=0.5, leave=False) as bar,
     ):
         try:
@@ -110,7 +145,7 @@ def _raw_lines(path: Path, bad: BadLines, progress: bool) -> Iterator[tuple[int,
             )
 
 
-def _decode(raw: bytes, path: Path, line_no: int) -> str:
+def decode_line(raw: bytes, path: Path, line_no: int) -> str:
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -123,18 +158,19 @@ def _decode(raw: bytes, path: Path, line_no: int) -> str:
 def _parse(text: str, path: Path, line_no: int, allow_literal: bool) -> dict[str, Any]:
     try:
         value = json.loads(text)
-    except json.JSONDecodeError as exc:
+    except (ValueError, RecursionError) as exc:
+        # ValueError covers JSONDecodeError and integers past Python's digit limit; RecursionError, nesting
+        # too deep to parse.
+        msg = f"{exc.msg} at column {exc.colno}" if isinstance(exc, json.JSONDecodeError) else type(exc).__name__
         if not allow_literal:
-            raise BadRecord(
-                MALFORMED, f"not a JSON object ({exc.msg} at column {exc.colno})", path=path, line=line_no
-            ) from None
+            raise BadRecord(MALFORMED, f"not a JSON object ({msg})", path=path, line=line_no) from None
         try:
             # Amazon 2014 metadata is written as Python dict literals ('single quotes', True/None).
             value = ast.literal_eval(text)
-        except (ValueError, SyntaxError, MemoryError, RecursionError) as lit_exc:
+        except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError) as lit_exc:
             raise BadRecord(
                 MALFORMED,
-                f"neither a JSON object nor a Python literal ({exc.msg}; {type(lit_exc).__name__})",
+                f"neither a JSON object nor a Python literal ({msg}; {type(lit_exc).__name__})",
                 path=path,
                 line=line_no,
             ) from None
@@ -151,19 +187,38 @@ def iter_records(
     """Yield (line number, record) for each non-blank line; bad lines go to `bad` (raise or count)."""
     path = Path(path)
     produced = 0
-    for line_no, raw in _raw_lines(path, bad, progress=limit is None):
+    for line_no, raw in raw_lines(path, bad, progress=limit is None):
         try:
-            text = _decode(raw, path, line_no)
+            text = decode_line(raw, path, line_no)
             if not text.strip():
                 continue
             record = _parse(text, path, line_no, allow_literal)
         except BadRecord as err:
             bad.handle(err)
             continue
+        # Surrogates only come from escapes (raw bytes that would spell one do not decode).
+        if ("\\u" in text or "\\U" in text) and _holds_surrogates(record):
+            record = _without_surrogates(record)
+            bad.surrogate_lines += 1
         yield line_no, record
         produced += 1
         if limit is not None and produced >= limit:
             return
+
+
+class JsonLinesSource:
+    """The records of one JSON-lines (or Python-literal lines) file, numbered by line. Loaders read any
+    record source with `.path`, `.numbering` ("line" or "row") and `.records(bad)`; data.tabular has the
+    CSV, TSV and Parquet ones."""
+
+    numbering = "line"
+
+    def __init__(self, path: str | Path, *, allow_literal: bool = False):
+        self.path = Path(path)
+        self.allow_literal = allow_literal
+
+    def records(self, bad: BadLines, limit: int | None = None) -> Iterator[tuple[int, dict[str, Any]]]:
+        return iter_records(self.path, bad, allow_literal=self.allow_literal, limit=limit)
 
 
 def peek_records(path: str | Path, n: int = 20, *, allow_literal: bool = True) -> list[dict[str, Any]]:

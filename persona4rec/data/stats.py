@@ -34,6 +34,12 @@ def _cleaning_summary(report: dict[str, Any]) -> dict[str, Any]:
     return {
         "html_stripped": html,
         "unicode_normalised": {**reviews.get("unicode_normalised", {}), **items.get("unicode_normalised", {})},
+        "mojibake_repaired": {**reviews.get("mojibake_repaired", {}), **items.get("mojibake_repaired", {})},
+        "surrogate_lines_repaired": {
+            name: entry["bad_lines"]["surrogate_lines_repaired"]
+            for name, entry in report.get("files", {}).items()
+            if entry.get("bad_lines", {}).get("surrogate_lines_repaired")
+        },
         "titles_replaced": sum(items.get("markup_only_titles_replaced", {}).values()),
         "titles_replaced_from": items.get("markup_only_titles_replaced", {}),
         "duplicate_pairs_removed": reviews.get("duplicate_pairs_removed", 0),
@@ -83,7 +89,27 @@ def workspace_stats(ws: Workspace) -> dict[str, Any]:
         "split": {s: int(split_counts.get(s, 0)) for s in ("train", "valid", "test")},
         "counts_before": report.get("counts_before", {}),
         "cleaning": _cleaning_summary(report),
+        "table": report.get("table"),  # table / recbole imports: file kinds, column maps, time unit
+        "rating_scale": report.get("rating_scale"),
     }
+
+
+def _table_line(table: dict[str, Any] | None) -> list[str]:
+    """What a table import read: `reviews csv (gzip), time in s (detected); items parquet; ...`."""
+    if not table:
+        return []
+    reviews = table["reviews"]
+    parts = [
+        f"reviews {reviews['kind']}{' (gzip)' if reviews['gzip'] else ''}, time in {reviews['time_unit']}"
+        + (" (detected)" if reviews["time_unit_detected"] else "")
+    ]
+    if table.get("items"):
+        parts.append(f"items {table['items']['kind']}{' (gzip)' if table['items']['gzip'] else ''}")
+    if reviews["item_attribute_columns"]:
+        parts.append("item attributes from reviews: " + ", ".join(reviews["item_attribute_columns"]))
+    if reviews["dropped_columns"]:
+        parts.append("dropped (vary within an item): " + ", ".join(reviews["dropped_columns"]))
+    return ["table          " + "; ".join(parts)]
 
 
 def _pct(x: float) -> str:
@@ -103,19 +129,26 @@ def format_stats(stats: dict[str, Any]) -> str:
         f"items          {stats['items']:,}",
         f"interactions   {stats['interactions']:,}",
         f"density        {stats['density']:.4f}",
-        "ratings        " + "  ".join(f"{k}: {v:,}" for k, v in stats["ratings"].items()),
+        "ratings        "
+        + "  ".join(f"{k}: {v:,}" for k, v in stats["ratings"].items())
+        + (f"  (scale {stats['rating_scale'][0]:g}-{stats['rating_scale'][1]:g})" if stats.get("rating_scale") else ""),
         f"text           {_pct(t['with_text_share'])} with text, {_pct(t['textless_share'])} textless, "
         f"mean {t['mean_text_chars']:,.0f} chars",
         f"metadata       title {_pct(m['title'])}, description {_pct(m['description'])}, "
         f"categories {_pct(m['categories'])}  ({c['items_without_metadata']} items had no metadata record)",
         f"dates          {stats['dates']['first']} .. {stats['dates']['last']}",
         "split          " + ", ".join(f"{k} {v:,}" for k, v in stats["split"].items()),
+        *_table_line(stats.get("table")),
         "cleaning",
         f"  before       {before.get('interactions', 0):,} interactions, {before.get('users', 0):,} users, "
         f"{before.get('items', 0):,} items",
         "  HTML         tags/entities removed: "
         + (", ".join(f"{k} {v:,}" for k, v in c["html_stripped"].items()) or "none found"),
         "  Unicode      " + (", ".join(f"{k} {v:,}" for k, v in c["unicode_normalised"].items()) or "none changed"),
+        "  mojibake     repaired: "
+        + (", ".join(f"{k} {v:,}" for k, v in c["mojibake_repaired"].items()) or "none found"),
+        "  surrogates   lines repaired (pairs joined, lone ones now U+FFFD): "
+        + (", ".join(f"{k} {v:,}" for k, v in c["surrogate_lines_repaired"].items()) or "none found"),
         f"  titles       {c['titles_replaced']} markup-only titles replaced"
         + (
             f" (from {', '.join(f'{k} {v}' for k, v in c['titles_replaced_from'].items())})"

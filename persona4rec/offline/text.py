@@ -1,12 +1,16 @@
 """Small, deterministic text helpers: clean, split, trim and quote (the extractive backend builds on them),
-and the one-line snippet every view and study shows of a review."""
+and the one-line snippet every view and study shows of a review.
+
+Cleaning has one home, the data layer's (`data.cleaning`: an HTML parser, so prose such as "size < 10 and
+> 5" survives, and text the importer already cleaned comes back unchanged); `clean` and `sentences` use it.
+"""
 
 from __future__ import annotations
 
-import html
 import re
 
-_TAG = re.compile(r"<[^>]+>")
+from ..data.cleaning import plain_text, strip_markup
+
 _SPACE = re.compile(r"\s+")
 # A sentence ends at . ! ? (optionally followed by closing quotes/brackets) before whitespace; newlines
 # and bullet-like separators also end one.
@@ -15,13 +19,13 @@ _QUOTED = re.compile(r"\"([^\"]+)\"")
 
 
 def clean(text: str) -> str:
-    """Plain text: HTML tags and entities removed, whitespace collapsed."""
-    return _SPACE.sub(" ", html.unescape(_TAG.sub(" ", text or ""))).strip()
+    """Plain text: markup and entities removed, whitespace collapsed (data.cleaning.plain_text)."""
+    return plain_text(text)
 
 
 def sentences(text: str, min_words: int = 2) -> list[str]:
-    """The sentences of `text` that have at least `min_words` words, in order."""
-    raw = _SENTENCE_END.split(html.unescape(_TAG.sub("\n", text or "")))
+    """The sentences of `text` that have at least `min_words` words, in order (a tag ends one)."""
+    raw = _SENTENCE_END.split(strip_markup(text or "", separator="\n"))
     out = []
     for part in raw:
         part = _SPACE.sub(" ", part).strip(" -*\t")

@@ -12,13 +12,14 @@ from ..fields import Fields
 from .common import ItemRow, LoadedDataset, ReviewRow, assemble, read_items, read_reviews, without_empty
 
 SOURCE = "amazon2014"
+RATING_SCALE = (1.0, 5.0)  # stars, for the 2014, 2018 and 2023 releases alike
 
 
 def parse_review(f: Fields) -> ReviewRow:
     return (
         f.id("reviewerID"),
         f.id("asin"),
-        f.number("overall"),
+        f.rating("overall", RATING_SCALE),
         f.text("summary"),
         f.text("reviewText"),
         f.epoch("unixReviewTime", unit_ms=1000),
@@ -51,7 +52,8 @@ def load(
     source: str = SOURCE,
 ) -> LoadedDataset:
     frame, review_report = read_reviews(reviews, review_parser, skip_bad_lines=skip_bad_lines)
+    scale = {"rating_scale": list(RATING_SCALE)}
     if meta is None:
-        return assemble(source, frame, review_report)
+        return assemble(source, frame, review_report, extra_report=scale)
     items, item_report = read_items(meta, item_parser, skip_bad_lines=skip_bad_lines, keep=set(frame["item_id"]))
-    return assemble(source, frame, review_report, items, item_report)
+    return assemble(source, frame, review_report, items, item_report, scale)

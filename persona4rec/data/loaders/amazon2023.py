@@ -24,7 +24,7 @@ def parse_review(f: Fields) -> ReviewRow:
     return (
         f.id("user_id"),
         f.id("parent_asin"),
-        f.number("rating"),
+        f.rating("rating", amazon2014.RATING_SCALE),
         f.text("title"),
         f.text("text"),
         f.epoch("timestamp", unit_ms=1),

@@ -10,7 +10,7 @@ from typing import Any
 
 from ...errors import InputError
 from ..fields import Fields
-from ..reading import BadLines, BadRecord, iter_records
+from ..reading import BadLines, BadRecord, JsonLinesSource
 
 log = logging.getLogger(__name__)
 
@@ -43,12 +43,12 @@ class FileReport:
         return {"path": str(self.path), "records": self.records, "bad_lines": self.bad.report(), **self.notes}
 
 
-def parsed_rows(path: Path, parse: Callable[[Fields], Any], report: FileReport, allow_literal: bool) -> Iterator[Any]:
-    """Each record of `path` through `parse`; a bad line is counted in `report` (or stops the read, as
-    report.bad says) and skipped."""
-    for line_no, record in iter_records(path, report.bad, allow_literal=allow_literal):
+def parsed_rows(source, parse: Callable[[Fields], Any], report: FileReport) -> Iterator[Any]:
+    """Each record of `source` (reading.JsonLinesSource, a data.tabular table) through `parse`; a bad line is
+    counted in `report` (or stops the read, as report.bad says) and skipped."""
+    for number, record in source.records(report.bad):
         try:
-            row = parse(Fields(record, report.path, line_no))
+            row = parse(Fields(record, report.path, number, numbering=source.numbering))
         except BadRecord as err:
             report.bad.handle(err)
             continue
@@ -56,15 +56,22 @@ def parsed_rows(path: Path, parse: Callable[[Fields], Any], report: FileReport, 
 
 
 def read_reviews(
-    path: Path, parse: Callable[[Fields], ReviewRow | None], *, skip_bad_lines: bool, allow_literal: bool = False
+    path: Path,
+    parse: Callable[[Fields], ReviewRow | None],
+    *,
+    skip_bad_lines: bool,
+    allow_literal: bool = False,
+    source=None,
 ) -> tuple[Any, FileReport]:
-    """Stream a reviews file through `parse` (None = filtered out, not an error) into a frame."""
+    """Stream a reviews file (JSON lines, or any record `source` for it) through `parse` (None = filtered out,
+    not an error) into a frame."""
     import pandas as pd
 
+    source = source or JsonLinesSource(path, allow_literal=allow_literal)
     report = FileReport(Path(path), BadLines(skip_bad_lines))
     rows: list[ReviewRow] = []
     filtered = 0
-    for row in parsed_rows(path, parse, report, allow_literal):
+    for row in parsed_rows(source, parse, report):
         if row is None:
             filtered += 1
             continue
@@ -89,14 +96,17 @@ def read_items(
     skip_bad_lines: bool,
     keep: set[str] | None,
     allow_literal: bool = True,
+    source=None,
 ) -> tuple[Any, FileReport]:
-    """Stream a metadata file into an items frame; only ids in `keep` (the reviewed items) are kept."""
+    """Stream a metadata file (or record `source`) into an items frame; only ids in `keep` (the reviewed
+    items) are kept."""
     import pandas as pd
 
+    source = source or JsonLinesSource(path, allow_literal=allow_literal)
     report = FileReport(Path(path), BadLines(skip_bad_lines))
     rows: dict[str, ItemRow] = {}
     duplicates = unreviewed = 0
-    for row in parsed_rows(path, parse, report, allow_literal):
+    for row in parsed_rows(source, parse, report):
         item_id = row["item_id"]
         if keep is not None and item_id not in keep:
             unreviewed += 1

@@ -16,6 +16,7 @@ from ..fields import Fields
 from .common import ItemRow, LoadedDataset, ReviewRow, assemble, read_items, read_reviews, without_empty
 
 SOURCE = "yelp"
+RATING_SCALE = (1.0, 5.0)  # stars
 
 
 def _categories(f: Fields) -> list[str]:
@@ -78,7 +79,8 @@ def load(
         if item_id not in wanted:
             return None
         f.optional("review_id", str)
-        return (f.id("user_id"), item_id, f.number("stars"), "", f.text("text"), f.datetime_text("date"))
+        stars = f.rating("stars", RATING_SCALE)
+        return (f.id("user_id"), item_id, stars, "", f.text("text"), f.datetime_text("date"))
 
     frame, review_report = read_reviews(reviews, parse_review, skip_bad_lines=skip_bad_lines)
     return assemble(
@@ -87,5 +89,8 @@ def load(
         review_report,
         businesses,
         business_report,
-        {"filter": {"city": city, "category": category, "businesses_kept": len(businesses)}},
+        {
+            "filter": {"city": city, "category": category, "businesses_kept": len(businesses)},
+            "rating_scale": list(RATING_SCALE),
+        },
     )
