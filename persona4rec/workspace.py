@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as _dt
+import functools
 import importlib.metadata
 import os
 import time
@@ -46,6 +47,13 @@ def utc_now() -> str:
 
 
 def package_versions() -> dict[str, str | None]:
+    """The versions that made a workspace (recorded in its manifest); read once per process."""
+    return dict(_package_versions())
+
+
+@functools.cache
+def _package_versions() -> dict[str, str | None]:
+    # importlib.metadata scans site-packages on every call (milliseconds each, per workspace written)
     versions: dict[str, str | None] = {
         "python": ".".join(map(str, __import__("sys").version_info[:3])),
         "persona4rec": __version__,
