@@ -19,6 +19,7 @@ PAGES = [
     st.Page("pages/single_vs_multi.py", title="Single vs multi-persona", icon="⚖️"),
     ANNOTATE := st.Page("pages/annotate.py", title="Annotate", icon="✍️"),
     st.Page("pages/studies.py", title="Studies and results", icon="📊"),
+    st.Page("pages/new_workspace.py", title="New workspace", icon="➕"),  # imports and builds: the owner's
 ]
 
 SIGN_IN = st.Page("pages/sign_in.py", title="Sign in", icon="🔑")

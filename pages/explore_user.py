@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from persona4rec.views import charts, explore, session
+from persona4rec.views import charts, explore, match, session
 from persona4rec.views.text import md
 
 session.page_setup()
@@ -75,8 +75,9 @@ chosen_id = st.selectbox(
     format_func=lambda i: f"#{by_id[i].new_rank} {cat.title(i)} ({i})",
 )
 chosen = by_id[chosen_id]
-detail, chart = st.columns([2, 3])
-with detail:
+persona_side, user_side = st.columns(2)
+with persona_side:
+    st.markdown("**The persona**")
     if chosen.persona is None:
         st.info(f"No persona: this item is scored by its summary ({chosen.fallback}).")
     else:
@@ -86,7 +87,34 @@ with detail:
     record = cat.personas.get(chosen_id)
     if record is not None:
         st.caption(f"Personas made by {md(record.backend)}")
-with chart:
     scores_frame = explore.persona_scores(cat, chosen)
     if len(scores_frame):
         st.plotly_chart(charts.persona_similarity_chart(scores_frame), key="explore_chart")
+with user_side:
+    st.markdown("**This user's history nearest to it**")
+    if chosen.persona is None or chosen.persona_key is None or chosen.fallback == "no-history":
+        st.info("Nothing to compare: the match needs a persona and a user history.")
+    else:
+        found = session.persona_match(ws, "multi", generator, user, chosen.persona_key, split)
+        st.caption(
+            f"Each profile item's share of the similarity {found.score:.3f} (the shares add up to it: its "
+            "decay weight times its vector's match, over the user vector's length), then the user's own "
+            "review sentences and aspects nearest the persona, embedded by the same encoder."
+        )
+        number = st.column_config.NumberColumn(format="%.3f")
+        formats = {"similarity": number, "share": number, "weight": number}
+        tabs = st.tabs(["Items", "Review sentences", "Aspects"])
+        for tab, entries, key in zip(
+            tabs, (found.items, found.sentences, found.aspects), ("items", "sentences", "aspects")
+        ):
+            with tab:
+                if entries:
+                    st.dataframe(
+                        match.match_frame(entries),
+                        hide_index=True,
+                        width="stretch",
+                        key=f"explore_match_{key}",
+                        column_config=formats,
+                    )
+                else:
+                    st.caption("None in this user's profile.")

@@ -56,3 +56,56 @@ def test_purity_needs_planted_truth(tmp_path):
 
     with pytest.raises(WorkspaceError, match="planted"):
         persona_purity(build_tiny_workspace(tmp_path / "ws"))
+
+
+def _named_after(terms: list[str], keywords) -> bool:
+    return any(t.startswith(k) for t in terms for k in keywords)
+
+
+def _name_terms(name: str) -> list[str]:
+    """'Critical Noise & Commute Buyers' -> ['noise', 'commute'] (a '(P3)' suffix and the noun dropped)."""
+    head = name.split(" (")[0].removeprefix("Critical ").rsplit(" ", 1)[0]
+    return [] if head == "General" else [t.lower() for t in head.split(" & ")]
+
+
+@pytest.mark.slow
+def test_persona_names_say_what_the_group_cares_about(demo_ws):
+    """No name is made of stop words, generic review words ("Does & Job", "Described & Works") or the item's
+    own title words; a persona whose evidence mostly voices one planted reason is named with one of that
+    reason's keywords far more often than with a keyword of another reason of its category."""
+    import collections
+
+    import pandas as pd
+
+    from persona4rec.demo.catalogue import all_reasons
+    from persona4rec.offline.extractive import uninformative_words
+    from persona4rec.offline.records import load_personas
+
+    planted = pd.read_parquet(demo_ws.data_dir / "planted_reviews.parquet")
+    reason_of = {f"{u}|{i}": r for u, i, r in zip(planted["user_id"], planted["item_id"], planted["reason_id"])}
+    items = pd.read_parquet(demo_ws.data_dir / "items.parquet")
+    titles = dict(zip(items["item_id"].astype(str), items["title"]))
+    reasons = all_reasons()
+    own = rival = scored_personas = 0
+    for item_id, record in load_personas(demo_ws).items():
+        if record.summary_only:
+            continue
+        assert len({p.name for p in record.personas}) == len(record.personas), record.personas
+        stop = uninformative_words(titles[item_id])
+        for persona in record.personas:
+            terms = _name_terms(persona.name)
+            assert not set(terms) & stop, (persona.name, titles[item_id])
+            labels = [reason_of.get(k) for k in record.evidence[persona.id]]
+            voiced = [r for r in labels if isinstance(r, str)]
+            if len(voiced) * 2 < len(labels):
+                continue  # mostly generic reviews: no planted reason to name
+            category, reason = reasons[collections.Counter(voiced).most_common(1)[0][0]]
+            others = [r.keywords for r in category.reasons if r.key != reason.key]
+            scored_personas += 1
+            own += _named_after(terms, reason.keywords)
+            rival += sum(_named_after(terms, k) for k in others) / len(others)
+    # measured at seed 0 (24 items, 90 users): own 0.73, another reason's 0.03; before the filter (names
+    # such as "Compared & Options", "Does & Job") own was 0.60 and 107 of 154 names held such a word
+    assert scored_personas >= 30
+    assert own / scored_personas >= 0.6
+    assert own >= 5 * rival

@@ -9,8 +9,10 @@ Deterministic and review-grounded; every text it writes is either item metadata 
 - generate_personas: each review of the pool is the mean embedding of its slot values; the reviews are
   clustered (k in [2, max] chosen by silhouette; 1 for a single review or in single mode); each cluster is
   a persona whose name comes from its distinctive terms (class-based TF-IDF against the item's other
-  clusters) and whose description and rationale quote its most central phrases. `evidence` maps each
-  persona id to its reviews' keys. Personas are ordered by cluster size (P1 is the largest).
+  clusters; stop words, generic review words and the title's words left out; the candidates ordered by
+  closeness in meaning to the cluster's centroid) and whose description and rationale quote its most
+  central phrases. `evidence` maps each persona id to its reviews' keys. Personas are ordered by cluster
+  size (P1 is the largest).
 - align: the persona nearest the user's profile embedding (decay-weighted mean, weight gamma^(l-1) for the
   l-th most recent entry, each entry = summary + aspect values); the justification quotes the closest pair
   of a past phrase and a persona phrase.
@@ -33,6 +35,7 @@ from .slots import NO_EVIDENCE, PERSONA_NOUNS, slot_prototypes
 from .text import clean, quote, quoted_phrases, sentences, trim
 
 NO_SLOT = "no_evidence"
+NAME_CANDIDATES = 6  # distinctive terms per cluster, reordered by closeness to its centroid for the name
 SLOT_VALUE_WORDS = 30  # an aspect slot value is one review sentence, at most this long
 SLOT_VERBS = {
     "category_preference": "like",
@@ -76,7 +79,10 @@ class ExtractiveBackend:
     # -- shared ------------------------------------------------------------------------------------
     def _encode(self, texts: Sequence[str]) -> np.ndarray:
         """Embeddings of `texts`, each distinct text encoded once per backend: review sentences recur as
-        aspect values, persona phrases and profile entries across stages and batches."""
+        aspect values, persona phrases and profile entries across stages and batches. Exact (float64, see
+        `embedding.encode`): a vector must not depend on which texts were encoded with it, or a record
+        would depend on its batch, on the cache of the process that made it and on where a run resumed,
+        and the Ray engine's workers would not write what the local engine writes."""
         from ..embedding import encode
 
         if not texts:
@@ -85,7 +91,7 @@ class ExtractiveBackend:
         if missing:
             if len(self._vectors) + len(missing) > self.config.vector_cache_size:
                 self._vectors.clear()
-            self._vectors.update(zip(missing, encode(missing, self.encoder)))
+            self._vectors.update(zip(missing, encode(missing, self.encoder, exact=True)))
         return np.stack([self._vectors[t] for t in texts])
 
     def estimate(self, task: str, inputs: Sequence) -> Usage:
@@ -207,7 +213,8 @@ class ExtractiveBackend:
         labels = cluster_reviews(review_vectors, max_k, self.config.cluster_sample, self.config.silhouette_tolerance)
         clusters = sorted(set(labels), key=lambda c: (-int((labels == c).sum()), int(np.flatnonzero(labels == c)[0])))
         cluster_docs = [" ".join(p for i in np.flatnonzero(labels == c) for p in review_phrases[i]) for c in clusters]
-        terms = distinctive_terms(cluster_docs, stop_extra=request.item_title)
+        terms = distinctive_terms(cluster_docs, stop_extra=request.item_title, top=NAME_CANDIDATES)
+        self._encode([t for ts in terms for t in ts])  # one call for the item's new words; _compose then hits
         personas, evidence = [], {}
         for rank, c in enumerate(clusters, start=1):
             members = np.flatnonzero(labels == c)
@@ -218,7 +225,7 @@ class ExtractiveBackend:
                 )
             )
             evidence[pid] = [request.reviews[i].key for i in members]
-        return GroundedPersonaSet(personas=personas, evidence=evidence)
+        return GroundedPersonaSet(personas=_distinct_names(personas), evidence=evidence)
 
     def _compose(
         self,
@@ -232,13 +239,13 @@ class ExtractiveBackend:
         terms: list[str],
     ) -> Persona:
         centroid = _normalise(review_vectors[members].mean(axis=0, keepdims=True))[0]
+        terms = self._central_terms(terms, centroid)
         order = members[np.argsort(-(review_vectors[members] @ centroid), kind="stable")]
         ratings = [request.reviews[i].rating for i in members if request.reviews[i].rating is not None]
         mean_rating = float(np.mean(ratings)) if ratings else None
         noun = PERSONA_NOUNS.get(self.domain, "buyers")
         critical = mean_rating is not None and mean_rating <= 2.5
-        head = " & ".join(t.title() for t in terms[:2]) or "General"
-        name = f"{'Critical ' if critical else ''}{head} {noun.title()}"
+        name = persona_name(terms, noun, critical)
         slot_quotes = []
         for slot in ASPECT_SLOTS:
             value = next((getattr(request.aspects[i], slot) for i in order if getattr(request.aspects[i], slot)), None)
@@ -257,6 +264,14 @@ class ExtractiveBackend:
             + (f"; distinctive words: {', '.join(terms[:4])}." if terms else ".")
         )
         return Persona(id=pid, name=name, description=description, preference_rationale=rationale)
+
+    def _central_terms(self, terms: list[str], centroid: np.ndarray, top: int = 4) -> list[str]:
+        """The distinctive terms nearest in meaning to what the cluster's reviews say: a filler sentence
+        many reviews share ("the price seemed fair") is frequent, but its words lie far from the centroid."""
+        if len(terms) < 2:
+            return terms
+        sims = _normalise(self._encode(terms)) @ centroid
+        return [terms[j] for j in np.argsort(-sims, kind="stable")[:top]]
 
     # -- alignment ---------------------------------------------------------------------------------
     def align(self, requests: Sequence[AlignmentRequest]) -> list[UnitResult[PersonaSelection]]:
@@ -360,6 +375,19 @@ def _most_central(texts: list[str], vectors: np.ndarray, n: int) -> list[str]:
     return [texts[i] for i in order[:n]]
 
 
+def _distinct_names(personas: list[Persona]) -> list[Persona]:
+    """Two groups of one item may share a name (two clusters of generic "does the job" reviews are both
+    "General Buyers"): a later one gets its id appended, so a reader can tell them apart."""
+    seen: set[str] = set()
+    out = []
+    for persona in personas:
+        if persona.name in seen:
+            persona = persona.model_copy(update={"name": f"{persona.name} ({persona.id})"})
+        seen.add(persona.name)
+        out.append(persona)
+    return out
+
+
 def _aspect_values(entry: ProfileEntry) -> list[str]:
     if entry.aspects is None:
         return []
@@ -424,30 +452,102 @@ def _cluster(vectors: np.ndarray, max_k: int, sample: int, tolerance: float) -> 
     return np.argmax(vectors @ _normalise(centres).T, axis=1)
 
 
-_TOKEN = re.compile(r"(?u)\b[a-zA-Z][a-zA-Z'-]{2,}\b")
+_TOKEN = re.compile(r"(?u)\b[a-zA-Z][a-zA-Z'’-]{2,}\b")
+_POSSESSIVE = re.compile(r"['’]s$")
+
+# Words any review uses whatever its reviewer cares about: generic verbs, verdicts, fillers and the words
+# of shopping itself. A persona named after them ("Does & Job", "Described & Works") says nothing of what
+# its group wants, so names and distinctive words skip them (with the stop words and the item's title).
+GENERIC_REVIEW_WORDS = frozenset(
+    """
+    able actually advertised allow allowing also anymore appear appears arrive arrived ask asked bad best
+    better bit bought buy buying buys came come comes coming compare compared comparing completely decent
+    definitely describe described did disappointed does doing don done easily enjoy enjoyed especially
+    exactly excellent expect expectations expected far fine gave getting give gives glad goes going gone
+    good got great guess happy highly hope issue issues item items job just kind know like liked lot lots
+    love loved lovely make makes making month months need needed needs new nice okay option options order
+    ordered overall perfect perfectly pleased pretty problem problems product products purchase purchased
+    quite real really received recommend recommended return returned review reviews right said satisfied
+    say says seem seemed seems sure special star stars stuff thing things think thought time times tried
+    try trying use used uses using want wanted wants way week weeks went work worked working works worse
+    worst worth wow year years
+    """.split()
+)
+
+
+def _base_form(word: str, vocabulary: frozenset[str] | set[str]) -> str:
+    """One key for a word's plural and singular ("cables" -> "cable" when "cable" is also seen), so the
+    two are counted as one term and a title's "Guitar" also stops "guitars"."""
+    if word.endswith("ies") and word[:-3] + "y" in vocabulary:
+        return word[:-3] + "y"
+    if word.endswith("es") and word[:-2].endswith(("s", "x", "z", "ch", "sh")) and word[:-2] in vocabulary:
+        return word[:-2]  # boxes, glasses, switches (but notes -> note, not "not")
+    if word.endswith("s") and not word.endswith("ss") and word[:-1] in vocabulary:
+        return word[:-1]
+    return word
+
+
+def _words(text: str) -> list[str]:
+    """Lower-case words of at least three letters, possessives cut ("Enya's" -> "enya"), contractions
+    ("doesn't", "I've") dropped: they are verbs and pronouns, never what a group cares about."""
+    out = []
+    for token in _TOKEN.findall(text.lower()):
+        token = _POSSESSIVE.sub("", token)
+        if "'" not in token and "’" not in token and len(token) > 2:
+            out.append(token)
+    return out
+
+
+def uninformative_words(title: str = "") -> set[str]:
+    """Stop words, generic review words and the item's own title words: never a persona's name."""
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+    return set(ENGLISH_STOP_WORDS) | GENERIC_REVIEW_WORDS | set(_words(title))
 
 
 def distinctive_terms(docs: list[str], stop_extra: str = "", top: int = 4) -> list[list[str]]:
     """Class-based TF-IDF: for each cluster document, the terms frequent in it and rare in the other
-    clusters (weight tf * log(1 + mean words per cluster / term frequency over all clusters))."""
-    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, CountVectorizer
+    clusters (weight tf * log(1 + mean words per cluster / term frequency over all clusters)).
 
-    stop = (
-        set(ENGLISH_STOP_WORDS)
-        | {w.lower() for w in _TOKEN.findall(stop_extra)}
-        | {"really", "just", "like", "good", "great", "love", "product", "item", "one", "get", "got", "use", "bought"}
-    )
-    try:
-        counts = CountVectorizer(token_pattern=_TOKEN.pattern, stop_words=sorted(stop), lowercase=True).fit(docs)
-    except ValueError:  # nothing but stop words
+    Uninformative words (`uninformative_words`, with `stop_extra` the item's title) are left out, and a
+    word's plural and singular count as one term, shown in its more frequent form."""
+    words = [_words(doc) for doc in docs]
+    vocabulary = {w for ws in words for w in ws}
+    stop = uninformative_words(stop_extra)
+    known = vocabulary | stop
+    stop |= {_base_form(w, known) for w in stop}  # the singular of a stopped plural: "Strings" stops "string"
+    counts: dict[str, np.ndarray] = {}
+    forms: dict[str, dict[str, int]] = {}
+    for k, doc_words in enumerate(words):
+        for word in doc_words:
+            base = _base_form(word, known)
+            if word in stop or base in stop:
+                continue  # also the plural of a stopped word: a title's "Guitar" stops "guitars"
+            counts.setdefault(base, np.zeros(len(docs)))[k] += 1
+            forms.setdefault(base, {}).setdefault(word, 0)
+            forms[base][word] += 1
+    if not counts:  # nothing but uninformative words
         return [[] for _ in docs]
-    matrix = counts.transform(docs).toarray().astype("float64")
-    vocab = counts.get_feature_names_out()
+    bases = sorted(counts)
+    # the form shown: the more frequent one, then the shorter (the singular on a tie)
+    shown = [min(forms[b], key=lambda w: (-forms[b][w], len(w), w)) for b in bases]
+    matrix = np.stack([counts[b] for b in bases], axis=1)
     tf = matrix / np.maximum(matrix.sum(axis=1, keepdims=True), 1)
     avg_words = matrix.sum() / max(len(docs), 1)
     weights = tf * np.log1p(avg_words / np.maximum(matrix.sum(axis=0), 1))
     out = []
     for row, raw in zip(weights, matrix):
-        order = sorted(range(len(vocab)), key=lambda j: (-row[j], vocab[j]))
-        out.append([str(vocab[j]) for j in order[:top] if raw[j] > 0])
+        order = sorted(range(len(bases)), key=lambda j: (-row[j], shown[j]))
+        out.append([shown[j] for j in order[:top] if raw[j] > 0])
     return out
+
+
+def _capitalised(term: str) -> str:
+    return "-".join(part[:1].upper() + part[1:] for part in term.split("-"))
+
+
+def persona_name(terms: Sequence[str], noun: str = "buyers", critical: bool = False) -> str:
+    """A persona's name from its cluster's two most distinctive terms ("Noise & Commute Buyers"); "General
+    Buyers" when the cluster has none; "Critical ..." for a group whose mean rating is 2.5 or less."""
+    head = " & ".join(_capitalised(t) for t in terms[:2]) or "General"
+    return f"{'Critical ' if critical else ''}{head} {_capitalised(noun)}"

@@ -23,6 +23,8 @@ from .text import md
 if TYPE_CHECKING:
     from ..annotation.db import Database
     from ..rerank import Reranker
+    from .importing import SourcePreview
+    from .match import PersonaMatch
 
 WORKSPACE_KEY = "workspace"
 ENTRY_RAN_KEY = "_persona4rec_entry_ran"
@@ -90,6 +92,16 @@ def current_workspace() -> Workspace | None:
     return Workspace(chosen) if chosen and workspaces.is_workspace(chosen) else None
 
 
+def workspace_at(root: str | Path) -> Workspace | None:
+    """The workspace at `root`, or None when there is none (any more)."""
+    return Workspace(root) if workspaces.is_workspace(root) else None
+
+
+def choose_workspace(root: str) -> None:
+    """Make the sidebar picker show `root` (a button's on_click: it runs before the picker is drawn)."""
+    st.session_state[WORKSPACE_KEY] = root
+
+
 def require_workspace() -> Workspace:
     """The chosen workspace, or a message saying how to build one and a stop."""
     ws = current_workspace()
@@ -130,6 +142,19 @@ def catalogue(ws: Workspace) -> Catalogue:
         st.stop()
 
 
+@st.cache_data(show_spinner="Reading the first rows…", max_entries=16)
+def _source_preview(path: str, stamp: tuple[int, int]) -> SourcePreview:
+    from .importing import preview_source
+
+    return preview_source(path)
+
+
+def source_preview(path: Path) -> SourcePreview:
+    """views.importing.preview_source, read again only when the file changes."""
+    stat = path.stat() if path.is_file() else None
+    return _source_preview(str(path), (stat.st_mtime_ns, stat.st_size) if stat else (0, 0))
+
+
 @st.cache_data(show_spinner=False, max_entries=16)
 def _candidates(root: str, generator: str, split: str, stamp: int) -> dict[str, tuple[list[str], list[float]]]:
     from ..candidates.generate import candidate_lists
@@ -150,16 +175,38 @@ def _reranker(root: str, variant: str, generator: str | None, stamp: tuple[int, 
     return Reranker.from_workspace(Workspace(root), variant, generator=generator)
 
 
-def reranker(ws: Workspace, variant: str, generator: str | None = None) -> Reranker:
-    """The reranker serving.json describes for (variant, generator): tuned on VALID, as `recommend` serves."""
+def _reranker_stamp(ws: Workspace, variant: str) -> tuple[int, ...]:
     records = "personas_single.jsonl" if variant == "single" else "personas.jsonl"
-    stamp = (
+    return (
         _mtime(ws.offline_dir / records),
         _mtime(ws.encoder_dir / "modules.json"),
         _mtime(ws.data_dir / "split.parquet"),
         _mtime(ws.root / "serving.json"),
     )
-    return _reranker(str(ws.root), variant, generator, stamp)
+
+
+def reranker(ws: Workspace, variant: str, generator: str | None = None) -> Reranker:
+    """The reranker serving.json describes for (variant, generator): tuned on VALID, as `recommend` serves."""
+    return _reranker(str(ws.root), variant, generator, _reranker_stamp(ws, variant))
+
+
+@st.cache_data(show_spinner="Comparing the persona with the user's history…", max_entries=64)
+def _persona_match(
+    root: str, variant: str, generator: str | None, user_id: str, persona_key: str, split: str, stamp: tuple
+) -> PersonaMatch:
+    from .match import persona_match as match
+
+    ws = Workspace(root)
+    ranker = _reranker(root, variant, generator, _reranker_stamp(ws, variant))
+    return match(ranker, _catalogue(root, catalogue_stamp(ws)), user_id, persona_key, split)
+
+
+def persona_match(
+    ws: Workspace, variant: str, generator: str | None, user_id: str, persona_key: str, split: str = "test"
+) -> PersonaMatch:
+    """Both sides of one user-persona match (views.match.persona_match), with the reranker the page uses."""
+    stamp = (*_reranker_stamp(ws, variant), *catalogue_stamp(ws))
+    return _persona_match(str(ws.root), variant, generator, user_id, persona_key, split, stamp)
 
 
 @st.cache_resource(show_spinner="Opening the study database…")
