@@ -205,8 +205,18 @@ def test_listwise_baseline_against_the_local_llama_server(bench):
     from persona4rec.evaluation.llm_listwise import local_llama_server, run_listwise
 
     users, lists, _ = candidate_lists(bench["ws"], "bpr")
+    seen = []
     with local_llama_server() as base_url:
-        result = run_listwise(bench["ws"], users[:2], lists[:2], base_url=base_url, model="smollm2", max_tokens=60)
+        result = run_listwise(
+            bench["ws"],
+            users[:2],
+            lists[:2],
+            base_url=base_url,
+            model="smollm2",
+            max_tokens=60,
+            progress=lambda done, total: seen.append((done, total)),
+        )
+    assert seen == [(1, 2), (2, 2)]  # progress after each user
     summary = result.summary()
     assert summary["users"] == 2 and len(result.latencies_ms) == 2 and summary["p50_ms"] > 0
     assert summary["prompt_tokens"] > 0 or summary["failed"] == 2

@@ -21,7 +21,7 @@ import sys
 import tempfile
 import time
 import urllib.request
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -194,8 +194,10 @@ def run_listwise(
     history_length: int = HISTORY_LENGTH,
     max_tokens: int = 200,
     timeout: float = 600.0,
+    progress: Callable[[int, int], None] | None = None,
 ) -> ListwiseResult:
-    """One timed listwise request per user (sequential, as single online requests are)."""
+    """One timed listwise request per user (sequential, as single online requests are); `progress(done,
+    total)` after each user (a small model on a CPU takes seconds per request)."""
     from ..encoder.timeline import Timelines
     from ..llm.client import LLMClient
     from ..llm.config import LLMConfig
@@ -233,4 +235,6 @@ def run_listwise(
             order = list(range(len(cands)))
             result.failed += 1
         result.rankings[user] = [cands[p] for p in order]
+        if progress is not None:
+            progress(len(result.rankings), len(user_ids))
     return result

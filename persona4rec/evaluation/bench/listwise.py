@@ -25,7 +25,15 @@ def llm_baseline(
 
     def run(base_url: str) -> dict:
         say(f"LLM listwise baseline: {len(sample_users)} users via {base_url} ({config.llm_model}) ...")
-        result = run_listwise(ws, sample_users, sample_lists, base_url=base_url, model=config.llm_model)
+        step = max(1, len(sample_users) // 10)  # about ten progress lines, whatever the sample size
+
+        def progress(done: int, total: int) -> None:
+            if done % step == 0 or done == total:
+                say(f"LLM listwise baseline: {done}/{total} users")
+
+        result = run_listwise(
+            ws, sample_users, sample_lists, base_url=base_url, model=config.llm_model, progress=progress
+        )
         out = result.summary()
         truth = [targets[u] for u in sample_users]
         ours = reranker.rank_ids_many(sample_users, sample_lists, "test", [scores[n] for n in chosen])
