@@ -142,11 +142,11 @@ def test_adapter_keeps_the_alignment_supervision(demo_ws):
 
 @pytest.mark.xfail(
     strict=True,
-    reason="known regression, docs/RESULTS.md: on this 40-item catalogue the adapter's "
-    "winning persona carries a planted reason less often than chance "
-    "(0.34 vs 0.43); the full fine-tuning above stays above chance",
+    reason="known regression, docs/RESULTS.md: on this 40-item catalogue the adapter's winning persona "
+    "carries a planted reason only at chance level (0.45 vs chance 0.43; the vanilla encoder 0.46, the "
+    "full fine-tuning above 0.54); the bar is what the full fine-tuning clears, chance + 0.05",
 )
 def test_adapter_explanations_carry_planted_reasons(demo_ws):
     _, trained = _adapter_reranker(demo_ws)
     planted = planted_recovery(demo_ws, trained)
-    assert planted["n"] >= 30 and planted["hit_rate"] > planted["random_rate"]
+    assert planted["n"] >= 30 and planted["hit_rate"] >= planted["random_rate"] + 0.05
