@@ -114,6 +114,7 @@ class Exchange:
     request: dict
     status: int
     response: dict
+    authorization: str | None = None  # the request's Authorization header (what key the client sent)
 
 
 class CountingProxy:
@@ -200,7 +201,13 @@ class CountingProxy:
                 # Record (and run the hook) before answering, so a hook that kills the server acts
                 # before the client can send its next request.
                 answered = proxy._record(
-                    Exchange(self.path, json.loads(body) if body else {}, status, _json_or_empty(payload))
+                    Exchange(
+                        self.path,
+                        json.loads(body) if body else {},
+                        status,
+                        _json_or_empty(payload),
+                        self.headers.get("Authorization"),
+                    )
                 )
                 if status == 200 and self.path.endswith("/chat/completions") and proxy.after_response:
                     proxy.after_response(answered)

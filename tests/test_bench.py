@@ -48,7 +48,7 @@ def test_bench_runs_and_prints_every_table(bench):
         "Table 7",
         "by batch size",
         "candidate-set size",
-        "flat vs HNSW",
+        "Full-catalogue retrieval",
         "memory footprint",
     ):
         assert caption in bench["stdout"], caption
@@ -68,6 +68,11 @@ def test_every_generator_x_reranker_x_k_cell(bench):
     expected |= {
         f"Persona4Rec multi / adapter ({name}) / paper"
         for name in ("in-batch only", "+ list negatives", "+ item negatives")
+    }
+    expected |= {
+        f"Persona4Rec multi / adapter ({name}) / {scoring}"
+        for name in ("fused listwise", "+ fused listwise", "stop on fused")
+        for scoring in ("paper", "fused")
     }
     for generator in GENERATORS:
         rerankers = [r["reranker"] for r in _rows(bench) if r["generator"] == generator]
@@ -162,8 +167,10 @@ def test_segments_and_tuning_recorded(bench):
 
 def test_latency_figures_positive_and_files_written(bench):
     lat = bench["latency"]
-    single = lat["reranker"]["single_rerank"]
-    assert 0 < single["p50_ms"] <= single["p99_ms"]
+    for name in ("single_rerank", "single_rerank_top1", "single_rerank_all"):
+        single = lat["reranker"][name]
+        assert 0 < single["p50_ms"] <= single["p99_ms"] and single["ratio_to_floor"] > 0
+    assert lat["reranker"]["bytes_touched"] > 0 and lat["reranker"]["floor_ms"] > 0
     assert set(lat["reranker"]["batched_rank_ids"]) == {"1", "10"}
     for name in ("scoring_real", "scoring_synthetic"):
         assert 0 < lat[name]["single_request"]["p50_ms"] <= lat[name]["single_request"]["p99_ms"]
@@ -171,6 +178,7 @@ def test_latency_figures_positive_and_files_written(bench):
     assert set(lat["scoring_synthetic"]["by_candidates"]) == {"20", "50"}
     retrieval = lat["retrieval"]["2000"]
     assert 0.0 <= retrieval["recall_at_k"] <= 1.0 and retrieval["flat_ms_per_query"] > 0
+    assert retrieval["index"] == "Flat" and retrieval["bytes_per_persona"] == 4 * lat["memory"]["dim"]
     assert lat["memory"]["vectors_bytes"] == lat["memory"]["vectors"] * lat["memory"]["dim"] * 4
     assert lat["llm_listwise"]["status"] == "not run"
     reports = bench["ws"].reports_dir

@@ -1,5 +1,5 @@
 """`persona4rec bench WS [--generators bpr,lightgcn] [--ks 5,10,20] [--skip-train] [--llm-base-url URL
---llm-model NAME --llm-users 5] [--retrieval-sizes 10000,100000,1000000] [--quick]`"""
+--llm-model NAME --llm-users 5] [--retrieval-sizes 10000,100000,1000000] [--only retrieval,latency] [--quick]`"""
 
 from __future__ import annotations
 
@@ -50,8 +50,15 @@ def register(subparsers) -> None:
         "--retrieval-sizes",
         type=_sizes,
         default=None,
-        help="random persona counts for the retrieval scale test (default 10000,100000,1000000; "
-        "0 = skip: it uses random vectors, so one run per machine is enough)",
+        help="persona counts for the retrieval scale test, sampled from a model fitted to the workspace's "
+        "persona vectors (default 10000,100000,1000000; 0 = skip)",
+    )
+    p.add_argument(
+        "--only",
+        type=_names,
+        default=None,
+        help="measure just these parts on the serving reranker and merge them into reports/latency.json: "
+        "retrieval (full-catalogue search at --retrieval-sizes), latency (the online path)",
     )
     p.add_argument("--quick", action="store_true", help="small grids and no large retrieval (for tests)")
     p.add_argument("--no-learned", action="store_true", help="skip the learned-ranker rows (LightGBM)")
@@ -92,6 +99,8 @@ def run(args: argparse.Namespace) -> int:
     changes["skip_train"] = args.skip_train
     if args.no_learned:
         changes["learned"] = False
+    if args.only:
+        changes["only"] = args.only
     config = BenchConfig.quick_config(**changes) if args.quick else BenchConfig(**changes)
     if args.retrieval_sizes is not None:
         config.latency = dataclasses.replace(config.latency, retrieval_sizes=args.retrieval_sizes)
@@ -99,6 +108,9 @@ def run(args: argparse.Namespace) -> int:
     for caption, table in result.tables.items():
         print(f"\n{caption}\n")
         print(markdown_table(table))
+    if args.only:
+        print(f"\nlatency: {ws.reports_dir / 'latency.json'}; report: {result.report_path}")
+        return 0
     llm = result.llm
     if llm.get("status") == "run":
         print(

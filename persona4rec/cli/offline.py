@@ -2,8 +2,9 @@
 
 Each verb runs one stage (`all` runs the five in order), resumes where an earlier run stopped, and prints
 one summary line per stage. Exit codes: 0 done, 2 bad input or workspace, 3 stopped by --max-cost or an
-unreachable LLM server (finished units are kept; the same command resumes). `cli/authors.py` adds
-`offline import-authors` / `export-authors` to the same group.
+unreachable LLM server (finished units are kept; the same command resumes). `--engine ray` runs the
+stages' batches on a Ray cluster (offline/ray_engine.py); `offline bench-engine` times both engines.
+`cli/authors.py` adds `offline import-authors` / `export-authors` to the same group.
 """
 
 from __future__ import annotations
@@ -27,6 +28,24 @@ VERBS = {
     "align": "stage 5: the persona that explains each training interaction",
     "all": "the five stages in order",
 }
+ENGINE_VERBS = ("summarize", "aspects", "personas", "align", "all")
+
+
+def _add_engine_arguments(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("engine")
+    group.add_argument(
+        "--engine",
+        choices=("local", "ray"),
+        default="local",
+        help="local (this process, default) or ray (Ray Data batches on a Ray cluster's workers; "
+        'pip install "persona4rec[ray]")',
+    )
+    group.add_argument(
+        "--address",
+        help="with --engine ray: the cluster to join, HOST:PORT of its head or 'auto' "
+        "(default: $RAY_ADDRESS, else a new local Ray on this machine)",
+    )
+    group.add_argument("--workers", type=int, help="with --engine ray: workers (one CPU each; default all CPUs)")
 
 
 def _add_llm_arguments(parser: argparse.ArgumentParser) -> None:
@@ -89,8 +108,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         )
         p.add_argument("--no-progress", action="store_true", help="no progress bar")
         p.add_argument("--json", action="store_true", help="print the stage reports as JSON")
+        if verb in ENGINE_VERBS:
+            _add_engine_arguments(p)
         _add_llm_arguments(p)
         p.set_defaults(func=run_offline, offline_verb=verb)
+
+    _register_bench(verbs)
 
     st = verbs.add_parser(
         "status",
@@ -151,9 +174,23 @@ def _backend(args, ws):
     return make_backend(ws, "llm", llm_config=llm_config_from_args(args), domain=args.domain)
 
 
+def _engine(args: argparse.Namespace):
+    """The engine the stages run on, as a context: none (the local engine) or a started RayEngine."""
+    import contextlib
+
+    if getattr(args, "engine", "local") != "ray":
+        if getattr(args, "address", None) or getattr(args, "workers", None):
+            from ..errors import ConfigError
+
+            raise ConfigError("--address and --workers go with --engine ray")
+        return contextlib.nullcontext(None)
+    from ..offline.ray_engine import RayEngine
+
+    return RayEngine(address=args.address, workers=args.workers)
+
+
 def run_offline(args: argparse.Namespace) -> int:
     from ..errors import BudgetExceeded, LLMUnavailable
-    from ..offline import stages
     from ..workspace import Workspace
 
     ws = Workspace.open(args.workspace)
@@ -169,37 +206,10 @@ def run_offline(args: argparse.Namespace) -> int:
         opts = {"dry_run": args.dry_run, "progress": not args.no_progress and sys.stderr.isatty()}
         if backend is not None:
             opts.update(retry_failed=args.retry_failed, batch_size=args.batch_size, overwrite=args.overwrite)
-        verb = args.offline_verb
-        if verb == "summarize":
-            show(stages.run_summaries(ws, backend, items=args.items, **opts))
-        elif verb == "aspects":
-            show(stages.run_aspects(ws, backend, items=args.items, users=args.users, **opts))
-        elif verb == "personas":
-            show(
-                stages.run_personas(
-                    ws, backend, single=args.single, items=args.items, max_personas=args.max_personas, **opts
-                )
-            )
-        elif verb == "profiles":
-            show(stages.build_profiles(ws, history_length=args.history_length, users=args.users, dry_run=args.dry_run))
-        elif verb == "align":
-            show(
-                stages.run_alignment(
-                    ws, backend, users=args.users, items=args.items, history_length=args.history_length, **opts
-                )
-            )
-        else:
-            stages.run_all(
-                ws,
-                backend,
-                items=args.items,
-                users=args.users,
-                single=args.single,
-                max_personas=args.max_personas,
-                history_length=args.history_length,
-                on_report=show,
-                **opts,
-            )
+        with _engine(args) as engine:
+            if engine is not None:
+                opts["engine"] = engine
+            _run_verb(args, ws, backend, opts, show)
     except (BudgetExceeded, LLMUnavailable) as exc:
         print(f"stopped: {exc}; finished units are kept, re-run the same command to resume", file=sys.stderr)
         return EXIT_STOPPED
@@ -213,4 +223,97 @@ def run_offline(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return EXIT_STOPPED
+    return 0
+
+
+def _run_verb(args: argparse.Namespace, ws, backend, opts: dict, show) -> None:
+    from ..offline import stages
+
+    verb = args.offline_verb
+    if verb == "summarize":
+        show(stages.run_summaries(ws, backend, items=args.items, **opts))
+    elif verb == "aspects":
+        show(stages.run_aspects(ws, backend, items=args.items, users=args.users, **opts))
+    elif verb == "personas":
+        show(
+            stages.run_personas(
+                ws, backend, single=args.single, items=args.items, max_personas=args.max_personas, **opts
+            )
+        )
+    elif verb == "profiles":
+        show(stages.build_profiles(ws, history_length=args.history_length, users=args.users, dry_run=args.dry_run))
+    elif verb == "align":
+        show(
+            stages.run_alignment(
+                ws, backend, users=args.users, items=args.items, history_length=args.history_length, **opts
+            )
+        )
+    else:
+        stages.run_all(
+            ws,
+            backend,
+            items=args.items,
+            users=args.users,
+            single=args.single,
+            max_personas=args.max_personas,
+            history_length=args.history_length,
+            on_report=show,
+            **opts,
+        )
+
+
+# -- offline bench-engine ------------------------------------------------------------------------------
+
+
+def _register_bench(verbs) -> None:
+    help_text = "offline throughput: the local engine, then Ray with 1, 2, ... workers (reports/offline_engine.json)"
+    b = verbs.add_parser(
+        "bench-engine",
+        help=help_text,
+        description=help_text + ". Each run starts from the workspace's data in a scratch copy (its records "
+        "are not touched), runs the five stages, is timed per stage, and its records are compared with the "
+        "local run's.",
+    )
+    b.add_argument("workspace", type=Path)
+    b.add_argument("--workers", default="1,2", help="Ray worker counts to run, comma-separated (default 1,2)")
+    b.add_argument("--address", help="the Ray cluster to join (default: a new local Ray per run)")
+    b.add_argument("--items", type=int, help="only the first N items by sorted id")
+    b.add_argument("--users", type=int, help="only the first N users by sorted id")
+    b.add_argument("--batch-size", type=int, help="units per batch (default: the backend's)")
+    b.add_argument("--backend", choices=("extractive", "llm"), default="extractive")
+    b.add_argument("--encoder", default=None, help="sentence-transformers model for the extractive backend")
+    b.add_argument("--domain", choices=("generic", "books", "restaurants"), default="generic")
+    b.add_argument("--json", action="store_true", help="print the report as JSON")
+    _add_llm_arguments(b)
+    b.set_defaults(func=run_bench_engine)
+
+
+def run_bench_engine(args: argparse.Namespace) -> int:
+    from ..errors import ConfigError
+    from ..offline.engine_bench import REPORT_FILE, bench_engines
+    from ..offline.ray_engine import require_ray
+    from ..workspace import Workspace
+
+    try:
+        workers = [int(n) for n in args.workers.split(",") if n.strip()]
+    except ValueError:
+        raise ConfigError(f"--workers must be comma-separated counts such as 1,2; got '{args.workers}'") from None
+    if not workers or min(workers) < 1:
+        raise ConfigError(f"--workers must name counts of at least 1; got '{args.workers}'")
+    require_ray()
+    ws = Workspace.open(args.workspace)
+    report = bench_engines(
+        ws,
+        lambda scratch: _backend(args, scratch),
+        workers,
+        address=args.address,
+        items=args.items,
+        users=args.users,
+        batch_size=args.batch_size,
+        say=(lambda line: None) if args.json else (lambda line: print(line, flush=True)),
+    )
+    if args.json:
+        print(json.dumps(report, indent=2))
+    else:
+        print(f"speedup over 1 Ray worker: {report.get('speedup')}; written to {ws.reports_dir / REPORT_FILE}")
     return 0

@@ -15,7 +15,9 @@ def register(subparsers) -> None:
         description="Train the encoder on offline/alignment.jsonl (user embedding at the time of each interaction vs "
         "the aligned persona) and save encoder/. --mode adapter (default): a linear map per side over the "
         "frozen base model's cached embeddings, InfoNCE with in-batch, first-stage-list and same-item "
-        "negatives, early-stopped on VALID NDCG@10 (seconds on a CPU). --mode full: fine-tune every "
+        "negatives, early-stopped on VALID NDCG@10 (seconds on a CPU); --objective fused trains it instead "
+        "(or with infonce+fused, as well) on the fused serving score over the user's own first-stage "
+        "lists at training positions, from generators retrained without them. --mode full: fine-tune every "
         "weight; --mode lora: LoRA adapters (r=16, alpha=32), merged on save.",
     )
     train.add_argument("workspace")
@@ -37,11 +39,33 @@ def register(subparsers) -> None:
         ),
         ("weight-decay", float, "adapter: pull towards the identity map (default 1e-2)"),
         ("patience", int, "adapter: epochs without a better VALID NDCG@10 (default 10)"),
+        ("fused-weight", float, "adapter, infonce+fused: weight of the fused listwise term (default 1.0)"),
+        ("list-levels", int, "adapter, fused objectives: training-list levels 1..k (default 3)"),
         ("user-grad-depth", int, "full/lora: newest interactions encoded with gradient (default 1)"),
         ("max-pairs", int, "full/lora: train on a random subset of this many pairs"),
         ("max-seq-length", int, "full/lora: token limit per text (default 128)"),
     ):
         train.add_argument(f"--{flag}", type=kind, default=None, help=what)
+    train.add_argument(
+        "--objective",
+        choices=("infonce", "fused", "infonce+fused"),
+        default=None,
+        help="adapter: InfoNCE on the alignment pairs (default), the fused listwise objective, or both",
+    )
+    train.add_argument(
+        "--stop-on",
+        choices=("paper", "fused"),
+        default=None,
+        help="adapter: early-stop on VALID NDCG@10 of the persona score (paper, default) or the fused score",
+    )
+    train.add_argument(
+        "--interaction-text",
+        choices=("aspects", "review"),
+        default=None,
+        help="the workspace's interaction text form, recorded before training: item summary + kept aspects "
+        "(aspects, the default) or item summary + the user's own review (review); the interaction caches of "
+        "every encoder follow it",
+    )
     train.add_argument(
         "--no-item-negatives",
         action="store_true",
@@ -73,6 +97,10 @@ def run_train(args: argparse.Namespace) -> int:
     from ..workspace import Workspace
 
     ws = Workspace.open(args.workspace)
+    if args.interaction_text:
+        from ..encoder.timeline import set_interaction_text
+
+        set_interaction_text(ws, args.interaction_text)
     mode = "lora" if args.lora else (args.mode or DEFAULT_MODE)
     out = _train_adapter(ws, args) if mode == "adapter" else _train_full(ws, args, lora=mode == "lora")
     out["mode"] = mode
@@ -117,9 +145,14 @@ def _train_adapter(ws, args) -> dict:
         "patience": args.patience,
         "item_negatives": False if args.no_item_negatives else None,
         "symmetric": args.symmetric,
+        "objective": args.objective,
+        "stop_on": args.stop_on,
+        "fused_weight": args.fused_weight,
+        "list_levels": args.list_levels,
     }
     config = load_config(AdapterConfig, section="adapter", path=args.config, overrides=overrides)
     result = train_adapter(ws, config, progress=not args.no_progress)
+    fused = f", CF weight {result.fused_cf:.3f}" if result.fused_cf is not None else ""
     return {
         "pairs": result.pairs,
         "epochs_run": result.epochs_run,
@@ -127,10 +160,14 @@ def _train_adapter(ws, args) -> dict:
         "train_seconds": round(result.seconds, 2),
         "valid_ndcg@10_before": round(result.valid_before, 4),
         "valid_ndcg@10_best": round(result.valid_best, 4),
+        "objective": config.objective,
+        "stop_on": config.stop_on,
+        "training_lists": result.negatives.get("training_lists"),
+        "fused_cf": result.fused_cf,
         "encoder_dir": str(ws.encoder_dir),
-        "summary": f"adapter trained on {result.pairs} pairs in {result.seconds:.1f}s ({result.epochs_run} epochs, "
-        f"best {result.best_epoch}): VALID NDCG@10 {result.valid_before:.4f} -> "
-        f"{result.valid_best:.4f}; saved {ws.encoder_dir}",
+        "summary": f"adapter ({config.objective}) trained on {result.pairs} pairs in {result.seconds:.1f}s "
+        f"({result.epochs_run} epochs, best {result.best_epoch}{fused}): VALID NDCG@10 ({config.stop_on}) "
+        f"{result.valid_before:.4f} -> {result.valid_best:.4f}; saved {ws.encoder_dir}",
     }
 
 

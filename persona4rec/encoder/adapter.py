@@ -16,17 +16,32 @@ The loss is InfoNCE over, per pair, the aligned persona (the positive) against
 The user bias b_u gives every persona a learned offset <b_u, E_persona(p)>, so the encoder can learn
 how often a kind of persona is chosen; W_u^T W_p is a full bilinear form between history and personas.
 
+Objectives (`objective`):
+    "infonce"        the loss above, on the alignment pairs (the default)
+    "fused"          a listwise softmax over the user's own first-stage list at TRAINING positions, each
+                     candidate's logit the fused serving score  (s_i + c * cf_i) / temperature, s_i its best
+                     persona similarity, cf_i the list's min-max CF score, c >= 0 (learned unless
+                     learn_fused_cf is off; serving's fusion weight w corresponds to c / (1 + c)); the
+                     target is the item the user chose. The gradient moves the persona side only where the
+                     CF term alone does not already rank the target first. The lists come from generators
+                     retrained without those positions (encoder/train_lists.py: no VALID or TEST item and
+                     no later train item of the user is ever seen).
+    "infonce+fused"  both, the listwise term weighted by `fused_weight`.
+
 Early stopping and the epoch kept are chosen by NDCG@10 of reranking the VALID candidate lists (the
-test split is never read). The saved model is the base model plus a sentence-transformers Router with
-one Dense + Normalize per side, so `load_encoder(ws.encoder_dir)` loads it and `encode(..., role=...)`
-picks the side.
+test split is never read): by the persona score alone (`stop_on="paper"`) or by the fused score at the
+best fusion weight of the tuning grid (`stop_on="fused"`). The saved model is the base model plus a
+sentence-transformers Router with one Dense + Normalize per side, so `load_encoder(ws.encoder_dir)`
+loads it and `encode(..., role=...)` picks the side.
 """
 
 from __future__ import annotations
 
+import math
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -38,6 +53,16 @@ from ..metrics import mean_ndcg
 from ..offline.records import load_alignment
 from ..offline.schema import persona_key
 from ..workspace import Workspace
+
+if TYPE_CHECKING:
+    from .train_lists import TrainingLists
+
+
+OBJECTIVES = ("infonce", "fused", "infonce+fused")
+STOP_ON = ("paper", "fused")
+# The fusion weights early stopping tries with stop_on="fused": the serving tuner's grid
+# (evaluation.tuning.FUSION_WEIGHTS, a higher layer), 0.0 to 1.0 by 0.1.
+STOP_FUSION_WEIGHTS = tuple(round(0.1 * n, 1) for n in range(11))
 
 
 @dataclass
@@ -55,6 +80,12 @@ class AdapterConfig:
     gamma: float = 0.9
     history_length: int = HISTORY_LENGTH
     generators: tuple[str, ...] = ()  # candidate files for the rank-aware negatives; () = all present
+    objective: str = "infonce"  # "infonce" | "fused" | "infonce+fused" (module notes)
+    fused_weight: float = 1.0  # weight of the fused listwise term beside InfoNCE ("infonce+fused")
+    fused_cf: float = 1.0  # the CF term's (starting) weight c in the fused logit s + c * cf
+    learn_fused_cf: bool = True
+    list_levels: int = 3  # training-list levels 1..k (encoder/train_lists.py)
+    stop_on: str = "paper"  # VALID NDCG@10 that early-stops: "paper" or "fused" (module notes)
     seed: int = 13
 
     def check(self) -> AdapterConfig:
@@ -66,8 +97,19 @@ class AdapterConfig:
             raise ConfigError(f"positive must be 'aligned' or 'item', got {self.positive!r}")
         if self.cf_negatives < 0 or self.patience < 1:
             raise ConfigError("cf_negatives must be >= 0 and patience >= 1")
+        if self.objective not in OBJECTIVES:
+            raise ConfigError(f"objective must be one of {', '.join(OBJECTIVES)}, got {self.objective!r}")
+        if self.stop_on not in STOP_ON:
+            raise ConfigError(f"stop_on must be one of {', '.join(STOP_ON)}, got {self.stop_on!r}")
+        if self.fused_weight <= 0 or self.fused_cf < 0 or self.list_levels < 1:
+            raise ConfigError("fused_weight must be > 0, fused_cf >= 0 and list_levels >= 1")
         decay_weights(1, self.gamma)
         return self
+
+    @property
+    def uses_lists(self) -> bool:
+        """Whether the fused listwise term is trained (it needs lists at training positions)."""
+        return self.objective != "infonce"
 
 
 @dataclass
@@ -95,6 +137,7 @@ class AdapterResult:
     valid_curve: list[float]  # VALID NDCG@10 per epoch (epoch 0 = the untrained identity)
     config: AdapterConfig
     negatives: dict[str, int] = field(default_factory=dict)
+    fused_cf: float | None = None  # the CF weight c the fused listwise term ended with (None: not trained)
 
     @property
     def valid_before(self) -> float:
@@ -128,6 +171,8 @@ class AdapterData:
     valid: dict  # generator -> (histories (V, L), candidate items (V, C), target position (V,))
     item_ids: list[str]
     skipped: dict[str, int]
+    valid_cf: dict = field(default_factory=dict)  # generator -> (V, C) VALID CF scores, min-max per list
+    lists: TrainingLists | None = None  # lists at training positions (the fused objective)
 
     @property
     def dim(self) -> int:
@@ -153,6 +198,9 @@ class AdapterData:
         lists_by_generator = _valid_candidates(ws, config.generators)
         pools_by_user = _first_stage_pools(lists_by_generator, table.item_row)
 
+        def history_rows(user: str, items) -> list[int]:
+            return [users.key_rows[k] for k in (review_key(user, i) for i in items) if k in users.key_rows]
+
         histories, positives, targets, pools = [], [], [], []
         skipped = {"no_history": 0, "unknown_persona": 0}
         for record in load_alignment(ws).values():
@@ -160,8 +208,9 @@ class AdapterData:
             if row is None:
                 skipped["unknown_persona"] += 1
                 continue
-            items = users.timelines.history_before(record.user_id, record.item_id, config.history_length)
-            rows = [users.key_rows[k] for k in (review_key(record.user_id, i) for i in items) if k in users.key_rows]
+            rows = history_rows(
+                record.user_id, users.timelines.history_before(record.user_id, record.item_id, config.history_length)
+            )
             if not rows:
                 skipped["no_history"] += 1
                 continue
@@ -177,7 +226,23 @@ class AdapterData:
         pool_array = np.full((len(pools), width), -1, dtype=np.int64)
         for n, pool in enumerate(pools):
             pool_array[n, : len(pool)] = pool
-        valid = _valid_lists(lists_by_generator, users, table.item_row, config, pad)
+        valid, valid_cf = _valid_lists(lists_by_generator, users, table.item_row, config, pad)
+        lists = None
+        if config.uses_lists:
+            from .train_lists import build_training_lists
+
+            lists = build_training_lists(
+                ws,
+                list(lists_by_generator),
+                config.list_levels,
+                history_rows,
+                table.item_row,
+                config.history_length,
+                pad,
+                users.timelines,
+            )
+            if not len(lists):
+                raise WorkspaceError(f"{ws.root}: no training list holds its target; the fused objective needs some")
         return cls(
             interactions=interactions,
             personas=np.asarray(index.vectors, dtype=np.float32),
@@ -190,6 +255,8 @@ class AdapterData:
             valid=valid,
             item_ids=item_ids,
             skipped=skipped,
+            valid_cf=valid_cf,
+            lists=lists,
         )
 
 
@@ -205,11 +272,11 @@ def _generators_present(ws: Workspace, wanted: Sequence[str]) -> list[str]:
     return [g for g in (wanted or present) if g in present]
 
 
-def _valid_candidates(ws: Workspace, generators: Sequence[str]) -> dict[str, tuple[list[str], list[list[str]]]]:
-    """generator -> (users, VALID candidate lists in CF order), read once for pools and validation."""
+def _valid_candidates(ws: Workspace, generators: Sequence[str]) -> dict[str, tuple[list, list, list]]:
+    """generator -> (users, VALID candidate lists in CF order, CF scores), read once for pools and validation."""
     from ..candidates.generate import candidate_lists
 
-    return {g: candidate_lists(ws, g, "valid")[:2] for g in _generators_present(ws, generators)}
+    return {g: candidate_lists(ws, g, "valid") for g in _generators_present(ws, generators)}
 
 
 def _first_stage_pools(lists_by_generator: dict, item_row: dict[str, int]) -> dict[str, list[int]]:
@@ -219,7 +286,7 @@ def _first_stage_pools(lists_by_generator: dict, item_row: dict[str, int]) -> di
     exactly the plausible items the reranker will have to separate from the real next choice. They may
     hold a later positive (the valid or test target) as a false negative: no label is used to remove it."""
     pools: dict[str, list[int]] = {}
-    for users, lists in lists_by_generator.values():
+    for users, lists, _ in lists_by_generator.values():
         for user, items in zip(users, lists):
             pool = pools.setdefault(user, [])
             for row in (item_row.get(i) for i in items):
@@ -228,27 +295,36 @@ def _first_stage_pools(lists_by_generator: dict, item_row: dict[str, int]) -> di
     return pools
 
 
-def _valid_lists(lists_by_generator: dict, users, item_row: dict[str, int], config: AdapterConfig, pad: int) -> dict:
-    """Per generator, the VALID lists as arrays: history rows, candidate item indexes, target position."""
+def _valid_lists(
+    lists_by_generator: dict, users, item_row: dict[str, int], config: AdapterConfig, pad: int
+) -> tuple[dict, dict]:
+    """Per generator, the VALID lists as arrays: (history rows, candidate item indexes, target position),
+    and beside them the lists' CF scores min-max scaled (0 on padding)."""
+    from .train_lists import minmax
+
     unknown = len(item_row)
-    out = {}
-    for generator, (list_users, lists) in lists_by_generator.items():
-        hist, cands, where = [], [], []
-        for user, items in zip(list_users, lists):
+    out, out_cf = {}, {}
+    for generator, (list_users, lists, scores) in lists_by_generator.items():
+        hist, cands, cf, where = [], [], [], []
+        for user, items, values in zip(list_users, lists, scores):
             target = users.timelines.target(user, "valid")
             rows = users.history_rows(user, "valid")
             if target is None or not rows:
                 continue
             hist.append(_padded(rows, config.history_length, pad))
             cands.append([item_row.get(i, unknown) for i in items])
+            cf.append(minmax(values))
             where.append(items.index(target) if target in items else -1)
         if hist:
             width = max(len(c) for c in cands)
             cand_array = np.full((len(cands), width), unknown, dtype=np.int64)
-            for n, c in enumerate(cands):
+            cf_array = np.zeros((len(cands), width), dtype=np.float32)
+            for n, (c, s) in enumerate(zip(cands, cf)):
                 cand_array[n, : len(c)] = c
+                cf_array[n, : len(s)] = s
             out[generator] = (np.stack(hist), cand_array, np.asarray(where))
-    return out
+            out_cf[generator] = cf_array
+    return out, out_cf
 
 
 # -- training -------------------------------------------------------------------------------------
@@ -272,6 +348,10 @@ class _Adapter:
             self.persona_w = torch.nn.Parameter(eye.clone())
             self.persona_b = torch.nn.Parameter(torch.zeros(d))
             params = [self.user_w, self.user_b, self.persona_w, self.persona_b]
+        # c of the fused logit s + c * cf, kept positive as exp(log c); c = 0 stays 0
+        self.log_cf = torch.nn.Parameter(torch.tensor(math.log(max(config.fused_cf, 1e-12))))
+        if config.uses_lists and config.learn_fused_cf and config.fused_cf > 0:
+            params = [*params, self.log_cf]
         self.params, self.eye = params, eye
         self.optimizer = torch.optim.Adam(params, lr=config.lr)
         self.X = torch.from_numpy(data.interactions)
@@ -297,6 +377,27 @@ class _Adapter:
         return sims.max(dim=2).values
 
     def loss(self, idx: np.ndarray):
+        """InfoNCE on the alignment pairs `idx`, plus the pull towards the identity."""
+        return self.infonce(idx) + self.decay()
+
+    def decay(self):
+        if not self.config.weight_decay:
+            return 0
+        return self.config.weight_decay * sum(((p - self.eye) ** 2).sum() for p in (self.user_w, self.persona_w))
+
+    def cf_weight(self):
+        return self.log_cf.exp() if self.config.fused_cf > 0 else self.log_cf.new_zeros(())
+
+    def list_loss(self, idx: np.ndarray):
+        """The fused listwise term on training lists `idx`: softmax over each list of (s + c * cf) / T."""
+        torch, lists = self.torch, self.data.lists
+        users = self.user_vectors(torch.from_numpy(lists.histories[idx]))
+        persona = self.item_scores(users @ self.persona_vectors().T, torch.from_numpy(lists.candidates[idx]))
+        # -inf (padding, an item without personas) stays -inf: such a candidate ranks last, as served
+        logits = (persona + self.cf_weight() * torch.from_numpy(lists.cf[idx])) / self.config.temperature
+        return torch.nn.functional.cross_entropy(logits, torch.from_numpy(lists.target[idx]))
+
+    def infonce(self, idx: np.ndarray):
         torch, data, config = self.torch, self.data, self.config
         users = self.user_vectors(torch.from_numpy(data.histories[idx]))
         personas = self.persona_vectors()
@@ -321,12 +422,16 @@ class _Adapter:
             sims = all_sims.gather(1, slots.clamp(min=0))
             logits.append(sims.masked_fill((slots < 0) | (slots == positives[:, None]), float("-inf")))
         logits = torch.cat(logits, dim=1) / config.temperature
-        loss = torch.nn.functional.cross_entropy(logits, torch.zeros(len(idx), dtype=torch.long))
-        decay = sum(((p - self.eye) ** 2).sum() for p in (self.user_w, self.persona_w)) if config.weight_decay else 0
-        return loss + config.weight_decay * decay
+        return torch.nn.functional.cross_entropy(logits, torch.zeros(len(idx), dtype=torch.long))
 
-    def step(self, idx: np.ndarray) -> float:
-        loss = self.loss(idx)
+    def step(self, pairs: np.ndarray | None, lists: np.ndarray | None = None) -> float:
+        """One optimiser step on a batch of alignment pairs and/or training lists (either may be None)."""
+        loss = self.decay()
+        if pairs is not None:
+            loss = loss + self.infonce(pairs)
+        if lists is not None and len(lists):
+            weight = self.config.fused_weight if pairs is not None else 1.0
+            loss = loss + weight * self.list_loss(lists)
         self.optimizer.zero_grad()
         loss.backward()
         self.optimizer.step()
@@ -338,21 +443,35 @@ class _Adapter:
 
 
 def valid_ndcg(data: AdapterData, weights: AdapterWeights, config: AdapterConfig) -> float:
-    """Mean NDCG@10 over the VALID lists of every generator, reranked by max-over-personas."""
+    """Mean NDCG@10 over the VALID lists of every generator, reranked by max-over-personas (stop_on
+    "paper") or by the fused score (1 - w) * persona + w * cf at the best w of STOP_FUSION_WEIGHTS
+    for each generator (stop_on "fused")."""
     if not data.valid:
         return float("nan")
     # The last row stays the zero padding row, so padded history slots add nothing to the decayed sum.
     X = np.vstack([weights.users(data.interactions[:-1]), np.zeros((1, data.dim), dtype=np.float32)])
     Y = weights.personas(data.personas)
     values = []
-    for histories, cands, where in data.valid.values():
+    for generator, (histories, cands, where) in data.valid.items():
         users = _normalise(decayed_sum(X[histories], config.gamma))
         slots = data.item_slots[cands]  # (V, C, P)
         all_sims = users @ Y.T  # (V, M)
         sims = np.take_along_axis(all_sims, np.maximum(slots, 0).reshape(len(users), -1), axis=1).reshape(slots.shape)
         sims[slots < 0] = -np.inf
-        values.append(_ndcg_at_10(sims.max(axis=2), where))
+        persona = sims.max(axis=2)
+        if config.stop_on == "fused" and generator in data.valid_cf:
+            values.append(
+                max(_ndcg_at_10(fused_score(persona, data.valid_cf[generator], w), where) for w in STOP_FUSION_WEIGHTS)
+            )
+        else:
+            values.append(_ndcg_at_10(persona, where))
     return float(np.mean(values))
+
+
+def fused_score(persona: np.ndarray, cf: np.ndarray, weight: float) -> np.ndarray:
+    """(1 - w) * persona + w * cf as the reranker fuses them; an item without personas (-inf) stays last."""
+    known = np.isfinite(persona)
+    return np.where(known, (1.0 - weight) * np.where(known, persona, 0.0) + weight * cf, -np.inf)
 
 
 def _ndcg_at_10(scores: np.ndarray, where: np.ndarray) -> float:
@@ -388,9 +507,7 @@ def _fit_adapter(data: AdapterData, config: AdapterConfig, progress: bool) -> Ad
     bar = tqdm(range(1, config.epochs + 1), desc="train adapter", disable=not progress)
     n = len(data.positives)
     for epoch in bar:
-        order = rng.permutation(n)
-        batches = [order[s : s + config.batch_size] for s in range(0, n, config.batch_size)]
-        loss_curve.append(float(np.mean([model.step(b) for b in batches if len(b) >= 2])))
+        loss_curve.append(float(np.mean([model.step(pairs, lists) for pairs, lists in _batches(data, config, rng)])))
         score = valid_ndcg(data, model.weights_now(), config)
         valid_curve.append(score)
         bar.set_postfix(loss=f"{loss_curve[-1]:.3f}", valid=f"{score:.4f}")
@@ -401,6 +518,8 @@ def _fit_adapter(data: AdapterData, config: AdapterConfig, progress: bool) -> Ad
             if stale >= config.patience:
                 break
     negatives = {"cf_pool_mean": float((data.pools >= 0).sum(axis=1).mean()) if config.cf_negatives else 0.0}
+    if config.uses_lists:
+        negatives["training_lists"] = len(data.lists)
     return AdapterResult(
         weights=best,
         pairs=n,
@@ -411,7 +530,25 @@ def _fit_adapter(data: AdapterData, config: AdapterConfig, progress: bool) -> Ad
         valid_curve=valid_curve,
         config=config,
         negatives=negatives,
+        fused_cf=float(model.cf_weight().detach()) if config.uses_lists else None,
     )
+
+
+def _batches(data: AdapterData, config: AdapterConfig, rng) -> Iterator[tuple[np.ndarray | None, np.ndarray | None]]:
+    """One epoch's (pairs, lists) batches: pairs only (infonce), lists only (fused), or each pair batch with
+    an equal share of the training lists (infonce+fused), all in a fresh random order."""
+    size = config.batch_size
+    if config.objective == "fused":
+        order = rng.permutation(len(data.lists))
+        yield from ((None, order[s : s + size]) for s in range(0, len(order), size))
+        return
+    order = rng.permutation(len(data.positives))
+    pair_batches = [b for b in (order[s : s + size] for s in range(0, len(order), size)) if len(b) >= 2]
+    if not config.uses_lists:
+        yield from ((b, None) for b in pair_batches)
+        return
+    list_order = rng.permutation(len(data.lists))
+    yield from zip(pair_batches, np.array_split(list_order, len(pair_batches)))
 
 
 # -- saving: base model + Router(query: Dense, Normalize; document: Dense, Normalize) --------------
@@ -480,7 +617,7 @@ def save_adapter(
     from ..io import atomic_dir
     from .selection import choose_encoder
     from .timeline import Timelines, interaction_texts
-    from .user import InteractionCache
+    from .user import InteractionCache, text_hash
 
     vanilla = choose_encoder(ws, "vanilla")
     base_cache = InteractionCache(ws, vanilla)
@@ -489,8 +626,11 @@ def save_adapter(
     base_index = open_index(ws, "multi", vanilla)
     texts = interaction_texts(ws, Timelines.from_workspace(ws).history_pairs())
     known = dict(zip(base_index.entries["text"], np.asarray(base_index.vectors)))
-    row_of = base_cache.row_of()
-    known.update({texts[k]: base_cache.vectors[row_of[k]] for k in texts if k in row_of})
+    row_of, made_from = base_cache.row_of(), dict(zip(base_cache.keys, base_cache.hashes))
+    # only vectors of the very text the workspace now gives (its interaction text form may have changed)
+    known.update(
+        {texts[k]: base_cache.vectors[row_of[k]] for k in texts if k in row_of and made_from[k] == text_hash(texts[k])}
+    )
 
     with atomic_dir(ws.encoder_dir) as staging:
         adapter_model(base, weights).save(str(staging))
@@ -526,6 +666,7 @@ def train_adapter(
     slot's caches (interactions and `index_variants`) and reports/loss_curve.json; stage "encoder"."""
     from ..config import to_dict
     from ..io import write_json
+    from .timeline import workspace_interaction_text
 
     config = (config or AdapterConfig()).check()
     with ws.stage("encoder", mode="adapter", **to_dict(config)) as info:
@@ -539,6 +680,8 @@ def train_adapter(
                 "epoch_mean_loss": result.loss_curve,
                 "valid_ndcg@10": result.valid_curve,
                 "best_epoch": result.best_epoch,
+                "stop_on": config.stop_on,
+                "fused_cf": result.fused_cf,
                 "config": to_dict(config),
             },
         )
@@ -552,4 +695,7 @@ def train_adapter(
             valid_ndcg_best=round(result.valid_best, 5),
             counts={"pairs": result.pairs, "epochs": result.epochs_run},
         )
+        info.update(interaction_text=workspace_interaction_text(ws))
+        if data.lists is not None:
+            info.update(training_lists=data.lists.counts, fused_cf=result.fused_cf)
     return result

@@ -16,7 +16,13 @@ from ..data.tables import item_titles
 from ..errors import ConfigError, WorkspaceError
 from ..offline.records import load_aspects, load_summaries
 from ..workspace import Workspace
-from .texts import interaction_text
+from .texts import (
+    DEFAULT_INTERACTION_TEXT,
+    INTERACTION_TEXT_FIELD,
+    check_interaction_text,
+    interaction_text,
+    review_text,
+)
 
 
 @dataclass
@@ -99,13 +105,25 @@ class Timelines:
         return [(u, i) for u, line in self.by_user.items() for i, s in zip(line.items, line.splits) if s in before_test]
 
 
-def interaction_texts(ws: Workspace, pairs: list[tuple[str, str]]) -> dict[str, str]:
-    """Text of each interaction (user, item), by review key "user|item": the item summary plus the kept
-    aspects of that user's review.
+def workspace_interaction_text(ws: Workspace) -> str:
+    """The workspace's interaction text form (encoder/texts.py): its manifest field, else the default."""
+    manifest = ws.manifest() if ws.manifest_path.exists() else {}
+    return check_interaction_text(manifest.get(INTERACTION_TEXT_FIELD) or DEFAULT_INTERACTION_TEXT)
+
+
+def set_interaction_text(ws: Workspace, form: str) -> None:
+    """Record the workspace's interaction text form; every slot's interaction cache follows it on next use."""
+    ws.update_manifest(**{INTERACTION_TEXT_FIELD: check_interaction_text(form)})
+
+
+def interaction_texts(ws: Workspace, pairs: list[tuple[str, str]], form: str | None = None) -> dict[str, str]:
+    """Text of each interaction (user, item), by review key "user|item", in `form` (None: the workspace's):
+    the item summary plus the kept aspects of that user's review ("aspects") or the review itself ("review").
 
     An item with no summary record falls back to its title from data/items.parquet (then its id)."""
     import pandas as pd
 
+    form = check_interaction_text(form or workspace_interaction_text(ws))
     summaries = {k: r.summary for k, r in load_summaries(ws).items()}
     aspects = load_aspects(ws)
     missing = {item_id for _, item_id in pairs} - set(summaries)
@@ -113,11 +131,27 @@ def interaction_texts(ws: Workspace, pairs: list[tuple[str, str]]) -> dict[str, 
         items = pd.read_parquet(ws.data_dir / "items.parquet", columns=["item_id", "title"])
         titles = item_titles(items)
         summaries.update({i: titles.get(i) or i for i in missing})
+    reviews = _review_texts(ws) if form == "review" else None
     texts = {}
     for user_id, item_id in pairs:
         key = review_key(user_id, item_id)
         record = aspects.get(key)
         texts[key] = interaction_text(
-            summaries[item_id], record.aspects if record is not None and record.kept else None
+            summaries[item_id],
+            record.aspects if record is not None and record.kept else None,
+            reviews.get(key, "") if reviews is not None else None,
         )
     return texts
+
+
+def _review_texts(ws: Workspace) -> dict[str, str]:
+    """review key -> "title. text" of every review in data/reviews.parquet."""
+    import pandas as pd
+
+    from ..offline.text import as_text
+
+    frame = pd.read_parquet(ws.data_dir / "reviews.parquet", columns=["user_id", "item_id", "title", "text"])
+    return {
+        review_key(str(u), str(i)): review_text(as_text(t), as_text(x))
+        for u, i, t, x in zip(frame["user_id"], frame["item_id"], frame["title"], frame["text"])
+    }

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import math
 from collections.abc import Callable, Sequence
 
 import numpy as np
@@ -136,6 +137,8 @@ class UserEncoder:
         self.timelines, self.vectors, self.key_rows = timelines, vectors, key_rows
         self.gamma, self.history_length = gamma, history_length
         self.dim = int(vectors.shape[1]) if vectors.ndim == 2 and vectors.shape[1] else 0
+        # decay_weights(n, gamma) for every history length, computed once: an online request then only sums
+        self._weights = [decay_weights(n, gamma) for n in range(history_length + 1)]
 
     @classmethod
     def from_workspace(
@@ -171,7 +174,13 @@ class UserEncoder:
         rows = self.history_rows(user_id, split)
         if not rows:
             return np.zeros(self.dim, dtype=np.float32)
-        return weighted_user_vector(self.vectors[rows], self.gamma)
+        return self._weighted(rows)
+
+    def _weighted(self, rows: list[int]) -> np.ndarray:
+        """weighted_user_vector(self.vectors[rows], gamma), the same floats, with the weights precomputed."""
+        vec = self._weights[len(rows)] @ self.vectors.take(rows, axis=0)  # decayed_sum (take: no list indexing)
+        norm = math.sqrt(vec @ vec)  # = np.linalg.norm: a float64 square root rounds to the float32 one
+        return vec / norm if norm > 0 else vec
 
     def embed_before(self, user_id: str, item_id: str) -> np.ndarray:
         """e_u at the time of a TRAIN interaction (its history strictly before it), as training sees it."""
@@ -184,5 +193,7 @@ class UserEncoder:
     def embed_many(self, user_ids: Sequence[str], split: str = "test") -> np.ndarray:
         out = np.zeros((len(user_ids), self.dim), dtype=np.float32)
         for n, user_id in enumerate(user_ids):
-            out[n] = self.embed(user_id, split)
+            rows = self.history_rows(user_id, split)
+            if rows:  # else it stays zeros, as embed gives
+                out[n] = self._weighted(rows)
         return out

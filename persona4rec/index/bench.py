@@ -9,12 +9,29 @@ as configured by the environment; report the machine with them.
 
 from __future__ import annotations
 
+import contextlib
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 import numpy as np
 
-from .scoring import PaddedPersonaTable
+from .scoring import PaddedPersonaTable, inner_products_by_row
+
+
+@contextlib.contextmanager
+def single_threaded(threads: int = 1) -> Iterator[None]:
+    """Run numpy's BLAS and FAISS's OpenMP on `threads` threads: one online request is served by one core,
+    and on a shared machine multi-threaded single queries mostly measure OpenMP spin-waiting."""
+    import faiss
+    from threadpoolctl import threadpool_limits
+
+    previous = faiss.omp_get_max_threads()
+    faiss.omp_set_num_threads(threads)
+    try:
+        with threadpool_limits(limits=threads):
+            yield
+    finally:
+        faiss.omp_set_num_threads(previous)
 
 
 def unit_vectors(n: int, dim: int, rng: np.random.Generator, chunk: int = 100_000) -> np.ndarray:
@@ -103,15 +120,31 @@ def benchmark_reranker(
     split: str = "test",
     batch_sizes: Sequence[int] = (1, 10, 100, 1000),
 ) -> dict:
-    """End-to-end timing of a real Reranker: `rerank` (with explanation objects) per single request, and
-    `rank_ids_many` (user vectors from the cache + scoring + sort) amortised per user in batches."""
-    reranker.rerank(user_ids[0], candidate_lists[0], split)  # warm-up
-    samples = []
-    for user, cands in zip(user_ids, candidate_lists):
-        t0 = time.perf_counter()
-        reranker.rerank(user, cands, split)
-        samples.append((time.perf_counter() - t0) * 1000)
-    out = {"single_rerank": {"requests": len(samples), **_percentiles(samples)}, "batched_rank_ids": {}}
+    """End-to-end timing of a real Reranker per single request, and `rank_ids_many` (user vectors from the
+    cache + scoring + sort) amortised per user in batches. A single request is timed three ways, since
+    `rerank` makes each RankedItem when it is first read:
+        single_rerank           `rerank`: the list scored and ordered, explanations made on access
+        single_rerank_top1      and the top item's explanation read (persona, persona_scores): what a
+                                response that explains its first recommendation costs
+        single_rerank_all       and every item made with its persona_scores: the cost of explaining all"""
+
+    def top1(ranked):
+        return ranked[0].persona, ranked[0].persona_scores
+
+    def every(ranked):
+        return [item.persona_scores for item in ranked]
+
+    out: dict = {"batched_rank_ids": {}}
+    for name, read in (("single_rerank", None), ("single_rerank_top1", top1), ("single_rerank_all", every)):
+        reranker.rerank(user_ids[0], candidate_lists[0], split)  # warm-up
+        samples = []
+        for user, cands in zip(user_ids, candidate_lists):
+            t0 = time.perf_counter()
+            ranked = reranker.rerank(user, cands, split)
+            if read is not None:
+                read(ranked)
+            samples.append((time.perf_counter() - t0) * 1000)
+        out[name] = {"requests": len(samples), **_percentiles(samples)}
     for batch in batch_sizes:
         if batch > len(user_ids):
             continue
@@ -124,3 +157,29 @@ def benchmark_reranker(
         total_ms = (time.perf_counter() - t0) * 1000 / repeats
         out["batched_rank_ids"][batch] = {"ms_per_batch": total_ms, "ms_per_user": total_ms / batch}
     return out
+
+
+def memory_floor(table: PaddedPersonaTable, rows: np.ndarray, min_seconds: float = 0.05) -> dict:
+    """The memory-traffic floor of scoring candidate lists (rows: (U, C) table rows): the bytes of the
+    candidates' persona vectors a request must read, over the rate at which the scoring kernel itself
+    streams the whole persona matrix (warm, so from the cache level the index lives in). floor_ms is the
+    time no implementation reading those bytes at that rate can beat."""
+    dim = table.dim
+    personas = table.mask[rows].sum(axis=(1, 2))  # real persona rows per request (padding is not read)
+    every_row = np.arange(len(table.vectors), dtype=np.int64)[None, :]
+    probe = np.ones((1, dim), dtype=np.float32) / np.sqrt(dim)
+    inner_products_by_row(probe, table.vectors, every_row)  # warm
+    runs, t0 = 0, time.perf_counter()
+    while time.perf_counter() - t0 < min_seconds or runs < 3:
+        inner_products_by_row(probe, table.vectors, every_row)
+        runs += 1
+    rate = table.vectors.nbytes * runs / (time.perf_counter() - t0)
+    touched = float(personas.mean()) * dim * 4
+    return {
+        "bytes_touched": touched,
+        "bytes_touched_max": int(rows.shape[1] * table.max_personas * dim * 4),
+        "read_bytes_per_s": rate,
+        "floor_ms": touched / rate * 1000,
+        "how": "bytes of the candidates' persona vectors (mean over the requests) / the rate of the scoring "
+        "kernel streaming the whole persona matrix, one thread, warm",
+    }

@@ -77,6 +77,36 @@ class Completion(Generic[M]):
         return self.value is not None
 
 
+class Budget:
+    """--max-cost: what the server has billed and the worst case of the calls in flight. A call whose worst
+    case would take the total past the limit is refused before it is sent. One client owns one by default;
+    the Ray engine (offline/ray_engine.py) hosts one in an actor that every worker's client shares, so the
+    limit holds for the whole run and not per worker."""
+
+    def __init__(self, limit: float | None):
+        self.limit = limit
+        self.spent = 0.0  # USD the server has billed
+        self._reserved = 0.0  # worst-case USD of calls in flight
+        self._lock = threading.Lock()
+
+    def reserve(self, worst: float) -> None:
+        with self._lock:
+            if self.limit is not None and self.spent + self._reserved + worst > self.limit:
+                raise BudgetExceeded(
+                    f"the next call could cost up to ${worst:.6f} (its prompt estimate + a completion of max_tokens); "
+                    f"spent ${self.spent:.6f} of --max-cost ${self.limit:.6f}"
+                )
+            self._reserved += worst
+
+    def release(self, worst: float) -> None:
+        with self._lock:
+            self._reserved -= worst
+
+    def charge(self, cost: float) -> None:
+        with self._lock:
+            self.spent += cost
+
+
 class RequestRejected(Exception):
     """The server refused this one request (a 4xx other than 429): a per-unit failure, not an outage."""
 
@@ -110,18 +140,21 @@ def _strip_fences(text: str) -> str:
 
 class LLMClient:
     def __init__(
-        self, config: LLMConfig, cache: ResponseCache | None = None, *, sleep: Callable[[float], None] = time.sleep
+        self,
+        config: LLMConfig,
+        cache: ResponseCache | None = None,
+        *,
+        sleep: Callable[[float], None] = time.sleep,
+        budget: Budget | None = None,
     ):
         self.config = config
-        self.cache = cache
+        self.cache = cache  # anything with ResponseCache's get/put
+        self.budget = budget if budget is not None else Budget(config.max_cost)
         self.price: Price = price_for(config.model, config.base_url, config.prices)
         self._sleep = sleep
-        self._lock = threading.Lock()
         self._format: str | None = None if config.response_format == "auto" else config.response_format
         self._format_lock = threading.Lock()
         self._openai = None
-        self._spent = 0.0  # USD the server has billed this client
-        self._reserved = 0.0  # worst-case USD of calls in flight
         self._halt = threading.Event()
 
     @property
@@ -130,7 +163,7 @@ class LLMClient:
 
     @property
     def spent_usd(self) -> float:
-        return self._spent
+        return self.budget.spent
 
     @property
     def response_format(self) -> str | None:
@@ -235,34 +268,19 @@ class LLMClient:
             if hit is not None:
                 return hit.raw, Usage(cached_calls=1)
         worst = self.price.cost(estimate_tokens(messages), max_tokens)
-        self._reserve(worst)
+        self.budget.reserve(worst)
         try:
             fmt, usage = self._resolve_format()
             response_format = self._response_format(fmt, schema, logical)
             raw, prompt_tokens, completion_tokens = self._post(messages, params, response_format)
             cost = self.price.cost(prompt_tokens, completion_tokens)
         finally:
-            self._release(worst)
-        with self._lock:
-            self._spent += cost
+            self.budget.release(worst)
+        self.budget.charge(cost)
         if self.cache is not None:
             self.cache.put(key, self.config.model, raw, prompt_tokens, completion_tokens)
         usage.add(Usage(calls=1, prompt_tokens=prompt_tokens, completion_tokens=completion_tokens, cost_usd=cost))
         return raw, usage
-
-    def _reserve(self, worst: float) -> None:
-        limit = self.config.max_cost
-        with self._lock:
-            if limit is not None and self._spent + self._reserved + worst > limit:
-                raise BudgetExceeded(
-                    f"the next call could cost up to ${worst:.6f} (its prompt estimate + a completion of max_tokens); "
-                    f"spent ${self._spent:.6f} of --max-cost ${limit:.6f}"
-                )
-            self._reserved += worst
-
-    def _release(self, worst: float) -> None:
-        with self._lock:
-            self._reserved -= worst
 
     def _response_format(self, fmt: str, schema: type[BaseModel], logical: dict) -> dict:
         if fmt == "json_schema":
@@ -363,8 +381,7 @@ class LLMClient:
             u = response.usage
             pt, ct = int(getattr(u, "prompt_tokens", 0) or 0), int(getattr(u, "completion_tokens", 0) or 0)
             cost = self.price.cost(pt, ct)
-            with self._lock:
-                self._spent += cost
+            self.budget.charge(cost)
             return "json_schema", Usage(calls=1, prompt_tokens=pt, completion_tokens=ct, cost_usd=cost)
         raise LLMUnavailable(
             f"{self.config.base_url} did not answer the format probe after "

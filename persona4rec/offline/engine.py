@@ -3,8 +3,13 @@
 A stage describes itself as a `StageSpec` (its records file, the backend method it calls, how a value
 becomes a record) and a list of `Unit`s (a key and the backend's input). `execute` skips the units whose
 records are already on disk (and, unless `retry_failed=True`, the ones recorded as failed), hands the rest
-to the backend in batches, and appends each batch's records (and failures) at once. A crash, even kill -9,
-therefore loses at most the batch in flight, and a re-run does only the missing units.
+to an engine in batches, and appends each batch's records (and failures) at once, in batch order. A crash,
+even kill -9, therefore loses at most the batches in flight, and a re-run does only the missing units.
+
+Engines differ only in where `batch_results` (a batch's values, the pure part of a stage) runs: `LOCAL`
+runs it here, batch after batch; `offline.ray_engine.RayEngine` maps it over Ray Data batches on a
+cluster's workers. Building units, turning values into records, writing records and failures, skipping
+what is done and stopping cleanly stay here, in the driver, so both write the same files.
 
 Options every backend-driven stage accepts (`**opts`, parsed by `RunOptions.from_opts`):
     batch_size     units per backend call (default: the backend's `batch_size`, else 32)
@@ -12,6 +17,7 @@ Options every backend-driven stage accepts (`**opts`, parsed by `RunOptions.from
     retry_failed   also run units recorded in offline/failures.jsonl
     overwrite      the stage file holds another backend's records: start the stage over (else an error)
     progress       show a tqdm bar (default True)
+    engine         where batches run: None = LOCAL (this process), or a RayEngine
 
 BudgetExceeded / LLMUnavailable stop the stage after every finished unit is persisted; the manifest records
 status "stopped" with the reason, and pending units are NOT recorded as failed.
@@ -21,7 +27,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -34,6 +40,7 @@ from .records import append_records, failures_path, load_failures, read_raw, sta
 from .schema import FailureRecord
 
 DEFAULT_BATCH_SIZE = 32
+BatchOutcome = tuple[list["Unit"], dict[str, UnitResult]]  # a batch and its results by key, as engines yield them
 
 
 # -- the report ------------------------------------------------------------------------------------
@@ -128,6 +135,7 @@ class RunOptions:
     retry_failed: bool = False
     overwrite: bool = False
     progress: bool = True
+    engine: Any = None  # None: LOCAL
 
     @classmethod
     def from_opts(cls, opts: dict[str, Any]) -> RunOptions:
@@ -164,7 +172,7 @@ class Unit:
 class StageSpec:
     name: str  # manifest stage name and records file key
     task: str  # backend.estimate task
-    call: Callable[[list], list]  # backend method over a batch of payloads
+    method: str  # the backend method called over a batch of payloads ("summarize", ...)
     to_record: Callable[[Any, Any], tuple[dict | None, str | None, dict[str, int]]]
     # ^ (payload, value) -> (record, failure reason, count increments)
     local: Callable[[Any], Any] | None = None  # payload -> value without a backend call, or None
@@ -243,9 +251,11 @@ def execute(
         return report
 
     batch_size = opts.batch_size or getattr(backend, "batch_size", None) or DEFAULT_BATCH_SIZE
+    engine = opts.engine or LOCAL
     with ws.stage(spec.name, backend=name, **spec.config) as info:
+        info["engine"] = engine.describe()
         try:
-            _run_batches(ws, backend, spec, pending, batch_size, opts.progress, report)
+            _run_batches(ws, backend, spec, pending, batch_size, opts.progress, report, engine)
         except (BudgetExceeded, LLMUnavailable) as exc:
             report.stopped_reason = f"{type(exc).__name__}: {exc}"
         report.seconds = time.perf_counter() - t0
@@ -259,20 +269,22 @@ def execute(
 
 
 def _run_batches(
-    ws, backend, spec: StageSpec, pending: list[Unit], batch_size: int, progress: bool, report: StageReport
+    ws,
+    backend,
+    spec: StageSpec,
+    pending: list[Unit],
+    batch_size: int,
+    progress: bool,
+    report: StageReport,
+    engine,
 ) -> None:
     from tqdm.auto import tqdm
 
     name = _backend_name(backend)
     out_path = stage_path(ws, spec.name)
+    batches = [pending[start : start + batch_size] for start in range(0, len(pending), batch_size)]
     with tqdm(total=len(pending), desc=spec.name, unit="unit", disable=not progress, leave=False) as bar:
-        for start in range(0, len(pending), batch_size):
-            batch = pending[start : start + batch_size]
-            results = _results_for(spec, batch)
-            remote = [u for u in batch if u.key not in results]
-            if remote:
-                for result in spec.call([u.payload for u in remote]):
-                    results[result.key] = result
+        for batch, results in engine.map_batches(backend, spec, batches):
             records, failures = [], []
             for unit in batch:
                 record, failure = _outcome(spec, unit, results.get(unit.key), name, report)
@@ -306,15 +318,34 @@ def _outcome(
     return record, None
 
 
-def _results_for(spec: StageSpec, batch: list[Unit]) -> dict[str, UnitResult]:
-    """The batch's units a stage answers itself (`spec.local`), without a backend call."""
+def batch_results(backend, method: str, local: Callable[[Any], Any] | None, batch: list[Unit]) -> dict[str, UnitResult]:
+    """One batch's results by unit key: the units the stage answers itself (`local`), the rest from one call
+    of the backend's `method`. What every engine runs per batch, wherever it runs."""
     results = {}
-    if spec.local is not None:
+    if local is not None:
         for unit in batch:
-            value = spec.local(unit.payload)
+            value = local(unit.payload)
             if value is not None:
                 results[unit.key] = UnitResult(key=unit.key, value=value)
+    remote = [u for u in batch if u.key not in results]
+    if remote:
+        for result in getattr(backend, method)([u.payload for u in remote]):
+            results[result.key] = result
     return results
+
+
+class LocalEngine:
+    """Batches run here, one after another, on the driver's backend."""
+
+    def describe(self) -> dict[str, Any]:
+        return {"name": "local"}
+
+    def map_batches(self, backend, spec: StageSpec, batches: list[list[Unit]]) -> Iterator[BatchOutcome]:
+        for batch in batches:
+            yield batch, batch_results(backend, spec.method, spec.local, batch)
+
+
+LOCAL = LocalEngine()
 
 
 def _failure(stage: str, key: str, reason: str, raw: str | None, backend: str) -> dict:

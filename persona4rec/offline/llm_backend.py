@@ -72,12 +72,18 @@ def persona_bounds(request: PersonaRequest) -> tuple[int, int]:
 
 
 class LLMBackend:
-    def __init__(self, ws: Workspace, llm_config: LLMConfig, domain: str = "generic"):
+    def __init__(
+        self, ws: Workspace | None, llm_config: LLMConfig, domain: str = "generic", *, cache=None, budget=None
+    ):
+        """`cache` and `budget` default to the workspace's response cache and a budget of the config's
+        max_cost; a Ray worker, which has no workspace, passes the driver's (offline/ray_engine.py)."""
         load_prompt(domain, "summarize")  # an unknown domain fails here, before any work
         self.ws = ws
         self.config = llm_config
         self.domain = domain
-        self.client = LLMClient(llm_config, ResponseCache(ws.llm_cache_path))
+        if cache is None:
+            cache = ResponseCache(ws.llm_cache_path)
+        self.client = LLMClient(llm_config, cache, budget=budget)
         self.name = self.client.name
         self.batch_size = 4 * llm_config.concurrency
 

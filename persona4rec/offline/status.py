@@ -1,9 +1,10 @@
 """`persona4rec offline status WS`: what the offline stages have made, checked, in one screen.
 
 For each stage: its manifest status, the backend labels on its records, records and open failures, the
-LLM cost it recorded. Then the checks a user (and the issue's "done") cares about: every record parses
-under the stage's schema (the loaders validate each one), how many personas each item has (1-7 allowed),
-which items are summary-only, and how much of the train split the alignment covers.
+LLM cost it recorded, the engine its last run used (local, or ray with its workers). Then the checks a
+user (and the issue's "done") cares about: every record parses under the stage's schema (the loaders
+validate each one), how many personas each item has (1-7 allowed), which items are summary-only, and how
+much of the train split the alignment covers.
 """
 
 from __future__ import annotations
@@ -36,9 +37,17 @@ def _stage_rows(ws: Workspace) -> list[dict[str, Any]]:
                 "backends": dict(backends),
                 "seconds": info.get("seconds"),
                 "cost_usd": (info.get("usage") or {}).get("cost_usd", 0.0),
+                "engine": _engine_label(info.get("engine")),
             }
         )
     return rows
+
+
+def _engine_label(engine: dict | None) -> str | None:
+    """ "local", "ray x2" (two workers), or None for a stage without a backend or never run."""
+    if not engine:
+        return None
+    return f"ray x{engine.get('workers')}" if engine.get("name") == "ray" else engine.get("name")
 
 
 def _persona_check(records: dict | None, items: set[str]) -> dict[str, Any] | None:
@@ -105,14 +114,14 @@ def status_lines(status: dict[str, Any]) -> list[str]:
     # seconds and cost are the stage's LAST run (a resumed run that found everything done shows ~0)
     lines = [
         f"workspace {status['workspace']}",
-        f"{'stage':<16} {'status':<9} {'records':>8} {'failed':>7} {'last s':>8} {'cost $':>8}  backend",
+        f"{'stage':<16} {'status':<9} {'records':>8} {'failed':>7} {'last s':>8} {'cost $':>8} {'engine':<8} backend",
     ]
     for r in status["stages"]:
         seconds = f"{r['seconds']:.1f}" if r["seconds"] is not None else "-"
         backends = ", ".join(f"{b} ({n})" if len(r["backends"]) > 1 else b for b, n in r["backends"].items()) or "-"
         lines.append(
             f"{r['stage']:<16} {r['status']:<9} {r['records']:>8,} {r['failures_open']:>7} "
-            f"{seconds:>8} {r['cost_usd']:>8.4f}  {backends}"
+            f"{seconds:>8} {r['cost_usd']:>8.4f} {r['engine'] or '-':<8} {backends}"
         )
     for name in ("personas", "personas_single"):
         p = status[name]

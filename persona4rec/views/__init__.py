@@ -4,6 +4,8 @@
     workspaces  finding built workspaces, what each has built, the command that builds what is missing
     catalogue   one workspace's tables and offline records, loaded once
     explore     a user's history and their reranked candidates with the winning personas
+    match       why a persona matches a user: the profile items' shares of the score, the nearest sentences
+    importing   the New workspace page: previews, uploads, the import and the build's progress
     items       an item's summary, personas and the review aspects each persona grew from
     compare     single- vs multi-persona rankings; the evaluation reports as tables
     studies     the study systems a workspace offers, building its examples (annotation/examples.py), history

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from ...workspace import Workspace
-from .ablations import cf_only_learned, index_ablations, negatives_ablation
+from .ablations import cf_only_learned, index_ablations, negatives_ablation, objective_ablation
 from .config import BenchConfig
 from .inputs import encoder_label
 from .rows import AccuracyGrid, row_label
@@ -34,6 +34,7 @@ def accuracy(
         cf_only_learned(grid, primary, say)
     if encoder_label(ws, primary_encoder) == "adapter" and config.negatives_ablation:
         negatives_ablation(grid, primary, say)
+        objective_ablation(grid, primary, say)
     index_ablations(grid, primary_encoder, primary, say)
     grid.compare_with_best_cf()
     grid.serving = [dict(c.__dict__) for c in serving]

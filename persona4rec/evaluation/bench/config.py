@@ -30,6 +30,7 @@ class BenchConfig:
     learned: bool = True  # the learned ranker rows (and the CF-only learned baseline)
     ltr_folds: int = 5  # cross-validation folds on VALID for the learned ranker
     negatives_ablation: bool = True  # adapter retrained without each kind of negative
+    only: tuple[str, ...] = ()  # () = everything; else some of timing.PARTS, measured alone (`--only`)
 
     @classmethod
     def quick_config(cls, **changes) -> BenchConfig:
@@ -40,9 +41,9 @@ class BenchConfig:
             synthetic_items=300,
             retrieval_sizes=(2_000,),
             retrieval_queries=10,
-            hnsw_m=8,
-            hnsw_ef_construction=20,
-            hnsw_ef_search=16,
+            retrieval_k=10,
+            retrieval_excluded=2,
+            retrieval_projected_sizes=(),
         )
         base = dict(
             quick=True,
@@ -63,6 +64,11 @@ class BenchConfig:
             raise ConfigError(f"--ks must be positive integers, got {self.ks}")
         if 10 not in self.ks:
             raise ConfigError("--ks must include 10 (segments, tuning and significance are reported @10)")
+        from .timing import PARTS
+
+        unknown = set(self.only) - set(PARTS)
+        if unknown:
+            raise ConfigError(f"--only takes {', '.join(PARTS)}; got {', '.join(sorted(unknown))}")
 
     def learned_ranker_grid(self):
         """The learned ranker's hyperparameter grid: one small config in quick mode, else None (the default grid)."""

@@ -19,12 +19,20 @@ def bench_figures(accuracy_frame, latency: dict) -> dict[str, list]:
         barmode="group",
         title="NDCG@10 on test: generators and rerankers",
     )
-    figs: dict[str, list] = {"accuracy": [("ndcg10", ndcg)], "latency": []}
-    figs["latency"].append(("latency-vs-batch", _latency_by_batch(latency)))
-    figs["latency"].append(("latency-vs-candidates", _latency_by_candidates(latency)))
+    return {"accuracy": [("ndcg10", ndcg)], "latency": latency_figures(latency)}
+
+
+def latency_figures(latency: dict) -> list:
+    """(name, figure) of the latency section: against batch size, candidate-set size, catalogue size, and
+    the recall/latency curve of full-catalogue retrieval."""
+    figures = [
+        ("latency-vs-batch", _latency_by_batch(latency)),
+        ("latency-vs-candidates", _latency_by_candidates(latency)),
+    ]
     if latency.get("retrieval"):
-        figs["latency"].append(("retrieval", _retrieval(latency["retrieval"])))
-    return figs
+        figures.append(("retrieval", _retrieval(latency["retrieval"])))
+        figures.append(("retrieval-curve", _retrieval_curve(latency["retrieval"])))
+    return figures
 
 
 def _line(points: dict, value, name: str):
@@ -78,13 +86,38 @@ def _retrieval(retrieval: dict):
     import plotly.graph_objects as go
 
     figure = go.Figure()
-    for key, name in (("flat_ms_per_query", "flat"), ("hnsw_ms_per_query", "HNSW")):
+    for key, name in (("flat_ms_per_query", "exhaustive (flat) scan"), ("p50_ms", "chosen index, p50")):
         figure.add_trace(_line(retrieval, lambda v, key=key: v[key], name))
     figure.update_layout(
-        title="Full-catalogue retrieval latency per query",
+        title="Full-catalogue retrieval latency per query (one thread)",
         xaxis_type="log",
         yaxis_type="log",
         xaxis_title="persona vectors",
         yaxis_title="ms per query",
+    )
+    return figure
+
+
+def _retrieval_curve(retrieval: dict):
+    """Recall@k of items against exact search vs p50 latency, one line per catalogue size (over nprobe)."""
+    import plotly.graph_objects as go
+
+    figure = go.Figure()
+    for n, record in retrieval.items():
+        curve = record.get("curve") or []
+        figure.add_trace(
+            go.Scatter(
+                x=[p["p50_ms"] for p in curve],
+                y=[p["recall"] for p in curve],
+                text=[f"nprobe {p['nprobe']}" for p in curve],
+                mode="lines+markers",
+                name=f"{int(n):,} personas ({record.get('index')})",
+            )
+        )
+    figure.update_layout(
+        title="Retrieval: recall of items against exact search vs latency, over nprobe",
+        xaxis_type="log",
+        xaxis_title="p50 ms per query",
+        yaxis_title="recall@k",
     )
     return figure

@@ -34,12 +34,29 @@ def write_bench_report(ws: Workspace, tables: dict, latency_tabs: dict, metrics:
         ReportSection(
             key="bench-latency",
             title="Bench: latency and scale (Table 7, Figure 4)",
-            text=f"Machine: {metrics['latency'].get('machine')}. In process, warm; see reports/latency.json.",
+            text=latency_note(metrics["latency"]),
             tables=list(latency_tabs.items()),
             figures=figures["latency"],
         ),
     ]
     return write_report(ws, sections)
+
+
+def latency_note(latency: dict) -> str:
+    """The latency section's paragraph: where it was measured, and how the retrieval vectors were made."""
+    text = f"Machine: {latency.get('machine')}. In process, warm; see reports/latency.json."
+    retrieval = next((r for r in (latency.get("retrieval") or {}).values() if "fitted_to" in r), None)
+    if retrieval:
+        fitted = retrieval["fitted_to"]
+        text += (
+            f" Retrieval: personas sampled from a model fitted to {fitted['personas']:,} persona vectors of "
+            f"{fitted['index']} (persona4rec/index/synthetic.py: each synthetic item a smoothed copy of a real "
+            "one, same persona count, distance from the mean and within-item spread, new directions drawn from "
+            "the real between- and within-item covariances); the workspace's test users as queries, each "
+            f"excluding {retrieval['excluded_per_query']} of its 50 nearest items; nprobe tuned on other users' "
+            f"valid-split vectors for recall@{retrieval['k']} >= {retrieval['target_recall']}."
+        )
+    return text
 
 
 def tuning_text(tuning: dict) -> str:

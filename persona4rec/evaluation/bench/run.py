@@ -14,9 +14,9 @@ from .config import BenchConfig, BenchResult
 from .figures import bench_figures
 from .inputs import ensure_inputs
 from .listwise import llm_baseline
-from .report import json_records, jsonable, tuning_text, write_bench_report
+from .report import json_records, jsonable, latency_note, tuning_text, write_bench_report
 from .tables import build_tables, latency_tables
-from .timing import measure_latency
+from .timing import measure_latency, measure_parts
 
 log = logging.getLogger(__name__)
 
@@ -27,6 +27,8 @@ def run_bench(ws: Workspace, config: BenchConfig | None = None, say: Callable[[s
 
     config = config or BenchConfig()
     config.validate()
+    if config.only:
+        return run_parts(ws, config, say)
     started = time.perf_counter()
     encoders = ensure_inputs(ws, config, say)
     grid, tuning, primary = accuracy(ws, config, encoders, say)
@@ -76,3 +78,27 @@ def run_bench(ws: Workspace, config: BenchConfig | None = None, say: Callable[[s
         report_path=str(report),
         tables={**tables, **latency_tabs},
     )
+
+
+def run_parts(ws: Workspace, config: BenchConfig, say: Callable[[str], None]) -> BenchResult:
+    """`bench --only ...`: just those latency parts, merged into latency.json and the report's latency
+    section (the accuracy tables and sections are left as they are)."""
+    import pandas as pd
+
+    from ..report import ReportSection, write_report
+    from .figures import latency_figures
+
+    latency = measure_parts(ws, config, say)
+    write_json(ws.reports_dir / "latency.json", latency)
+    llm = latency.get("llm_listwise", {})
+    tables = latency_tables(latency, llm)
+    section = ReportSection(
+        key="bench-latency",
+        title="Bench: latency and scale (Table 7, Figure 4)",
+        text=latency_note(latency),
+        tables=list(tables.items()),
+        figures=latency_figures(latency),
+    )
+    report = write_report(ws, [section])
+    empty = pd.DataFrame()
+    return BenchResult(empty, empty, {}, latency, llm, [], str(report), tables)

@@ -98,7 +98,7 @@ def run_alignment(
     spec = StageSpec(
         "alignment",
         "align",
-        backend.align,
+        "align",
         _to_record,
         local=_single_persona_choice,
         config={"users": users, "items": items, "history_length": history_length},

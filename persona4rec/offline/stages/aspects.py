@@ -52,5 +52,5 @@ def run_aspects(ws: Workspace, backend, *, items: int | None = None, users: int 
         ).model_dump()
         return record, None, {"dropped": 0 if kept else 1}
 
-    spec = StageSpec("aspects", "aspects", backend.extract_aspects, to_record, config={"items": items, "users": users})
+    spec = StageSpec("aspects", "aspects", "extract_aspects", to_record, config={"items": items, "users": users})
     return execute(ws, backend, spec, units, options, {"textless_reviews": textless} if textless else None)

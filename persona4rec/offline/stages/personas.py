@@ -152,7 +152,7 @@ def run_personas(
     spec = StageSpec(
         name,
         "personas",
-        backend.generate_personas,
+        "generate_personas",
         to_record,
         local=local,
         config={"items": items, "max_personas": max_personas, "single": single},

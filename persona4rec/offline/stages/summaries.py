@@ -87,7 +87,7 @@ def run_summaries(ws: Workspace, backend, *, items: int | None = None, **opts) -
             {},
         )
 
-    spec = StageSpec("summaries", "summarize", backend.summarize, to_record, config={"items": items})
+    spec = StageSpec("summaries", "summarize", "summarize", to_record, config={"items": items})
     sources = [summary_source(u.payload) for u in units]
     notes = {"from_" + s: sources.count(s) for s in SOURCES if sources.count(s)}
     return execute(ws, backend, spec, units, options, notes)
