@@ -10,6 +10,7 @@ Killing the server behind the proxy makes the proxy answer 502, as a dead upstre
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import importlib.metadata
 import importlib.util
@@ -22,7 +23,7 @@ import sys
 import threading
 import time
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -218,6 +219,19 @@ class CountingProxy:
                 self.wfile.write(payload)
 
         return Handler
+
+
+@contextlib.contextmanager
+def server_killed_after(server: LlamaServer, proxy: CountingProxy, answers: int) -> Iterator[None]:
+    """Within the block, the server is killed right after its `answers`-th answered chat (before the client
+    sees that answer); afterwards the hook is removed and a killed server is started again."""
+    proxy.after_response = lambda answered: server.kill() if answered == answers else None
+    try:
+        yield
+    finally:
+        proxy.after_response = None
+        if not server.running:
+            server.start()
 
 
 def _json_or_empty(payload: bytes) -> dict:

@@ -230,3 +230,27 @@ def test_listwise_baseline_against_the_local_llama_server(bench):
     assert summary["prompt_tokens"] > 0 or summary["failed"] == 2
     for user, cands in zip(users[:2], lists[:2]):
         assert sorted(result.rankings[user]) == sorted(cands)  # a permutation of the candidates, always
+
+
+def test_only_parts_are_measured_alone_and_merged_into_latency_json(bench):
+    """`bench --only retrieval --retrieval-sizes N` (the issue's interface) adds the record for N beside the
+    sizes measured before and projects beyond them; `--only latency` re-measures the online path and keeps
+    the retrieval records."""
+    ws = bench["ws"]
+    path = ws.reports_dir / "latency.json"
+    with contextlib.redirect_stdout(io.StringIO()):
+        assert main(["bench", str(ws.root), "--only", "retrieval", "--retrieval-sizes", "25000"]) == 0
+    latency = json.loads(path.read_text())
+    assert set(latency["retrieval"]) == {"2000", "25000"}  # the quick run's record is kept
+    record = latency["retrieval"]["25000"]
+    assert record["index"].startswith("IVF") and record["search_parameter"]["nprobe"] >= 1
+    assert 0.0 <= record["recall_at_100"] <= 1.0 and 0 < record["p50_ms"] <= record["p99_ms"]
+    assert record["build_s"] > 0 and record["bytes_per_persona"] > 0
+    assert latency["retrieval_projection"]["10000000"]["from"] == 25000
+    with contextlib.redirect_stdout(io.StringIO()):
+        assert main(["bench", str(ws.root), "--only", "latency"]) == 0
+    after = json.loads(path.read_text())
+    assert after["retrieval"] == latency["retrieval"]
+    assert after["reranker"]["floor_ms"] > 0 and "1000" in after["reranker"]["batched_rank_ids"]
+    with contextlib.redirect_stdout(io.StringIO()):
+        assert main(["bench", str(ws.root), "--only", "accuracy"]) != 0  # not a part: refused

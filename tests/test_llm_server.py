@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from llm_server import CountingProxy, LlamaServer, find_model, free_port, why_unavailable
+from llm_server import CountingProxy, LlamaServer, find_model, free_port, server_killed_after, why_unavailable
 
 pytestmark = [pytest.mark.llm_server, pytest.mark.slow]
 
@@ -324,13 +324,8 @@ def test_resume_after_the_server_is_killed_mid_stage(llm, tmp_path):
     server, proxy = llm
     ws = tiny_workspace(tmp_path / "ws")
     proxy.reset()
-    proxy.after_response = lambda answered: server.kill() if answered == 3 else None
-    try:
+    with server_killed_after(server, proxy, 3):
         stopped = run_summaries(ws, backend_for(ws, proxy), batch_size=2, progress=False)
-    finally:
-        proxy.after_response = None
-        if not server.running:
-            server.start()
     # Batch 1 (A1, B2) was persisted; C3 was answered (so it is in the cache) when the server died; D4 never was.
     assert stopped.stopped_reason and stopped.stopped_reason.startswith("LLMUnavailable")
     assert ws.stage_info("summaries")["status"] == "stopped"

@@ -277,6 +277,7 @@ def test_ray_engine_writes_the_local_engines_records_with_the_llm_backend(ray_ad
 @pytest.mark.llm_server
 @pytest.mark.slow
 def test_a_stopped_llm_run_resumes_without_asking_twice(ray_address, llm, tmp_path):
+    from llm_server import server_killed_after
     from test_llm_server import ITEMS, backend_for, tiny_workspace
 
     from persona4rec.offline import records as stored
@@ -286,14 +287,8 @@ def test_a_stopped_llm_run_resumes_without_asking_twice(ray_address, llm, tmp_pa
     server, proxy = llm
     ws = tiny_workspace(tmp_path / "ws")
     proxy.reset()
-    proxy.after_response = lambda answered: server.kill() if answered == 3 else None
-    try:
-        with RayEngine(workers=2) as engine:
-            stopped = run_summaries(ws, backend_for(ws, proxy), batch_size=2, engine=engine, progress=False)
-    finally:
-        proxy.after_response = None
-        if not server.running:
-            server.start()
+    with server_killed_after(server, proxy, 3), RayEngine(workers=2) as engine:
+        stopped = run_summaries(ws, backend_for(ws, proxy), batch_size=2, engine=engine, progress=False)
     assert stopped.stopped_reason and stopped.stopped_reason.startswith("LLMUnavailable")
     assert ws.stage_info("summaries")["status"] == "stopped"
     assert stored.load_failures(ws, "summaries") == []  # pending units are not failures

@@ -56,18 +56,20 @@ def online_path(reranker, users, lists, config: BenchConfig, say) -> dict:
     return out
 
 
-def retrieval(reranker, config: BenchConfig, say) -> dict:
-    """Full-catalogue retrieval at each configured size, and the projection beyond the largest one."""
+def retrieval(reranker, config: BenchConfig, say, kept: dict | None = None) -> dict:
+    """Full-catalogue retrieval at each configured size, and the projection beyond the largest one. kept:
+    records of earlier runs (other sizes), merged under the new ones before projecting."""
     from .. import latency as lat
 
     cfg = config.latency
-    if not cfg.retrieval_sizes:
+    if not cfg.retrieval_sizes and not kept:
         return {"retrieval": {}}
-    measured = lat.retrieval_scale(cfg, reranker, say=say)
+    measured = lat.retrieval_scale(cfg, reranker, say=say) if cfg.retrieval_sizes else {}
+    records = {**(kept or {}), **measured}
     projection = lat.retrieval_projection(
-        measured, cfg.retrieval_projected_sizes, reranker.index.dim, cfg.retrieval_memory_bytes
+        records, cfg.retrieval_projected_sizes, reranker.index.dim, cfg.retrieval_memory_bytes
     )
-    return {"retrieval": measured, "retrieval_projection": projection}
+    return {"retrieval": records, "retrieval_projection": projection}
 
 
 def measure_parts(ws: Workspace, config: BenchConfig, say: Callable[[str], None]) -> dict:
@@ -87,14 +89,7 @@ def measure_parts(ws: Workspace, config: BenchConfig, say: Callable[[str], None]
         latency["machine"] = lat.machine()
         latency.update(online_path(reranker, users, lists, config, say))
     if "retrieval" in config.only:
-        parts = retrieval(reranker, config, say)
         kept = {n: r for n, r in latency.get("retrieval", {}).items() if "index" in r}  # older runs' format: dropped
-        latency["retrieval"] = {**kept, **parts["retrieval"]}
-        latency["retrieval_projection"] = lat.retrieval_projection(
-            latency["retrieval"],
-            config.latency.retrieval_projected_sizes,
-            reranker.index.dim,
-            config.latency.retrieval_memory_bytes,
-        )
+        latency.update(retrieval(reranker, config, say, kept))
     latency["machine_after"] = lat.machine()
     return latency
