@@ -129,10 +129,14 @@ class TrainingLists:
 
 
 def minmax(scores: Sequence[float]) -> np.ndarray:
-    """A list's CF scores scaled to [0, 1] as the fused serving score scales them (0 when all are equal)."""
-    values = np.asarray(scores, dtype=np.float64)
-    low, high = (values.min(), values.max()) if len(values) else (0.0, 0.0)
-    return ((values - low) / (high - low) if high > low else np.zeros_like(values)).astype(np.float32)
+    """One list's CF scores scaled to [0, 1] by the fused serving score's own scaling (ltr.features'
+    normalised_cf: 1.0 when all are equal)."""
+    from ..ltr.features import normalised_cf
+
+    values = np.asarray(scores, dtype=np.float64)[None, :]
+    if not values.size:  # min-max of nothing (numpy's min has no identity to return)
+        return np.zeros(0, dtype=np.float32)
+    return normalised_cf(values, np.ones(values.shape, dtype=bool))[0]
 
 
 def build_training_lists(
