@@ -368,8 +368,12 @@ class Reranker:
         cf_scores: Sequence[Sequence[float]] | None = None,
     ) -> list[list[str]]:
         """Just the reranked item ids (the fast path evaluation uses)."""
-        orders = self._score(user_ids, candidate_lists, split, cf_scores).order.tolist()
-        return [[cands[p] for p in order if p < len(cands)] for order, cands in zip(orders, candidate_lists)]
+        order = self._score(user_ids, candidate_lists, split, cf_scores).order
+        width = order.shape[1]
+        return [
+            list(map(cands.__getitem__, positions if len(cands) == width else [p for p in positions if p < len(cands)]))
+            for positions, cands in zip(order.tolist(), candidate_lists)
+        ]
 
     def rerank_many(
         self,

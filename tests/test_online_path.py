@@ -9,7 +9,9 @@ import numpy as np
 import pytest
 from encoder_tiny import PERSONAS, build_tiny_workspace, write_full_candidates
 
+from persona4rec.data.schema import review_key
 from persona4rec.encoder.user import weighted_user_vector
+from persona4rec.errors import ConfigError
 from persona4rec.index.bench import memory_floor
 from persona4rec.index.scoring import PaddedPersonaTable, inner_products_by_row
 from persona4rec.rerank import RankedItem, RankedList, Reranker, ServingConfig
@@ -110,6 +112,29 @@ def test_the_in_place_kernel_equals_numpy():
         inner_products_by_row(queries[:2], vectors, rows)
 
 
+def test_table_rows_for_lists_of_one_length_and_of_many():
+    table = PaddedPersonaTable.build(["a", "b", "a", "c"], np.eye(4, dtype=np.float32))
+    unknown = table.unknown_row
+    assert table.rows_for([["c", "a"], ["x", "b"]]).tolist() == [[2, 0], [unknown, 1]]  # one length
+    assert table.rows_for([["c"], ["x", "b", "a"]]).tolist() == [[2, unknown, unknown], [unknown, 1, 0]]
+    assert table.rows_for([["b", "zz"]]).tolist() == [[1, unknown]]  # a single request
+    assert table.rows_for([]).shape == (0, 0)
+
+
+def test_history_rows_are_looked_up_once_per_split_and_match_the_timeline(reranker):
+    users = reranker.users
+    for split in ("valid", "test"):
+        for user in USERS:
+            items = users.timelines.history(user, split, users.history_length)
+            keys = [review_key(user, i) for i in items]
+            expected = [users.key_rows[k] for k in keys if k in users.key_rows]
+            assert users.history_rows(user, split).tolist() == expected
+    assert users.history_rows("nobody", "test").size == 0
+    assert users.with_gamma(0.5).history is users.history  # tuning gamma shares the lookup
+    with pytest.raises(ConfigError, match="not 'valid' or 'test'"):
+        users.history_rows("u_guitar", "train")
+
+
 def test_the_padded_tensor_is_built_on_demand_from_the_rows():
     rng = np.random.default_rng(1)
     entry_items = ["a", "b", "a", "c", "a", "b"]
@@ -128,7 +153,7 @@ def test_user_vectors_are_the_same_floats_as_weighted_user_vector(reranker):
         rows = users.history_rows(user, "test")
         one = users.embed(user, "test")
         np.testing.assert_array_equal(batch[n], one)
-        if rows:
+        if len(rows):
             np.testing.assert_array_equal(one, weighted_user_vector(users.vectors[rows], users.gamma))
         else:
             assert not one.any()
@@ -142,3 +167,11 @@ def test_the_floor_counts_the_bytes_of_the_candidates_personas(reranker):
     assert floor["bytes_touched"] == pytest.approx(np.mean(personas) * table.dim * 4)
     assert floor["bytes_touched_max"] == 3 * table.max_personas * table.dim * 4
     assert floor["read_bytes_per_s"] > 0 and floor["floor_ms"] > 0
+
+
+def test_a_single_user_and_a_batch_sum_the_same_floats(reranker):
+    # embed_many groups a batch by history length; a single request takes the one-user path
+    users = reranker.users
+    batch = users.embed_many(USERS * 2, "valid")
+    for n, user in enumerate(USERS * 2):
+        np.testing.assert_array_equal(users.embed_many([user], "valid")[0], batch[n])

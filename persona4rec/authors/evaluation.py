@@ -96,12 +96,17 @@ def read_candidates(path: str | Path) -> list[CandidateLine]:
     return out
 
 
-def read_review_counts(path: str | Path, users: set[str], items: set[str]) -> tuple[dict[str, int], dict[str, int]]:
+def read_review_counts(
+    path: str | Path, users: set[str], items: set[str], progress: bool = False
+) -> tuple[dict[str, int], dict[str, int]]:
     """(item counts, user counts) over every review line, for the given items and users only.
 
     A JSONL file needs user_id and one of parent_asin / business_id / item_id per line; a .parquet file
-    is read as canonical reviews (user_id, item_id).
+    is read as canonical reviews (user_id, item_id). A review dump of millions of lines is the long step
+    of an evaluation: with `progress`, a bar counts its lines on a terminal (never in logs or pipes).
     """
+    from tqdm import tqdm
+
     item_counts: dict[str, int] = {}
     user_counts: dict[str, int] = {}
 
@@ -118,7 +123,14 @@ def read_review_counts(path: str | Path, users: set[str], items: set[str]) -> tu
         for user, item in zip(frame["user_id"].astype(str), frame["item_id"].astype(str)):
             count(user, item)
         return item_counts, user_counts
-    for line, obj in read_json_objects(path):
+    lines = tqdm(
+        read_json_objects(path),
+        desc=Path(path).name,
+        unit=" lines",
+        disable=None if progress else True,
+        mininterval=0.5,
+    )
+    for line, obj in lines:
         key = next((k for k in ITEM_KEYS if k in obj), None)
         if key is None:
             raise InputError(
@@ -140,6 +152,7 @@ def evaluate_files(
     ks: Iterable[int] = DEFAULT_KS,
     reviews_path: str | Path | None = None,
     scenarios: bool = False,
+    progress: bool = False,
 ) -> AuthorsEvaluation:
     """Overall HR/MRR/NDCG@ks and, with a review file, the warm/cold/head/tail segments @10."""
     ks = tuple(ks)
@@ -160,7 +173,7 @@ def evaluate_files(
     if scenarios:
         if reviews_path is None:
             raise InputError("--scenarios needs --reviews (a review file to count interactions)", field="reviews")
-        segments = authors_segments(candidates, gt, reviews_path)
+        segments = authors_segments(candidates, gt, reviews_path, progress=progress)
         result.scenarios = segment_metrics(
             [c.user_id for c in scored], [c.items for c in scored], [gt[c.user_id] for c in scored], segments, k=10
         )
@@ -168,10 +181,12 @@ def evaluate_files(
     return result
 
 
-def authors_segments(candidates: list[CandidateLine], gt: dict[str, set[str]], reviews_path) -> Segments:
+def authors_segments(
+    candidates: list[CandidateLine], gt: dict[str, set[str]], reviews_path, progress: bool = False
+) -> Segments:
     users = {c.user_id for c in candidates}
     items = set().union(*(gt[u] for u in users if u in gt)) if users else set()
-    item_counts, user_counts = read_review_counts(reviews_path, users, items)
+    item_counts, user_counts = read_review_counts(reviews_path, users, items, progress=progress)
     return build_segments(user_counts, item_counts)
 
 

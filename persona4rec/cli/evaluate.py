@@ -80,7 +80,9 @@ def run(args: argparse.Namespace) -> int:
         raise ConfigError("file mode needs both --candidates and --gt (or give a workspace and --generator)")
     from ..authors.evaluation import evaluate_files
 
-    result = evaluate_files(args.candidates, args.gt, ks=ks, reviews_path=args.reviews, scenarios=args.scenarios)
+    result = evaluate_files(
+        args.candidates, args.gt, ks=ks, reviews_path=args.reviews, scenarios=args.scenarios, progress=True
+    )
     if args.json:
         print(json.dumps(result.to_dict(), indent=2))
         return 0

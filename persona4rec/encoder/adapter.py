@@ -309,7 +309,7 @@ def _valid_lists(
         for user, items, values in zip(list_users, lists, scores):
             target = users.timelines.target(user, "valid")
             rows = users.history_rows(user, "valid")
-            if target is None or not rows:
+            if target is None or not len(rows):
                 continue
             hist.append(_padded(rows, config.history_length, pad))
             cands.append([item_row.get(i, unknown) for i in items])

@@ -31,6 +31,12 @@ class UserTimeline:
     splits: list[str]
 
 
+def check_history_split(split: str) -> None:
+    """A ConfigError unless `split` is one whose targets have a history (valid or test)."""
+    if split not in EARLIER_SPLITS:
+        raise ConfigError(f"split '{split}' is not 'valid' or 'test' (training histories: history_before)")
+
+
 class Timelines:
     """All users' timelines, read once from data/reviews.parquet and data/split.parquet."""
 
@@ -67,8 +73,7 @@ class Timelines:
 
     def history(self, user_id: str, split: str = "test", length: int = HISTORY_LENGTH) -> list[str]:
         """Item ids of the last `length` interactions a `split` target may see, oldest first."""
-        if split not in EARLIER_SPLITS:
-            raise ConfigError(f"split '{split}' is not 'valid' or 'test' (training histories: history_before)")
+        check_history_split(split)
         line = self.by_user.get(user_id)
         if line is None:
             return []

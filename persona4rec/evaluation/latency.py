@@ -121,7 +121,7 @@ def retrieval_queries(reranker, count: int) -> tuple[np.ndarray, np.ndarray]:
     """Real queries: the test-split vectors of `count` users with a history, and for tuning the
     valid-split vectors of `count` other users (users without a valid history dropped)."""
     users = reranker.users
-    with_history = [u for u in users.timelines.users() if users.history_rows(u, "test")]
+    with_history = [u for u in users.timelines.users() if len(users.history_rows(u, "test"))]
     half = len(with_history) // 2
     queries = users.embed_many(with_history[:half][:count], "test")
     tuning = users.embed_many(with_history[half:][:count], "valid")

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import chain, repeat
 
 import numpy as np
 
@@ -101,7 +102,11 @@ class PaddedPersonaTable:
         if len(candidate_lists) == 1:  # the single request: no padding to fill
             cands = candidate_lists[0]
             return np.fromiter((get(item, unknown) for item in cands), np.int64, len(cands))[None, :]
-        width = max((len(c) for c in candidate_lists), default=0)
+        lengths = [len(c) for c in candidate_lists]
+        width = max(lengths, default=0)
+        if lengths.count(width) == len(lengths):  # lists of one length (a first stage's top-k): one pass
+            flat = map(get, chain.from_iterable(candidate_lists), repeat(unknown))
+            return np.fromiter(flat, np.int64, width * len(lengths)).reshape(len(lengths), width)
         out = np.full((len(candidate_lists), width), unknown, dtype=np.int64)
         for u, cands in enumerate(candidate_lists):
             out[u, : len(cands)] = [get(item, unknown) for item in cands]
@@ -111,9 +116,13 @@ class PaddedPersonaTable:
         """Scores of users (U, d) against candidate table rows (U, C)."""
         entry_rows = self.entry_rows.take(rows, axis=0)  # (U, C, P)
         sims = inner_products_by_row(user_vectors, self.vectors, entry_rows)
-        best_slot = sims.argmax(axis=2)
+        # the max is the value at the arg-max: one gather, not a second reduction over the short slot axis
+        per_slot = sims.reshape(-1, sims.shape[2])
+        best = per_slot.argmax(axis=1)
+        score = per_slot[np.arange(len(best)), best].reshape(rows.shape)
+        best_slot = best.reshape(rows.shape)
         winner = self.entry_rows[rows, best_slot]
-        return Scores(score=sims.max(axis=2), winner=winner, sims=sims, entry_rows=entry_rows)
+        return Scores(score=score, winner=winner, sims=sims, entry_rows=entry_rows)
 
     def score_one(self, user_vector: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """One user (d,) against table rows (C,): (best score, winning slot) per candidate."""
