@@ -66,6 +66,8 @@ def test_owner_invites_two_blind_annotators_and_sees_their_results(server, tmp_p
     from playwright.sync_api import expect, sync_playwright
 
     base, db_path = server
+    # Every expect names its timeout: Playwright's assertions wait 5 s by default whatever the page's
+    # set_default_timeout says, and the results page alone took longer on a loaded 2-core machine.
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         try:
@@ -76,13 +78,15 @@ def test_owner_invites_two_blind_annotators_and_sees_their_results(server, tmp_p
             owner.get_by_label("Study name").fill("blind-study")
             owner.get_by_label("Examples", exact=True).fill("2")
             owner.get_by_role("button", name="Create study").click()
-            expect(owner.get_by_text("Created study blind-study with 2 examples.")).to_be_visible()
+            expect(owner.get_by_text("Created study blind-study with 2 examples.")).to_be_visible(
+                timeout=PAGE_TIMEOUT_MS
+            )
             owner.get_by_role("tab", name="Invite annotators").click()
             owner.get_by_label("Annotators (comma-separated)").fill("alice,bob")
             owner.get_by_label("App address").fill(base)
             owner.get_by_role("button", name="Make links").click()
             code = owner.locator('[data-testid="stCode"]')
-            expect(code).to_contain_text("alice ")
+            expect(code).to_contain_text("alice ", timeout=PAGE_TIMEOUT_MS)
             links = dict(line.split(" ", 1) for line in code.inner_text().strip().splitlines())
             assert set(links) == {"alice", "bob"}
             assert all(urlparse(url).path == "/" and "invite=" in url for url in links.values())
@@ -91,7 +95,7 @@ def test_owner_invites_two_blind_annotators_and_sees_their_results(server, tmp_p
                 page = browser.new_context().new_page()
                 page.set_default_timeout(PAGE_TIMEOUT_MS)
                 page.goto(links[name])
-                expect(page.get_by_text(f"Annotating as {name}")).to_be_visible()
+                expect(page.get_by_text(f"Annotating as {name}")).to_be_visible(timeout=PAGE_TIMEOUT_MS)
                 html = page.content()
                 assert not any(system in html for system in SYSTEM_NAMES), f"{name} sees a system name"
                 assert page.get_by_role("link", name="Studies and results").count() == 0
@@ -99,26 +103,32 @@ def test_owner_invites_two_blind_annotators_and_sees_their_results(server, tmp_p
                 rate_one_example(page)
                 assert not any(system in page.content() for system in SYSTEM_NAMES)
                 page.goto(f"{base}/studies")  # the results page is out of reach: only the sign-in page
-                expect(page.get_by_label("Owner secret")).to_be_visible()
+                expect(page.get_by_label("Owner secret")).to_be_visible(timeout=PAGE_TIMEOUT_MS)
                 assert page.get_by_text("Per criterion").count() == 0
 
             stranger = browser.new_context().new_page()
             stranger.set_default_timeout(PAGE_TIMEOUT_MS)
             stranger.goto(f"{base}/annotate")
-            expect(stranger.get_by_label("Owner secret")).to_be_visible()
+            expect(stranger.get_by_label("Owner secret")).to_be_visible(timeout=PAGE_TIMEOUT_MS)
             assert stranger.get_by_text("Explanation A", exact=True).count() == 0
             stranger.goto(f"{base}/?invite=1-{'x' * 32}")
-            expect(stranger.get_by_text("this invitation link is not valid", exact=False)).to_be_visible()
+            expect(stranger.get_by_text("this invitation link is not valid", exact=False)).to_be_visible(
+                timeout=PAGE_TIMEOUT_MS
+            )
             assert stranger.get_by_text("Explanation A", exact=True).count() == 0
             assert not any(system in stranger.content() for system in SYSTEM_NAMES)
 
             results = browser.new_context(viewport={"width": 1400, "height": 1800}).new_page()
             results.set_default_timeout(PAGE_TIMEOUT_MS)
             sign_in_and_open_studies(results, base)
-            expect(results.get_by_text("2 of 6 judgements done", exact=False)).to_be_visible()
-            expect(results.get_by_text("multi_persona (A) vs single_persona (B)", exact=False)).to_be_visible()
-            expect(results.get_by_role("heading", name="Annotators")).to_be_visible()  # the run has finished
-            expect(results.get_by_role("button", name="Ratings as CSV")).to_be_visible()
+            expect(results.get_by_text("2 of 6 judgements done", exact=False)).to_be_visible(timeout=PAGE_TIMEOUT_MS)
+            expect(results.get_by_text("multi_persona (A) vs single_persona (B)", exact=False)).to_be_visible(
+                timeout=PAGE_TIMEOUT_MS
+            )
+            expect(results.get_by_role("heading", name="Annotators")).to_be_visible(
+                timeout=PAGE_TIMEOUT_MS
+            )  # the run has finished
+            expect(results.get_by_role("button", name="Ratings as CSV")).to_be_visible(timeout=PAGE_TIMEOUT_MS)
             shot = Path(os.environ.get("PERSONA4REC_SCREENSHOTS", tmp_path)) / "owner-results.png"
             results.screenshot(path=str(shot), full_page=True)
             print(f"owner's results page: {shot}")
