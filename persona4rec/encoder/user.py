@@ -122,6 +122,12 @@ class InteractionCache:
         return {k: n for n, k in enumerate(self.keys)}
 
 
+def interaction_rows(key_rows: dict[str, int], user_id: str, items: Sequence[str]) -> list[int]:
+    """The interaction cache's rows of the user's interactions with `items`, in order (ones without a
+    cached vector left out)."""
+    return [key_rows[k] for k in (review_key(user_id, i) for i in items) if k in key_rows]
+
+
 @dataclass(frozen=True)
 class SplitHistories:
     """Every user's history for one target split as rows of the interaction cache: `rows[i, -n:]` (oldest
@@ -152,8 +158,7 @@ class HistoryRows:
         self._by_split: dict[str, SplitHistories] = {}
 
     def _lookup(self, user_id: str, split: str) -> list[int]:
-        items = self.timelines.history(user_id, split, self.history_length)
-        return [self.key_rows[k] for k in (review_key(user_id, i) for i in items) if k in self.key_rows]
+        return interaction_rows(self.key_rows, user_id, self.timelines.history(user_id, split, self.history_length))
 
     def split(self, split: str) -> SplitHistories:
         found = self._by_split.get(split)
@@ -248,7 +253,7 @@ class UserEncoder:
     def embed_before(self, user_id: str, item_id: str) -> np.ndarray:
         """e_u at the time of a TRAIN interaction (its history strictly before it), as training sees it."""
         items = self.timelines.history_before(user_id, item_id, self.history_length)
-        rows = [self.key_rows[k] for k in (review_key(user_id, i) for i in items) if k in self.key_rows]
+        rows = interaction_rows(self.key_rows, user_id, items)
         if not rows:
             return np.zeros(self.dim, dtype=np.float32)
         return weighted_user_vector(self.vectors[rows], self.gamma)
